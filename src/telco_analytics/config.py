@@ -1,0 +1,53 @@
+"""Frozen, validated run parameters. Defaults are exactly SPEC section 4."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    # rule 3: cleaning
+    iqr_factor: float = 1.5
+    # rule 8 / 9 / 10: clustering
+    k_engagement: int = 3
+    k_experience: int = 3
+    k_satisfaction: int = 2
+    kmeans_n_init: int = 10
+    random_state: int = 42
+    elbow_k_max: int = 10
+    # rule 10: regression
+    test_size: float = 0.2
+    regression_max_iter: int = 200
+    # experience per handset: handsets with at least this many users are reported
+    handset_min_users: int = 30
+    # beyond this many users, k-means and the elbow are fitted on a uniform sample of users
+    # (every user is still assigned and scored); below it everything is exact
+    kmeans_sample_threshold: int = 1_000_000
+    kmeans_sample_size: int = 1_000_000
+    # engine for the session-level steps
+    engine: str = "duckdb"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.iqr_factor <= 0:
+            problems.append(f"iqr_factor must be > 0, got {self.iqr_factor}")
+        for name in ("k_engagement", "k_experience", "k_satisfaction"):
+            if getattr(self, name) < 2:
+                problems.append(f"{name} must be >= 2, got {getattr(self, name)}")
+        if self.kmeans_n_init < 1:
+            problems.append(f"kmeans_n_init must be >= 1, got {self.kmeans_n_init}")
+        if self.elbow_k_max < 3:
+            problems.append(f"elbow_k_max must be >= 3, got {self.elbow_k_max}")
+        if not 0 < self.test_size < 1:
+            problems.append(f"test_size must be in (0, 1), got {self.test_size}")
+        if self.engine not in ("duckdb", "spark"):
+            problems.append(f"engine must be duckdb or spark, got {self.engine!r}")
+        if problems:
+            raise ConfigError("invalid run parameters: " + "; ".join(problems))
+
+    def as_dict(self) -> dict:
+        return asdict(self)

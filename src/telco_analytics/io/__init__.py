@@ -1,0 +1,1 @@
+"""Readers and writers: raw xDR files in, tables and database exports out."""

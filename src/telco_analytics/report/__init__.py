@@ -1,0 +1,1 @@
+"""Charts, report.html and slides.pptx built from a run's tables."""

@@ -1,0 +1,23 @@
+"""Render Altair charts to PNG/SVG/HTML with vl-convert (no browser needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import vl_convert as vlc
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """PNG bytes of a chart (scale 2 keeps text sharp on slides)."""
+    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
+
+
+def save_png(chart: alt.TopLevelMixin, path: Path, scale: float = 2.0) -> Path:
+    """Write a chart as PNG (written to a temporary name first, then renamed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".png.tmp")
+    tmp.write_bytes(chart_png(chart, scale))
+    tmp.replace(path)
+    return path
