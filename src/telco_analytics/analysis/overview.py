@@ -1,0 +1,259 @@
+"""User overview / EDA (SPEC section 4 rules 5-7): app totals, variables, univariate, deciles,
+app correlation and PCA, each a pure function of the per-user table (`user_overview`).
+
+Every function takes pandas DataFrames, never mutates them, and returns a new DataFrame whose
+columns are those of SPEC section 3 (plus a few documented extras).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+from .. import schema
+from ..errors import SchemaError
+
+log = logging.getLogger(__name__)
+
+N_DECILES = 10
+REPORTED_DECILES = 5  # SPEC rule 6: decile_data reports deciles 1-5
+# SPEC rule 7: PCA inputs = the seven per-app totals plus total DL and total UL
+PCA_VARIABLES: list[str] = [*schema.USER_APP_BYTES, "dl_bytes", "ul_bytes"]
+UNIVARIATE_STATS: list[str] = [
+    "count", "mean", "median", "std", "var", "min", "q1", "q3", "iqr", "max", "range",
+    "skew", "kurtosis", "cv",
+]
+
+
+def _require(table: pd.DataFrame, columns: list[str], table_name: str) -> None:
+    """Raise SchemaError naming every required column the table lacks."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"{table_name}: missing column(s) {missing}; expected at least {columns}, "
+            f"found {list(table.columns)}"
+        )
+
+
+def app_bytes_column(app: str) -> str:
+    """Per-user column holding an app's DL+UL bytes (e.g. 'youtube' -> 'youtube_bytes')."""
+    return f"{app}_bytes"
+
+
+def app_totals(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Traffic per app over all users: DataFrame[app, bytes, users, share].
+
+    bytes = sum of `<app>_bytes` over users (DL + UL, bytes); users = users with `<app>_bytes` > 0;
+    share (extra) = the app's fraction of the seven apps' bytes (0-1). Sorted by bytes descending,
+    ties by app name.
+    """
+    cols = [app_bytes_column(a) for a in schema.APPS]
+    _require(user_overview, cols, "user_overview")
+    values = user_overview[cols].astype("float64")
+    totals = values.sum().to_numpy()
+    grand = totals.sum()
+    out = pd.DataFrame(
+        {
+            "app": list(schema.APPS),
+            "bytes": totals,
+            "users": (values > 0).sum().to_numpy().astype("int64"),
+            "share": totals / grand if grand > 0 else np.full(len(cols), np.nan),
+        }
+    )
+    return out.sort_values(["bytes", "app"], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def variables_table(missing: dict[str, int], n_rows: int) -> pd.DataFrame:
+    """Data dictionary of the xDR columns with their missing counts in the sessions.
+
+    Returns DataFrame[column, name, dtype, kind, group, description, missing, missing_pct,
+    present], one row per column of `schema.COLUMNS` in schema order. `column` is the raw
+    header, `name` the canonical name; `missing` is the count of missing values (keyed by
+    canonical name in `missing`); `missing_pct` is 100 * missing / n_rows (percent). A column
+    absent from `missing` was not in the input: missing and missing_pct are <NA>, present False.
+    """
+    if n_rows < 0:
+        raise ValueError(f"n_rows must be >= 0, got {n_rows}")
+    counts = [missing.get(c.name) for c in schema.COLUMNS]
+    missing_col = pd.array(counts, dtype="Int64")
+    pct = (missing_col.astype("Float64") * 100.0 / n_rows) if n_rows > 0 else pd.array(
+        [pd.NA] * len(counts), dtype="Float64"
+    )
+    return pd.DataFrame(
+        {
+            "column": [c.raw for c in schema.COLUMNS],
+            "name": [c.name for c in schema.COLUMNS],
+            "dtype": [c.dtype for c in schema.COLUMNS],
+            "kind": [c.kind for c in schema.COLUMNS],
+            "group": [c.group for c in schema.COLUMNS],
+            "description": [c.description for c in schema.COLUMNS],
+            "missing": missing_col,
+            "missing_pct": pct,
+            "present": [c.name in missing for c in schema.COLUMNS],
+        }
+    )
+
+
+def quantitative_columns(user_overview: pd.DataFrame) -> list[str]:
+    """The per-user quantitative variables: every numeric column except the user key."""
+    return [
+        c for c in user_overview.columns
+        if c != schema.USER_KEY and is_numeric_dtype(user_overview[c])
+    ]
+
+
+def univariate(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Dispersion summary of every quantitative per-user variable, one row per variable.
+
+    Returns DataFrame[variable, count, mean, median, std, var, min, q1, q3, iqr, max, range,
+    skew, kurtosis, cv] over the non-missing values of each variable (units = the variable's):
+    count = non-missing values; std/var are sample statistics (ddof=1, as pandas);
+    q1/median/q3 are linear-interpolated quantiles (numpy/pandas default "linear");
+    iqr = q3 - q1; range = max - min; skew = adjusted Fisher-Pearson (pandas `skew`, bias
+    corrected, NaN below 3 values); kurtosis = excess kurtosis, bias corrected (pandas `kurt`,
+    0 for a normal distribution, NaN below 4 values); cv = std / mean (NaN when mean is 0).
+    """
+    cols = quantitative_columns(user_overview)
+    data = user_overview[cols].astype("float64")
+    quartiles = data.quantile([0.25, 0.5, 0.75], interpolation="linear")
+    stats = pd.DataFrame(
+        {
+            "count": data.count().astype("int64"),
+            "mean": data.mean(),
+            "median": quartiles.loc[0.5],
+            "std": data.std(ddof=1),
+            "var": data.var(ddof=1),
+            "min": data.min(),
+            "q1": quartiles.loc[0.25],
+            "q3": quartiles.loc[0.75],
+            "max": data.max(),
+            "skew": data.skew(),
+            "kurtosis": data.kurt(),
+        }
+    )
+    stats["iqr"] = stats["q3"] - stats["q1"]
+    stats["range"] = stats["max"] - stats["min"]
+    # a zero mean makes the coefficient of variation undefined, not infinite
+    stats["cv"] = stats["std"] / stats["mean"].where(stats["mean"] != 0)
+    stats.index.name = "variable"
+    return stats.reset_index()[["variable", *UNIVARIATE_STATS]]
+
+
+def decile_sizes(n_users: int) -> np.ndarray:
+    """Users in each of the ten duration deciles: n // 10 each, the first n % 10 get one more."""
+    base, extra = divmod(n_users, N_DECILES)
+    return np.array([base + (1 if d < extra else 0) for d in range(N_DECILES)], dtype="int64")
+
+
+def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Each user's duration decile (SPEC rule 6): DataFrame[msisdn, duration_ms, total_bytes, decile].
+
+    Users are ranked by total duration_ms descending, ties by msisdn ascending (missing durations
+    last), then cut into ten consecutive groups of sizes `decile_sizes(n)`; decile 1 = the top 10%.
+    Rows come back in rank order.
+    """
+    cols = [schema.USER_KEY, "duration_ms", "total_bytes"]
+    _require(user_overview, cols, "user_overview")
+    ranked = user_overview[cols].sort_values(
+        ["duration_ms", schema.USER_KEY], ascending=[False, True], na_position="last",
+        kind="mergesort",
+    )
+    ranked = ranked.reset_index(drop=True)
+    ranked["decile"] = np.repeat(np.arange(1, N_DECILES + 1), decile_sizes(len(ranked)))
+    return ranked
+
+
+def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """All ten duration deciles: DataFrame[decile, users, min_duration_ms, max_duration_ms,
+    duration_ms, total_bytes, users_share, total_bytes_share].
+
+    duration_ms and total_bytes are sums over the decile's users (ms, bytes); users_share and
+    total_bytes_share are fractions (0-1) of all users / all users' bytes. With fewer than ten
+    users the trailing deciles are empty and omitted (a decile is never reported with 0 users).
+    """
+    ranked = user_deciles(user_overview)
+    grouped = ranked.groupby("decile", sort=True)
+    out = pd.DataFrame(
+        {
+            "users": grouped.size().astype("int64"),
+            "min_duration_ms": grouped["duration_ms"].min(),
+            "max_duration_ms": grouped["duration_ms"].max(),
+            "duration_ms": grouped["duration_ms"].sum(),
+            "total_bytes": grouped["total_bytes"].sum(),
+        }
+    ).reset_index()
+    all_bytes = ranked["total_bytes"].sum()
+    out["users_share"] = out["users"] / len(ranked) if len(ranked) else np.nan
+    out["total_bytes_share"] = out["total_bytes"] / all_bytes if all_bytes > 0 else np.nan
+    out["decile"] = out["decile"].astype("int64")
+    return out
+
+
+def decile_data(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Deciles 1-5 of users by total session duration (SPEC rule 6), with their total traffic.
+
+    Same columns as `decile_table_all` (decile, users, min_duration_ms, max_duration_ms,
+    duration_ms, total_bytes, users_share, total_bytes_share); shares stay relative to all users.
+    """
+    table = decile_table_all(user_overview)
+    return table[table["decile"] <= REPORTED_DECILES].reset_index(drop=True)
+
+
+def app_correlation(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Pearson correlation between the seven per-user app volumes (SPEC rule 7).
+
+    Returns DataFrame[app, social_media, google, ..., other]: rows and columns are app names in
+    `schema.APPS` order; a constant column gives NaN correlations (pandas semantics).
+    """
+    cols = [app_bytes_column(a) for a in schema.APPS]
+    _require(user_overview, cols, "user_overview")
+    corr = user_overview[cols].astype("float64").corr(method="pearson")
+    corr.index = list(schema.APPS)
+    corr.columns = list(schema.APPS)
+    corr.index.name = "app"
+    return corr.reset_index()
+
+
+def pca_table(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """Principal components of the standardized app volumes plus total DL and UL (SPEC rule 7).
+
+    Inputs `PCA_VARIABLES` are z-scored with StandardScaler (population std; a constant column
+    stays 0), then a full PCA (scikit-learn) is fitted. Returns DataFrame[component,
+    explained_variance_ratio, cumulative_ratio, explained_variance, <one loading column per
+    input variable>], component = 1..k (k = min(users, 9)); loadings are the rows of
+    `components_` (unit vectors). Sign convention, for reproducibility: each component is
+    flipped so that its largest-absolute loading is positive (first such variable on ties).
+    """
+    _require(user_overview, PCA_VARIABLES, "user_overview")
+    x = user_overview[PCA_VARIABLES].to_numpy(dtype="float64")
+    if len(x) < 2:
+        raise ValueError(f"PCA needs at least 2 users, got {len(x)}")
+    z = StandardScaler().fit_transform(x)
+    pca = PCA(n_components=min(x.shape)).fit(z)
+    loadings = pca.components_.copy()
+    pivot = np.abs(loadings).argmax(axis=1)
+    signs = np.sign(loadings[np.arange(len(loadings)), pivot])
+    loadings *= np.where(signs == 0, 1.0, signs)[:, None]
+    ratio = pca.explained_variance_ratio_
+    out = pd.DataFrame(
+        {
+            "component": np.arange(1, len(ratio) + 1, dtype="int64"),
+            "explained_variance_ratio": ratio,
+            "cumulative_ratio": np.cumsum(ratio),
+            "explained_variance": pca.explained_variance_,
+        }
+    )
+    return pd.concat([out, pd.DataFrame(loadings, columns=PCA_VARIABLES)], axis=1)
+
+
+def components_for(pca: pd.DataFrame, share: float) -> int | None:
+    """Smallest number of components whose cumulative explained variance reaches `share` (0-1)."""
+    reached = pca.index[pca["cumulative_ratio"] >= share - 1e-12]
+    return int(pca.loc[reached[0], "component"]) if len(reached) else None
