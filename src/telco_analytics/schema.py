@@ -195,3 +195,17 @@ USER_OVERVIEW_COLUMNS = [
 ]
 ENGAGEMENT_METRICS = ["sessions", "duration_ms", "total_bytes"]
 EXPERIENCE_METRICS = ["tcp_retrans_bytes", "rtt_ms", "throughput_kbps"]
+
+# Columns an input must have to be analysed (SPEC sections 3-4); the others are optional and
+# read as missing when absent. The duration may come as either Dur. (ms) column (see io.reader).
+REQUIRED_COLUMNS = [
+    "msisdn", "duration_ms", *HANDSET_COLUMNS, *RTT_COLUMNS, *THROUGHPUT_COLUMNS, *TCP_COLUMNS,
+    *APP_COLUMNS, "total_ul_bytes", "total_dl_bytes",
+]
+# Other spellings of a column seen in the wild (pandas de-duplicates the header with ".1",
+# DuckDB with "_1"; the field descriptions call the seconds column "Dur. (s)").
+ALIASES = {
+    "duration_ms": ("Dur. (ms).1", "Dur. (ms)_1", "Dur (ms).1", "duration_ms"),
+    "duration_s": ("Dur. (s)", "duration_s"),
+    "msisdn": ("MSISDN", "MSISDN/Number", "msisdn"),
+}

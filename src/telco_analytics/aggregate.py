@@ -1,0 +1,80 @@
+"""Per-user tables from clean sessions (SPEC rules 1, 2, 4, 5, 9)."""
+
+from __future__ import annotations
+
+import ibis
+
+from . import schema
+
+
+def known_handset(value: ibis.Value) -> ibis.Value:
+    """True for a real handset name: not missing and not the literal 'undefined'."""
+    return value.notnull() & (value.strip().lower() != schema.UNKNOWN_HANDSET)
+
+
+def with_user(sessions: ibis.Table) -> ibis.Table:
+    """Sessions that belong to a user (rule 1: no MSISDN -> excluded from per-user tables)."""
+    return sessions.filter(sessions.msisdn.notnull())
+
+
+def user_overview(clean: ibis.Table) -> ibis.Table:
+    """One row per MSISDN: sessions, duration, DL/UL/total bytes and bytes per app (DL + UL)."""
+    s = with_user(clean)
+    apps = {}
+    for app in schema.APPS:
+        dl, ul = schema.app_columns(app)
+        apps[f"{app}_bytes"] = (s[dl] + s[ul]).sum()
+    out = s.group_by("msisdn").aggregate(
+        sessions=s.count(),
+        duration_ms=s.duration_ms.sum(),
+        dl_bytes=s.total_dl_bytes.sum(),
+        ul_bytes=s.total_ul_bytes.sum(),
+        **apps,
+    )
+    out = out.mutate(total_bytes=out.dl_bytes + out.ul_bytes)
+    return out.select(*schema.USER_OVERVIEW_COLUMNS).order_by("msisdn")
+
+
+def session_experience(clean: ibis.Table) -> ibis.Table:
+    """Per session: TCP retransmitted bytes (DL+UL), RTT (mean of DL and UL), throughput (DL+UL)."""
+    tcp_dl, tcp_ul = schema.TCP_COLUMNS
+    rtt_dl, rtt_ul = schema.RTT_COLUMNS
+    tp_dl, tp_ul = schema.THROUGHPUT_COLUMNS
+    return clean.select(
+        "msisdn",
+        "handset_type",
+        tcp_retrans_bytes=clean[tcp_dl] + clean[tcp_ul],
+        rtt_ms=(clean[rtt_dl] + clean[rtt_ul]) / 2,
+        throughput_kbps=clean[tp_dl] + clean[tp_ul],
+    )
+
+
+def user_handset(clean: ibis.Table) -> ibis.Table:
+    """Each user's handset: the mode of their known handsets, ties to the alphabetically first.
+
+    Deterministic on purpose (DuckDB's mode() breaks ties arbitrarily): count per
+    (user, handset), then keep the first by (count desc, name asc).
+    """
+    s = with_user(clean)
+    s = s.filter(known_handset(s.handset_type))
+    counts = s.group_by(["msisdn", "handset_type"]).aggregate(n=s.count())
+    rank = ibis.row_number().over(
+        group_by=counts.msisdn, order_by=[ibis.desc(counts.n), counts.handset_type]
+    )
+    top = counts.mutate(_rank=rank).filter(lambda t: t._rank == 0)
+    return top.select("msisdn", handset="handset_type")
+
+
+def user_experience(clean: ibis.Table) -> ibis.Table:
+    """One row per MSISDN: mean TCP retransmission, RTT and throughput; handset (rule 2)."""
+    per_session = with_user(session_experience(clean))
+    means = per_session.group_by("msisdn").aggregate(
+        **{m: per_session[m].mean() for m in schema.EXPERIENCE_METRICS}
+    )
+    handsets = user_handset(clean)
+    joined = means.left_join(handsets, "msisdn")
+    return joined.select(
+        "msisdn",
+        *schema.EXPERIENCE_METRICS,
+        handset=joined.handset.fill_null(schema.UNKNOWN_USER_HANDSET),
+    ).order_by("msisdn")

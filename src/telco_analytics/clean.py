@@ -1,0 +1,86 @@
+"""Missing values and outliers (SPEC rule 3), with the cleaning report.
+
+For each session-level measurement column, on its non-missing values: fences are
+Q1 - f*IQR and Q3 + f*IQR (linear-interpolated quartiles, f = 1.5 by default); the replacement
+is the mean of the non-missing values inside the fences (inclusive); missing values and values
+outside the fences are replaced by it. Ids, timestamps, the ms sub-second fields and the
+handset are never imputed. The artifact row (no timestamps, no ids) is dropped first.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from . import schema
+
+REPORT_COLUMNS = [
+    "column", "missing", "outliers", "q1", "q3", "lower_fence", "upper_fence", "replacement",
+    "replaced",
+]
+
+
+def is_artifact(sessions: ibis.Table) -> ibis.Value:
+    """The extract's trailing artifact row: no timestamps and no identifiers at all."""
+    cols = [*schema.TIMESTAMP_COLUMNS, *schema.ID_COLUMNS]
+    pred = sessions[cols[0]].isnull()
+    for c in cols[1:]:
+        pred = pred & sessions[c].isnull()
+    return pred
+
+
+def real_sessions(sessions: ibis.Table) -> ibis.Table:
+    """All sessions except the artifact row(s) (sessions without an MSISDN are kept)."""
+    return sessions.filter(~is_artifact(sessions))
+
+
+def cleaning_report(
+    sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5
+) -> pd.DataFrame:
+    """Fences and replacement per column, computed on real sessions (two aggregate passes)."""
+    columns = columns or schema.MEASUREMENT_COLUMNS
+    real = real_sessions(sessions)
+    quart = real.aggregate(
+        **{f"q_{i}": real[c].quantile([0.25, 0.75]) for i, c in enumerate(columns)},
+        **{f"m_{i}": real[c].isnull().sum() for i, c in enumerate(columns)},
+        n=real.count(),
+    ).to_pyarrow().to_pylist()[0]
+    rows = []
+    for i, c in enumerate(columns):
+        q = quart[f"q_{i}"] or [None, None]
+        q1, q3 = (None, None) if q[0] is None else (float(q[0]), float(q[1]))
+        lo = hi = None
+        if q1 is not None:
+            iqr = q3 - q1
+            lo, hi = q1 - iqr_factor * iqr, q3 + iqr_factor * iqr
+        rows.append({"column": c, "missing": int(quart[f"m_{i}"] or 0), "q1": q1, "q3": q3,
+                     "lower_fence": lo, "upper_fence": hi})
+    aggs = {}
+    for i, r in enumerate(rows):
+        col = real[r["column"]]
+        if r["lower_fence"] is None:
+            continue
+        inside = col.between(r["lower_fence"], r["upper_fence"])
+        aggs[f"r_{i}"] = col.mean(where=inside)
+        aggs[f"o_{i}"] = (col.notnull() & ~inside).sum()
+    stats = real.aggregate(**aggs).to_pyarrow().to_pylist()[0] if aggs else {}
+    for i, r in enumerate(rows):
+        r["replacement"] = stats.get(f"r_{i}")
+        r["outliers"] = int(stats.get(f"o_{i}") or 0)
+        r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def clean_sessions(sessions: ibis.Table, report: pd.DataFrame) -> ibis.Table:
+    """Real sessions with missing and out-of-fence values replaced (columns in schema order)."""
+    real = real_sessions(sessions)
+    replaced = {}
+    for r in report.itertuples(index=False):
+        if r.replacement is None or pd.isna(r.replacement):
+            continue  # a column with no values at all stays missing
+        col = real[r.column]
+        # a NULL comparison falls to the ELSE branch: missing values get the replacement too
+        replaced[r.column] = ibis.ifelse(
+            col.between(r.lower_fence, r.upper_fence), col, ibis.literal(float(r.replacement))
+        )
+    return real.mutate(**replaced) if replaced else real

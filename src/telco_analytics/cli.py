@@ -1,0 +1,163 @@
+"""The `telco` command: parse, call the library, print. No computation here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import TelcoError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="User analytics for mobile-operator xDR session records.")
+err = Console(stderr=True)
+DEFAULT_RUNS = Path("telco-runs")
+
+
+def default_out() -> Path:
+    return DEFAULT_RUNS / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr, force=True)
+    # the libraries below are chatty at INFO
+    for noisy in ("alembic", "mlflow", "urllib3", "httpx", "matplotlib", "py4j", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:
+        logging.getLogger("telco_analytics").setLevel(logging.WARNING)
+
+
+def _fail(exc: BaseException, verbose: bool) -> None:
+    """One line on stderr and a non-zero exit; the traceback only with --verbose."""
+    if verbose:
+        err.print_exception()
+    if isinstance(exc, TelcoError):
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    err.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {first} "
+              "(run with --verbose for the traceback)", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+class StepPrinter:
+    """Rich progress for the pipeline steps (a spinner per step, its time when done)."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        self.quiet, self.total, self.n, self.t0 = quiet, total, 0, 0.0
+        self.status = None
+
+    def __call__(self, name: str, event: str) -> None:
+        if self.quiet:
+            return
+        if event == "start":
+            self.n += 1
+            self.t0 = time.perf_counter()
+            self.status = err.status(f"[{self.n}/{self.total}] {name} ...")
+            self.status.start()
+        else:
+            if self.status:
+                self.status.stop()
+            err.print(f"[green]✓[/] [{self.n}/{self.total}] {name} "
+                      f"[dim]{time.perf_counter() - self.t0:.2f} s[/]", highlight=False)
+
+    def stop(self) -> None:
+        if self.status:
+            self.status.stop()
+
+
+@app.command()
+def run(
+    input: Annotated[Optional[str], typer.Argument(
+        help="CSV (.csv/.csv.gz), Parquet, XLSX, a folder or a glob. Default: the built-in sample.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (replaced atomically). Default: telco-runs/run-<time>.")] = None,
+    db: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL for the satisfaction export (else $TELCO_DB_URL, else DIR/telco.db).")] = None,
+    pseudonymize: Annotated[bool, typer.Option(help="Replace MSISDN by a keyed hash in every export (key: $TELCO_PSEUDONYM_KEY).")] = False,
+    engine: Annotated[str, typer.Option(help="Engine for session-level steps: duckdb or spark.")] = "duckdb",
+    spark_master: Annotated[Optional[str], typer.Option(help="Spark master URL (engine spark).")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html and slides.pptx.")] = True,
+    figures: Annotated[bool, typer.Option(help="Render the figures.")] = True,
+    tracking: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")] = None,
+    seed: Annotated[int, typer.Option(help="random_state of the models.")] = 42,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False,
+) -> None:
+    """Run the whole pipeline: load, validate, clean, analyse, export, report."""
+    _setup_logging(verbose, quiet)
+    try:
+        from .config import RunConfig
+        from .pipeline import RunOptions, run as run_pipeline, selected_steps
+
+        config = RunConfig(engine=engine, random_state=seed)
+        options = RunOptions(db_url=db, pseudonymize=pseudonymize, report=report,
+                             figures=figures, tracking=tracking, tracking_uri=tracking_uri,
+                             spark_master=spark_master)
+        if input is None:
+            from .sample import sample_path
+
+            if not quiet:
+                err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions)[/]")
+            input = str(sample_path())
+        out = out or default_out()
+        printer = StepPrinter(quiet, len(selected_steps(options)))
+        try:
+            result = run_pipeline(input, out, config, options, progress=printer)
+        finally:
+            printer.stop()
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the CLI boundary
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+        return
+    if not quiet:
+        rows = result.manifest["rows"]
+        err.print(f"[bold green]done[/] in {result.manifest['seconds']:.1f} s: "
+                  f"{rows['sessions']:,} sessions, {rows['users']:,} users -> {result.out}",
+                  highlight=False)
+
+
+@app.command()
+def generate(
+    rows: Annotated[int, typer.Option(help="Number of xDR sessions (an artifact row is appended, as in the reference).")] = 150_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .csv.gz or .parquet.")] = Path("tellco_sample.csv"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Write a calibrated synthetic xDR extract in the reference extract's raw format."""
+    _setup_logging(verbose, quiet)
+    try:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from .synth import write_extract
+
+        t0 = time.perf_counter()
+        with Progress(TextColumn("generate"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
+                      TimeRemainingColumn(), console=err, disable=quiet) as bar:
+            task = bar.add_task("rows", total=rows)
+            write_extract(out, rows, seed, progress=lambda done: bar.update(task, completed=done))
+        secs = time.perf_counter() - t0
+        if not quiet:
+            err.print(f"[bold green]wrote[/] {out} ({rows:,} rows in {secs:.1f} s, "
+                      f"{rows / max(secs, 1e-9):,.0f} rows/s)", highlight=False)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The engine layer: the only module that names DuckDB or PySpark.
+
+Session-level work (parsing, cleaning, per-user aggregation, handset counts) is written as Ibis
+expressions; this module hands out a backend for them and the few engine-specific services
+(reading raw files, materializing intermediate tables).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import pyarrow as pa
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("duckdb", "spark")
+
+
+def connect(engine: str = "duckdb", *, workdir: Path | None = None,
+            spark_master: str | None = None) -> Any:
+    """An Ibis backend. DuckDB spills to `workdir` when data outgrows memory."""
+    if engine == "duckdb":
+        config = {"preserve_insertion_order": "false"}
+        if workdir is not None:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = str(workdir)
+        limit = os.environ.get("TELCO_DUCKDB_MEMORY_LIMIT")
+        if limit:
+            config["memory_limit"] = limit
+        return ibis.duckdb.connect(**config)
+    if engine == "spark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigError(
+                "engine 'spark' needs PySpark: pip install 'telco-analytics[spark]'"
+            ) from exc
+        builder = SparkSession.builder.appName("telco-analytics").master(
+            spark_master or "local[2]"
+        ).config("spark.sql.session.timeZone", "UTC").config(
+            "spark.sql.ansi.enabled", "false"
+        ).config("spark.ui.enabled", "false")
+        session = builder.getOrCreate()
+        return ibis.pyspark.connect(session)
+    raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+def engine_name(con: Any) -> str:
+    return "spark" if con.name == "pyspark" else con.name
+
+
+def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
+    """Every column as text (the raw format needs our own parsing); '' and \\N are null."""
+    if engine_name(con) == "duckdb":
+        return con.read_csv(
+            paths, all_varchar=True, header=True, nullstr=["", "\\N"],
+            union_by_name=len(paths) > 1, sample_size=-1 if len(paths) == 1 else 20480,
+        )
+    return con.read_csv(paths, header=True, inferSchema=False, nullValue="\\N",
+                        emptyValue=None, enforceSchema=False)
+
+
+def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
+    if engine_name(con) == "duckdb":
+        return con.read_parquet(paths, union_by_name=len(paths) > 1)
+    return con.read_parquet(paths)
+
+
+def from_arrow(con: Any, table: pa.Table) -> ibis.Table:
+    """Register an in-memory Arrow table (used for XLSX, which no engine reads natively)."""
+    return con.create_table(f"arrow_{uuid.uuid4().hex[:8]}", table, temp=True)
+
+
+def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
+    """Compute an expression once and keep it as a table, so later steps do not re-parse."""
+    # unique names instead of overwrite=True: ibis 12's DROP-on-overwrite trips on this sqlglot
+    return con.create_table(f"{name}_{uuid.uuid4().hex[:8]}", expr)
+
+
+def column_type(table: ibis.Table, name: str) -> dt.DataType:
+    return table.schema()[name]

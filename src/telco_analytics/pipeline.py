@@ -1,0 +1,379 @@
+"""Runs the steps in order, saves outputs, writes the manifest, calls hooks.
+
+Analyses are pure functions; this module is where reading, writing and timing happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__, engine, schema
+from .aggregate import user_experience, user_overview
+from .analysis import handsets
+from .clean import clean_sessions, cleaning_report, is_artifact
+from .config import RunConfig
+from .io.reader import read_sessions
+from .io.rundir import staged_dir
+from .io.tables import write_json, write_table
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str], None]  # (step name, "start" | "done")
+LIBRARIES = ("duckdb", "ibis-framework", "pandas", "numpy", "pyarrow", "scikit-learn", "mlflow",
+             "altair", "vl-convert-python", "python-pptx", "sqlalchemy")
+
+
+@dataclass
+class RunOptions:
+    """What a run does beyond the analysis parameters (I/O, not definitions)."""
+
+    db_url: str | None = None
+    pseudonymize: bool = False
+    report: bool = True
+    figures: bool = True
+    tracking: bool = True
+    tracking_uri: str | None = None
+    spark_master: str | None = None
+
+
+@dataclass
+class RunState:
+    """What the steps share: inputs, tables by name, models, manifest facts."""
+
+    config: RunConfig
+    options: RunOptions
+    input: str
+    out: Path  # staging folder while running
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    insights: list = field(default_factory=list)
+    con: Any = None
+    sessions: Any = None
+    clean: Any = None
+
+
+@dataclass
+class RunResult:
+    out: Path
+    run_id: str
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+
+
+# ---------------------------------------------------------------- steps
+
+
+def step_read(state: RunState) -> None:
+    result = read_sessions(state.con, state.input)
+    state.sessions = result.sessions
+    s = result.sessions
+    counts = s.aggregate(
+        rows=s.count(),
+        artifact=is_artifact(s).sum(),
+        no_msisdn=(s.msisdn.isnull() & ~is_artifact(s)).sum(),
+        **{f"m_{c}": s[c].isnull().sum() for c in schema.NAMES},
+    ).to_pyarrow().to_pylist()[0]
+    if counts["rows"] == 0:
+        from .errors import InputError
+
+        raise InputError(f"input has a header but no data rows: {state.input}")
+    state.manifest["input"] = {
+        "source": state.input,
+        "files": [f.__dict__ for f in result.files],
+        "duration_unit": result.duration_unit,
+        "notes": result.notes,
+        "absent_columns": result.absent_columns,
+    }
+    state.manifest["rows"] = {
+        "read": counts["rows"],
+        "dropped_artifact": counts["artifact"],
+        "sessions": counts["rows"] - counts["artifact"],
+        "sessions_without_msisdn": counts["no_msisdn"],
+        "why": {
+            "dropped_artifact": "rows with no timestamps and no identifiers (the extract's "
+            "trailing artifact row) are dropped everywhere (SPEC rule 1)",
+            "sessions_without_msisdn": "kept for session-level counts (handsets), excluded "
+            "from every per-user table (SPEC rule 1)",
+        },
+    }
+    state.manifest["missing"] = {c: counts[f"m_{c}"] for c in schema.NAMES}
+
+
+def step_clean(state: RunState) -> None:
+    report = cleaning_report(state.sessions, iqr_factor=state.config.iqr_factor)
+    state.tables["cleaning_report"] = report
+    state.clean = engine.materialize(state.con, clean_sessions(state.sessions, report), "clean")
+
+
+def step_aggregate(state: RunState) -> None:
+    state.tables["user_overview"] = user_overview(state.clean).to_pandas()
+    state.tables["user_experience"] = user_experience(state.clean).to_pandas()
+    state.manifest["rows"]["users"] = len(state.tables["user_overview"])
+
+
+def step_handsets(state: RunState) -> None:
+    counts = handsets.handset_counts(state.clean)
+    state.tables["handsets_top10"] = handsets.handsets_top10(state.clean, counts)
+    top3 = handsets.manufacturers_top(state.clean, counts)
+    state.tables["manufacturers_top3"] = top3
+    state.tables["handsets_top5_per_manufacturer"] = handsets.handsets_top_per_manufacturer(
+        counts, top3["manufacturer"].tolist()
+    )
+    state.manifest["handsets"] = {
+        **handsets.unknown_handset_counts(counts),
+        "rule": "missing and 'undefined' handsets are unknown: excluded from the rankings",
+    }
+
+
+def step_overview(state: RunState) -> None:
+    from .analysis import overview
+
+    users = state.tables["user_overview"]
+    state.tables["app_totals"] = overview.app_totals(users)
+    state.tables["variables"] = overview.variables_table(
+        state.manifest["missing"], state.manifest["rows"]["read"]
+    )
+    state.tables["univariate"] = overview.univariate(users)
+    state.tables["decile_data"] = overview.decile_data(users)
+    state.tables["app_correlation"] = overview.app_correlation(users)
+    state.tables["pca"] = overview.pca_table(users)
+
+
+def step_engagement(state: RunState) -> None:
+    from .analysis.engagement import engagement_analysis
+
+    result = engagement_analysis(state.tables["user_overview"], state.config)
+    state.tables.update(result.tables)
+    state.models["engagement"] = result.pipeline
+    state.models["engagement_best_k"] = result.best_k_pipeline
+    state.metrics.update({f"engagement_{k}": v for k, v in result.metrics.items()})
+    state.manifest.setdefault("sampling", {})["engagement"] = result.fitted_on_sample
+    state.manifest["engagement_chosen_k"] = result.chosen_k
+
+
+def step_experience(state: RunState) -> None:
+    from .analysis.experience import experience_analysis
+
+    result = experience_analysis(state.tables["user_experience"], state.config)
+    state.tables.update(result.tables)
+    state.models["experience"] = result.pipeline
+    state.metrics.update({f"experience_{k}": v for k, v in result.metrics.items()})
+    state.manifest.setdefault("sampling", {})["experience"] = result.fitted_on_sample
+
+
+def step_satisfaction(state: RunState) -> None:
+    from .analysis.satisfaction import satisfaction_analysis
+
+    result = satisfaction_analysis(
+        state.tables["engagement_users"], state.tables["experience_users"],
+        state.models["engagement"], state.models["experience"], state.config,
+    )
+    state.tables.update(result.tables)
+    state.models["satisfaction_clusters"] = result.cluster_pipeline
+    state.models["satisfaction_regression"] = result.regression
+    state.metrics.update({f"satisfaction_{k}": v for k, v in result.metrics.items()})
+
+
+def step_insights(state: RunState) -> None:
+    from .narrative.overview import overview_insights
+
+    state.insights = list(overview_insights(state.tables))
+    for module, func in (("engagement", "engagement_insights"),
+                         ("experience", "experience_insights"),
+                         ("satisfaction", "satisfaction_insights")):
+        mod = __import__(f"telco_analytics.narrative.{module}", fromlist=[func])
+        state.insights.extend(getattr(mod, func)(state.tables))
+    write_json(state.out / "tables" / "insights.json", [i.as_dict() for i in state.insights])
+
+
+def step_figures(state: RunState) -> None:
+    from .report.figures.engagement import engagement_figures
+    from .report.figures.experience import experience_figures
+    from .report.figures.overview import overview_figures
+    from .report.figures.satisfaction import satisfaction_figures
+    from .report.render import save_png
+
+    charts = {}
+    for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures):
+        charts.update(build(state.tables))
+    for name, chart in charts.items():
+        save_png(chart, state.out / "figures" / f"{name}.png")
+    state.manifest["figures"] = sorted(charts)
+
+
+def step_write_tables(state: RunState) -> None:
+    folder = state.out / "tables"
+    for name, df in state.tables.items():
+        write_table(_exportable(state, name, df), folder, name)
+
+
+def _exportable(state: RunState, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table as exported: MSISDN replaced by a keyed pseudonym when asked."""
+    if not state.options.pseudonymize or "msisdn" not in df.columns:
+        return df
+    from .privacy import pseudonymize
+
+    out = df.copy()
+    out["msisdn"] = pseudonymize(out["msisdn"], state.models["pseudonym_key"])
+    return out
+
+
+def step_database(state: RunState) -> None:
+    from .io import database
+    from .privacy import mask_url
+
+    url = database.resolve_db_url(state.options.db_url, state.out)
+    table = _exportable(state, "satisfaction", state.tables["satisfaction"])
+    n = database.export_table(table, url, "satisfaction", run_id=state.run_id)
+    sql, top = database.select_top(url, "satisfaction", 10)
+    text = database.format_select(sql, top)
+    (state.out / "db_select.txt").write_text(text)
+    database.render_select_png(text, state.out / "figures" / "db_select.png")
+    state.manifest["database"] = {"url": mask_url(url), "table": "satisfaction", "rows": n}
+
+
+STEPS: list[tuple[str, Callable[[RunState], None]]] = [
+    ("read and validate", step_read),
+    ("clean", step_clean),
+    ("per-user tables", step_aggregate),
+    ("handsets", step_handsets),
+    ("overview", step_overview),
+    ("engagement", step_engagement),
+    ("experience", step_experience),
+    ("satisfaction", step_satisfaction),
+    ("insights", step_insights),
+    ("figures", step_figures),
+    ("write tables", step_write_tables),
+    ("database export", step_database),
+]
+
+
+# ---------------------------------------------------------------- runner
+
+
+def git_commit() -> dict[str, Any]:
+    """Commit of the code that ran, and whether the work tree had uncommitted changes."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=5, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain"],
+                                    capture_output=True, text=True, timeout=5).stdout.strip())
+        return {"commit": commit, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "telco-analytics": __version__}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], None]]]:
+    skip = set()
+    if not options.figures:
+        skip.add("figures")
+    return [(n, f) for n, f in STEPS if n not in skip]
+
+
+def run(input_path: str, out: Path, config: RunConfig | None = None,
+        options: RunOptions | None = None, progress: Progress | None = None) -> RunResult:
+    """The whole pipeline; `out` appears only when everything succeeded."""
+    config = config or RunConfig()
+    options = options or RunOptions()
+    started = dt.datetime.now(dt.UTC)
+    workdir = Path(tempfile.mkdtemp(prefix="telco-engine-"))
+    con = engine.connect(config.engine, workdir=workdir, spark_master=options.spark_master)
+    try:
+        with staged_dir(out) as staging:
+            state = RunState(config=config, options=options, input=str(input_path), out=staging,
+                             con=con)
+            if options.pseudonymize:
+                from .privacy import pseudonym_key_from_env
+
+                state.models["pseudonym_key"] = pseudonym_key_from_env()
+            for name, func in selected_steps(options):
+                if progress:
+                    progress(name, "start")
+                t0 = time.perf_counter()
+                func(state)
+                state.timings[name] = round(time.perf_counter() - t0, 3)
+                log.info("step %s took %.2f s", name, state.timings[name])
+                if progress:
+                    progress(name, "done")
+            state.models.pop("pseudonym_key", None)
+            ended = dt.datetime.now(dt.UTC)
+            state.manifest.update({
+                "run_id": state.run_id,
+                "tool": "telco-analytics",
+                "started_at": started.isoformat(),
+                "ended_at": ended.isoformat(),
+                "seconds": round((ended - started).total_seconds(), 3),
+                "seconds_per_step": state.timings,
+                "parameters": {**config.as_dict(), "pseudonymize": options.pseudonymize},
+                "definitions": DEFINITIONS,
+                "code": {**git_commit(), "version": __version__},
+                "libraries": library_versions(),
+                "tables": sorted(state.tables),
+            })
+            write_json(staging / "manifest.json", state.manifest)
+        return RunResult(out=Path(out), run_id=state.run_id, tables=state.tables,
+                         manifest=state.manifest)
+    finally:
+        try:
+            con.disconnect()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+DEFINITIONS = {
+    "identifiers": "MSISDN/IMSI/IMEI/Bearer Id are text, never imputed, clipped or features; "
+    "sessions without MSISDN are excluded from per-user tables",
+    "artifact_row": "a row with no timestamps and no identifiers is dropped",
+    "handsets": "rankings count sessions (ties by name); users = distinct MSISDN; missing and "
+    "'undefined' are unknown and excluded; a user's handset is the mode of their known "
+    "handsets (ties: alphabetically first), 'unknown' when none",
+    "cleaning": "per measurement column over real sessions: fences Q1-1.5*IQR, Q3+1.5*IQR "
+    "(linear quartiles); missing and out-of-fence values replaced by the mean of the "
+    "non-missing values inside the fences (inclusive)",
+    "duration": "duration_ms = the second Dur. (ms) column (true milliseconds)",
+    "per_user": "sessions = xDR rows; duration_ms, dl_bytes (Total DL), ul_bytes (Total UL), "
+    "total_bytes = dl + ul, <app>_bytes = app DL + UL, all summed",
+    "deciles": "users ranked by duration_ms desc (ties by msisdn), ten equal groups (first "
+    "n mod 10 get one extra), deciles 1-5 reported with total_bytes",
+    "correlation_pca": "Pearson over the seven <app>_bytes; PCA on the standardized seven app "
+    "columns plus dl_bytes and ul_bytes",
+    "engagement": "sessions, duration_ms, total_bytes; z-scores (population std); k-means k=3, "
+    "k-means++, n_init 10, fixed random_state; cluster 0 = lowest centroid z-mean; elbow k=1..10, "
+    "knee = largest distance to the line through the first and last points",
+    "experience": "per session tcp = TCP DL + UL retrans bytes, rtt = mean(RTT DL, UL), "
+    "throughput = TP DL + UL; per user means; k-means k=3 on z-scores; cluster 0 = largest "
+    "z_rtt + z_tcp - z_throughput",
+    "satisfaction": "engagement/experience score = Euclidean distance in z-space to cluster 0's "
+    "centroid; satisfaction = their mean; k-means k=2 on the scores' z-scores, cluster 1 = higher "
+    "mean satisfaction; regression on the six raw metrics (never the scores)",
+}
