@@ -172,7 +172,7 @@ def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
 
 def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
     """All ten duration deciles: DataFrame[decile, users, min_duration_ms, max_duration_ms,
-    duration_ms, total_bytes, users_share, total_bytes_share].
+    total_bytes, duration_ms, users_share, total_bytes_share].
 
     duration_ms and total_bytes are sums over the decile's users (ms, bytes); users_share and
     total_bytes_share are fractions (0-1) of all users / all users' bytes. With fewer than ten
@@ -185,8 +185,8 @@ def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
             "users": grouped.size().astype("int64"),
             "min_duration_ms": grouped["duration_ms"].min(),
             "max_duration_ms": grouped["duration_ms"].max(),
-            "duration_ms": grouped["duration_ms"].sum(),
             "total_bytes": grouped["total_bytes"].sum(),
+            "duration_ms": grouped["duration_ms"].sum(),
         }
     ).reset_index()
     all_bytes = ranked["total_bytes"].sum()
@@ -200,7 +200,7 @@ def decile_data(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Deciles 1-5 of users by total session duration (SPEC rule 6), with their total traffic.
 
     Same columns as `decile_table_all` (decile, users, min_duration_ms, max_duration_ms,
-    duration_ms, total_bytes, users_share, total_bytes_share); shares stay relative to all users.
+    total_bytes, duration_ms, users_share, total_bytes_share); shares stay relative to all users.
     """
     table = decile_table_all(user_overview)
     return table[table["decile"] <= REPORTED_DECILES].reset_index(drop=True)
