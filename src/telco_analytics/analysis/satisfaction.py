@@ -1,0 +1,202 @@
+"""User satisfaction (SPEC rule 10): distance scores, satisfaction clusters, regression.
+
+engagement_score = Euclidean distance, in the engagement z-space, from the user to the
+centroid of engagement cluster 0 (least engaged); experience_score = the same in the
+experience z-space to experience cluster 0 (worst experience); satisfaction_score = their
+mean. The farther a user is from the "bad" cluster, the more satisfied we take them to be.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from .. import schema
+from ..config import RunConfig
+from ..models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters
+from ..models.regression import (
+    BASELINE_NAME,
+    FEATURES,
+    MODEL_NAME,
+    fit_satisfaction_regression,
+)
+
+log = logging.getLogger(__name__)
+
+KEY = schema.USER_KEY
+SCORE_COLUMNS = ["engagement_score", "experience_score"]  # the satisfaction k-means inputs
+TOP_N = 10
+
+
+@dataclass(frozen=True)
+class SatisfactionResult:
+    """Satisfaction tables, the fitted score-cluster pipeline and the fitted regression.
+
+    tables: satisfaction, satisfaction_top10, satisfaction_clusters, regression_metrics,
+    regression_loss, regression_predictions. metrics: flat name -> float, for tracking.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    cluster_pipeline: Pipeline
+    regression: object  # the fitted scikit-learn regressor
+    loss_curve: pd.DataFrame
+    metrics: dict[str, float] = field(default_factory=dict)
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+
+
+def distance_to_cluster0(users: pd.DataFrame, pipeline: Pipeline) -> np.ndarray:
+    """Per user, the Euclidean distance (z-units) to cluster 0's centroid in the pipeline's z-space.
+
+    users must hold the columns the pipeline was fitted on; cluster 0 is the ordered label
+    (least engaged / worst experience).
+    """
+    scaler = pipeline.named_steps["scaler"]
+    fitted_on = getattr(scaler, "feature_names_in_", None)
+    columns = list(users.columns) if fitted_on is None else list(fitted_on)
+    z = scaler.transform(users[columns].astype("float64"))
+    return np.linalg.norm(np.asarray(z) - centroids_z(pipeline)[0], axis=1)
+
+
+def satisfaction_scores(
+    engagement_users: pd.DataFrame,
+    experience_users: pd.DataFrame,
+    engagement_pipeline: Pipeline,
+    experience_pipeline: Pipeline,
+) -> pd.DataFrame:
+    """Users of both tables (inner join on msisdn, sorted by msisdn) with their raw metrics
+    and engagement_score, experience_score, satisfaction_score (z-units)."""
+    eng = engagement_users[[KEY, *schema.ENGAGEMENT_METRICS]]
+    exp = experience_users[[KEY, *schema.EXPERIENCE_METRICS]]
+    users = eng.merge(exp, on=KEY, how="inner", validate="one_to_one")
+    dropped = max(len(eng), len(exp)) - len(users)
+    if dropped:
+        log.warning("satisfaction: %d users are missing from one of the two tables", dropped)
+    bad = users[FEATURES].isna().sum()
+    if bad.any():
+        raise ValueError(f"satisfaction: missing metric values {bad[bad > 0].to_dict()}")
+    users = users.sort_values(KEY, kind="stable", ignore_index=True)
+    users["engagement_score"] = distance_to_cluster0(
+        users[schema.ENGAGEMENT_METRICS], engagement_pipeline
+    )
+    users["experience_score"] = distance_to_cluster0(
+        users[schema.EXPERIENCE_METRICS], experience_pipeline
+    )
+    users["satisfaction_score"] = (users["engagement_score"] + users["experience_score"]) / 2
+    return users
+
+
+def satisfaction_top(scores: pd.DataFrame, n: int = TOP_N) -> pd.DataFrame:
+    """The n most satisfied users (ties by msisdn): rank, msisdn, the three scores."""
+    top = scores.sort_values(
+        ["satisfaction_score", KEY], ascending=[False, True], kind="stable"
+    ).head(n)
+    out = top[[KEY, "satisfaction_score", "engagement_score", "experience_score"]].reset_index(
+        drop=True
+    )
+    out.insert(0, "rank", np.arange(1, len(out) + 1, dtype="int64"))
+    return out
+
+
+def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pipeline, np.ndarray]:
+    """k-means on the (engagement_score, experience_score) z-scores, renumbered so that a
+    higher label means a higher mean satisfaction of its members; returns (pipeline, labels)."""
+    X = scores[SCORE_COLUMNS].astype("float64")
+    sample = config.kmeans_sample_size if len(X) > config.kmeans_sample_threshold else None
+    # one OpenMP thread: two spinning threads on the shared 2-core machine are far slower
+    with threadpool_limits(limits=1, user_api="openmp"):
+        pipeline = fit_kmeans_pipeline(
+            X,
+            config.k_satisfaction,
+            n_init=config.kmeans_n_init,
+            random_state=config.random_state,
+            sample_size=sample,
+        )
+        raw = pipeline.predict(X)
+    k = config.k_satisfaction
+    sat = scores["satisfaction_score"].to_numpy()
+    sums = np.bincount(raw, weights=sat, minlength=k)
+    counts = np.bincount(raw, minlength=k)
+    # an empty cluster (possible only when fitted on a sample) sorts first
+    mean_sat = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+    ordered = order_clusters(pipeline, mean_sat)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        labels = ordered.predict(X).astype("int64")
+    return ordered, labels
+
+
+def satisfaction_cluster_summary(satisfaction: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per satisfaction cluster: users and mean satisfaction, experience and engagement scores."""
+    grouped = satisfaction.groupby("cluster").agg(
+        users=(KEY, "size"),
+        mean_satisfaction=("satisfaction_score", "mean"),
+        mean_experience=("experience_score", "mean"),
+        mean_engagement=("engagement_score", "mean"),
+    )
+    out = grouped.reindex(range(k)).rename_axis("cluster").reset_index()
+    out["users"] = out["users"].fillna(0).astype("int64")
+    out["cluster"] = out["cluster"].astype("int64")
+    return out
+
+
+def _tracking_metrics(
+    satisfaction: pd.DataFrame, regression_metrics: pd.DataFrame, n_iter: int
+) -> dict[str, float]:
+    """Flat numbers for the tracking hook: regression_test_r2, baseline_test_rmse, ..."""
+    prefix = {MODEL_NAME: "regression", BASELINE_NAME: "baseline"}
+    metrics: dict[str, float] = {}
+    for row in regression_metrics.itertuples(index=False):
+        for name in ("r2", "rmse", "mae"):
+            metrics[f"{prefix[row.model]}_{row.split}_{name}"] = float(getattr(row, name))
+    metrics["regression_iterations"] = float(n_iter)
+    metrics["satisfaction_users"] = float(len(satisfaction))
+    metrics["satisfaction_score_mean"] = float(satisfaction["satisfaction_score"].mean())
+    return metrics
+
+
+def satisfaction_analysis(
+    engagement_users: pd.DataFrame,
+    experience_users: pd.DataFrame,
+    engagement_pipeline: Pipeline,
+    experience_pipeline: Pipeline,
+    config: RunConfig,
+) -> SatisfactionResult:
+    """Scores, top 10, satisfaction clusters and the satisfaction regression (SPEC rule 10).
+
+    engagement_users: msisdn + ENGAGEMENT_METRICS; experience_users: msisdn +
+    EXPERIENCE_METRICS; the pipelines are the ordered engagement / experience k-means
+    pipelines (cluster 0 = least engaged / worst experience).
+    """
+    users = satisfaction_scores(
+        engagement_users, experience_users, engagement_pipeline, experience_pipeline
+    )
+    pipeline, labels = satisfaction_clustering(users, config)
+    satisfaction = users[[KEY, "engagement_score", "experience_score", "satisfaction_score"]].copy()
+    satisfaction["cluster"] = labels
+
+    fit = fit_satisfaction_regression(
+        users[[KEY, *FEATURES, "satisfaction_score"]],
+        max_iter=config.regression_max_iter,
+        test_size=config.test_size,
+        random_state=config.random_state,
+    )
+    tables = {
+        "satisfaction": satisfaction,
+        "satisfaction_top10": satisfaction_top(satisfaction),
+        "satisfaction_clusters": satisfaction_cluster_summary(satisfaction, config.k_satisfaction),
+        "regression_metrics": fit.metrics,
+        "regression_loss": fit.loss_curve,
+        "regression_predictions": fit.predictions,
+    }
+    return SatisfactionResult(
+        tables=tables,
+        cluster_pipeline=pipeline,
+        regression=fit.model,
+        loss_curve=fit.loss_curve,
+        metrics=_tracking_metrics(satisfaction, fit.metrics, int(fit.model.n_iter_)),
+        features=list(FEATURES),
+    )
