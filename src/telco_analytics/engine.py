@@ -74,9 +74,17 @@ def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
     return con.read_parquet(paths)
 
 
-def from_arrow(con: Any, table: pa.Table) -> ibis.Table:
-    """Register an in-memory Arrow table (used for XLSX, which no engine reads natively)."""
-    return con.create_table(f"arrow_{uuid.uuid4().hex[:8]}", table, temp=True)
+def from_arrow(con: Any, table: pa.Table | Any) -> ibis.Table:
+    """Register an in-memory Arrow table or DataFrame (XLSX, which no engine reads natively)."""
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    name = f"arrow_{uuid.uuid4().hex[:8]}"
+    if engine_name(con) == "duckdb":
+        # register the Arrow table directly: ibis 12's in-memory create_table trips on a
+        # DROP VIEW statement with this sqlglot version
+        con.con.register(name, table)
+        return con.table(name)
+    return con.create_table(name, table.to_pandas())
 
 
 def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
