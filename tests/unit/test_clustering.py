@@ -6,14 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics.models.clustering import (
+    KMEANS_THREADS,
     centroids_z,
     elbow_inertia,
     fit_kmeans_pipeline,
     knee_k,
     order_clusters,
+    sample_rows,
+    silhouette_sample,
 )
 
 
@@ -137,3 +141,29 @@ def test_knee_perpendicular_and_vertical_distance_agree():
         line = inertia[0] + (inertia[-1] - inertia[0]) * (k - k[0]) / (k[-1] - k[0])
         vertical = np.abs(inertia - line)
         assert knee_k(k, inertia) == k[int(np.argmax(vertical))]
+
+
+def test_sample_rows_is_none_for_small_data_and_sorted_unique_otherwise():
+    assert sample_rows(10, None, 0) is None
+    assert sample_rows(10, 10, 0) is None
+    rows = sample_rows(100, 20, 5)
+    assert len(rows) == 20 and len(set(rows)) == 20
+    assert (np.diff(rows) > 0).all()
+    np.testing.assert_array_equal(rows, sample_rows(100, 20, 5))  # deterministic
+
+
+def test_silhouette_sample_matches_sklearn_when_not_sampled_and_is_nan_for_one_cluster():
+    X = _blobs(n_per=30)
+    Z = StandardScaler().fit_transform(X.to_numpy())
+    labels = np.repeat([0, 1, 2], 30)
+    assert silhouette_sample(Z, labels, max_rows=1000, random_state=0) == pytest.approx(
+        silhouette_score(Z, labels)
+    )
+    sampled = silhouette_sample(Z, labels, max_rows=40, random_state=0)
+    assert 0.5 < sampled <= 1.0  # well separated blobs
+    assert np.isnan(silhouette_sample(Z, np.zeros(90, dtype=int), max_rows=1000, random_state=0))
+
+
+def test_fitted_kmeans_is_single_threaded():
+    pipe = fit_kmeans_pipeline(_blobs(n_per=10), 3, n_init=1, random_state=0)
+    assert pipe.named_steps["kmeans"]._n_threads == KMEANS_THREADS

@@ -9,15 +9,39 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
+
+# k-means on a few columns is memory-bound: on this shared 2-core machine two OpenMP threads
+# were 1.5-10x SLOWER than one as soon as another process competed for a core (OpenMP threads
+# spin-wait for each other). KMeans remembers the thread count at fit time, so predict of the
+# fitted (and served) pipeline stays single-threaded too.
+KMEANS_THREADS = 1
+
+
+@contextmanager
+def kmeans_threads() -> Iterator[None]:
+    """Limit OpenMP threads for k-means fits (see KMEANS_THREADS)."""
+    with threadpool_limits(limits=KMEANS_THREADS, user_api="openmp"):
+        yield
+
+
+def sample_rows(n: int, sample_size: int | None, random_state: int) -> np.ndarray | None:
+    """Sorted positions of a uniform sample of `sample_size` of n rows, or None if n is small."""
+    if sample_size is None or n <= sample_size:
+        return None
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=sample_size, replace=False))
 
 
 def fit_kmeans_pipeline(
@@ -37,11 +61,10 @@ def fit_kmeans_pipeline(
     DataFrame, so `predict` expects a DataFrame with the same columns.
     """
     X = X.astype("float64")
-    fitted_on_sample = sample_size is not None and len(X) > sample_size
+    # sorted positions keep the sample in the caller's (canonical) row order
+    rows = sample_rows(len(X), sample_size, random_state)
+    fitted_on_sample = rows is not None
     if fitted_on_sample:
-        rng = np.random.default_rng(random_state)
-        # sorted positions keep the sample in the caller's (canonical) row order
-        rows = np.sort(rng.choice(len(X), size=sample_size, replace=False))
         X_fit = X.iloc[rows]
         log.info("k-means (k=%d) fitted on a sample of %d of %d rows", k, len(X_fit), len(X))
     else:
@@ -55,7 +78,8 @@ def fit_kmeans_pipeline(
             ),
         ]
     )
-    pipeline.fit(X_fit)
+    with kmeans_threads():
+        pipeline.fit(X_fit)
     pipeline.fitted_on_sample_ = bool(fitted_on_sample)
     pipeline.n_fit_rows_ = int(len(X_fit))
     return pipeline
@@ -95,10 +119,11 @@ def kmeans_fits(
 ) -> dict[int, KMeans]:
     """Fitted k-means++ models on already standardized data, one per k."""
     fits = {}
-    for k in k_values:
-        fits[int(k)] = KMeans(
-            n_clusters=int(k), init="k-means++", n_init=n_init, random_state=random_state
-        ).fit(Z)
+    with kmeans_threads():
+        for k in k_values:
+            fits[int(k)] = KMeans(
+                n_clusters=int(k), init="k-means++", n_init=n_init, random_state=random_state
+            ).fit(Z)
     return fits
 
 
@@ -135,3 +160,23 @@ def knee_k(k: Sequence[int], inertia: Sequence[float]) -> int:
     # |cross product| / chord length = perpendicular distance of each point to the chord
     distance = np.abs(dx * (ys - ys[0]) - dy * (ks - ks[0])) / np.hypot(dx, dy)
     return int(ks[int(np.argmax(distance))])  # argmax returns the first (smallest k) on ties
+
+
+def silhouette_sample(
+    Z: np.ndarray, labels: np.ndarray, *, max_rows: int, random_state: int
+) -> float:
+    """Mean silhouette (-1..1) on a fixed-seed sample of at most max_rows rows; NaN if undefined.
+
+    The exact silhouette is quadratic in the number of users; a few thousand rows estimate it
+    to about two decimals, which is what tracking needs.
+    """
+    labels = np.asarray(labels)
+    n_labels = np.unique(labels).size
+    if n_labels < 2 or n_labels >= len(labels):
+        return float("nan")
+    rows = sample_rows(len(labels), max_rows, random_state)
+    if rows is not None:
+        Z, labels = Z[rows], labels[rows]
+        if not 2 <= np.unique(labels).size < len(labels):
+            return float("nan")
+    return float(silhouette_score(Z, labels))
