@@ -210,6 +210,16 @@ def test_deciles_with_fewer_than_ten_users_omit_empty_deciles():
     assert len(decile_data(df.iloc[:0])) == 0
 
 
+def test_missing_durations_rank_last():
+    df = random_users(3, seed=13)
+    df["msisdn"] = ["a", "c", "b"]
+    df["duration_ms"] = [np.nan, 5.0, 5.0]
+    df["total_bytes"] = [1.0, 10.0, 100.0]
+    t = decile_table_all(df)
+    # b (100) then c (10) tie on 5 ms, a (missing) last
+    assert list(t["total_bytes"]) == [100.0, 10.0, 1.0]
+
+
 @pytest.mark.parametrize("n, ties", [(137, False), (250, True), (10, True), (7, False)])
 def test_deciles_match_reference(n, ties):
     df = random_users(n, seed=n, tie_durations=ties)

@@ -152,6 +152,30 @@ def decile_sizes(n_users: int) -> np.ndarray:
     return np.array([base + (1 if d < extra else 0) for d in range(N_DECILES)], dtype="int64")
 
 
+def duration_rank_order(users: pd.DataFrame) -> np.ndarray:
+    """Row positions ordered by duration_ms descending, ties by msisdn ascending, NaN last.
+
+    Sorting millions of text keys is slow, so rows are ordered by the number alone and only
+    the rows whose duration is tied with another are re-sorted by msisdn (equivalent to a
+    two-key sort: tied rows occupy contiguous positions in the numeric order).
+    """
+    key = -users["duration_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    key = np.where(np.isnan(key), np.inf, key)
+    order = np.argsort(key, kind="stable")
+    ranked_key = key[order]
+    tied = np.zeros(len(order), dtype=bool)
+    same = ranked_key[1:] == ranked_key[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        positions = np.flatnonzero(tied)
+        subset = pd.DataFrame({"key": ranked_key[positions], "row": order[positions],
+                               "id": users[schema.USER_KEY].to_numpy()[order[positions]]})
+        subset = subset.sort_values(["key", "id"], kind="mergesort")
+        order[positions] = subset["row"].to_numpy()
+    return order
+
+
 def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Each user's duration decile (SPEC rule 6): DataFrame[msisdn, duration_ms, total_bytes, decile].
 
@@ -161,11 +185,8 @@ def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
     """
     cols = [schema.USER_KEY, "duration_ms", "total_bytes"]
     _require(user_overview, cols, "user_overview")
-    ranked = user_overview[cols].sort_values(
-        ["duration_ms", schema.USER_KEY], ascending=[False, True], na_position="last",
-        kind="mergesort",
-    )
-    ranked = ranked.reset_index(drop=True)
+    table = user_overview[cols]
+    ranked = table.iloc[duration_rank_order(table)].reset_index(drop=True)
     ranked["decile"] = np.repeat(np.arange(1, N_DECILES + 1), decile_sizes(len(ranked)))
     return ranked
 
