@@ -1,0 +1,244 @@
+"""Satisfaction (SPEC rule 10): scores, top 10, ordered k=2 clusters, tables and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from telco_analytics import schema
+from telco_analytics.analysis.satisfaction import (
+    SatisfactionResult,
+    distance_to_cluster0,
+    satisfaction_analysis,
+    satisfaction_top,
+)
+from telco_analytics.config import RunConfig
+from telco_analytics.models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters
+
+ENG = schema.ENGAGEMENT_METRICS
+EXP = schema.EXPERIENCE_METRICS
+CONFIG = RunConfig(regression_max_iter=30)  # short regression: these tests are about the scores
+
+
+def _hand_pipeline(center0: list[float]) -> Pipeline:
+    """Scaler with mean 1 and std 1 in every column (fitted on rows of 0s and 2s), k-means
+    whose cluster 0 sits at `center0` in z-space."""
+    columns = ["a", "b", "c"]
+    scaler = StandardScaler().fit(pd.DataFrame([[0.0] * 3, [2.0] * 3], columns=columns))
+    kmeans = KMeans(n_clusters=2)
+    kmeans.cluster_centers_ = np.array([center0, [9.0, 9.0, 9.0]])
+    return Pipeline([("scaler", scaler), ("kmeans", kmeans)])
+
+
+def test_distance_to_cluster0_by_hand():
+    pipe = _hand_pipeline([0.0, 0.0, -4.0])
+    users = pd.DataFrame({"a": [4.0, 1.0], "b": [1.0, 1.0], "c": [1.0, 1.0]})
+    # z = (x - 1) / 1: user 0 -> (3, 0, 0), distance to (0, 0, -4) = sqrt(9 + 16) = 5;
+    # user 1 -> (0, 0, 0), distance 4
+    np.testing.assert_allclose(distance_to_cluster0(users, pipe), [5.0, 4.0])
+
+
+def test_distance_uses_the_fitted_column_order():
+    pipe = _hand_pipeline([0.0, 0.0, -4.0])
+    users = pd.DataFrame({"c": [1.0], "b": [1.0], "a": [4.0]})  # shuffled columns
+    np.testing.assert_allclose(distance_to_cluster0(users, pipe), [5.0])
+
+
+def _users(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Engagement and experience per-user tables with some signal, same users, other order."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"3366{i:07d}" for i in rng.permutation(n)])
+    eng = pd.DataFrame(
+        {
+            "msisdn": ids,
+            "sessions": rng.integers(1, 8, n).astype("float64"),
+            "duration_ms": rng.gamma(2.0, 50_000.0, n),
+            "total_bytes": rng.gamma(3.0, 2e8, n),
+        }
+    )
+    eng["cluster"] = 0  # extra columns must be ignored
+    order = rng.permutation(n)
+    exp = pd.DataFrame(
+        {
+            "msisdn": ids[order],
+            "tcp_retrans_bytes": rng.gamma(1.5, 1e6, n),
+            "rtt_ms": rng.gamma(4.0, 25.0, n),
+            "throughput_kbps": rng.gamma(2.0, 5_000.0, n),
+            "handset": "Samsung Galaxy",
+            "cluster": 1,
+        }
+    )
+    return eng, exp
+
+
+def _ordered_pipelines(eng: pd.DataFrame, exp: pd.DataFrame) -> tuple[Pipeline, Pipeline]:
+    """Engagement / experience pipelines ordered as SPEC rules 8 and 9 say."""
+    pe = fit_kmeans_pipeline(eng[ENG], 3, n_init=10, random_state=42)
+    pe = order_clusters(pe, centroids_z(pe).mean(axis=1))
+    px = fit_kmeans_pipeline(exp[EXP], 3, n_init=10, random_state=42)
+    cz = centroids_z(px)
+    # worst experience = largest z_rtt + z_tcp - z_throughput -> must get label 0
+    badness = cz[:, EXP.index("rtt_ms")] + cz[:, EXP.index("tcp_retrans_bytes")] - cz[
+        :, EXP.index("throughput_kbps")
+    ]
+    px = order_clusters(px, -badness)
+    return pe, px
+
+
+@pytest.fixture(scope="module")
+def generated():
+    eng, exp = _users(600, seed=7)
+    pe, px = _ordered_pipelines(eng, exp)
+    result = satisfaction_analysis(eng, exp, pe, px, CONFIG)
+    return eng, exp, pe, px, result
+
+
+def _numpy_distance(values: np.ndarray, pipe: Pipeline) -> np.ndarray:
+    """SPEC rule 10 from the published numbers: (x - mean) / scale, minus centroid 0, norm."""
+    scaler = pipe.named_steps["scaler"]
+    centre = pipe.named_steps["kmeans"].cluster_centers_[0]
+    z = (values - scaler.mean_) / scaler.scale_
+    return np.sqrt(((z - centre) ** 2).sum(axis=1))
+
+
+def test_scores_equal_numpy_recomputation(generated):
+    eng, exp, pe, px, result = generated
+    sat = result.tables["satisfaction"].set_index("msisdn")
+    e = eng.set_index("msisdn")[ENG]
+    x = exp.set_index("msisdn")[EXP]
+    eng_score = pd.Series(_numpy_distance(e.to_numpy(), pe), index=e.index)
+    exp_score = pd.Series(_numpy_distance(x.to_numpy(), px), index=x.index)
+    assert len(sat) == 600
+    np.testing.assert_allclose(sat["engagement_score"], eng_score.loc[sat.index], rtol=1e-12)
+    np.testing.assert_allclose(sat["experience_score"], exp_score.loc[sat.index], rtol=1e-12)
+    np.testing.assert_allclose(
+        sat["satisfaction_score"],
+        (eng_score.loc[sat.index] + exp_score.loc[sat.index]) / 2,
+        rtol=1e-12,
+    )
+    assert (sat[["engagement_score", "experience_score"]] >= 0).all().all()
+
+
+def test_satisfaction_table_columns(generated):
+    *_, result = generated
+    assert isinstance(result, SatisfactionResult)
+    assert list(result.tables["satisfaction"].columns) == [
+        "msisdn", "engagement_score", "experience_score", "satisfaction_score", "cluster"
+    ]
+    assert list(result.tables["satisfaction_top10"].columns) == [
+        "rank", "msisdn", "satisfaction_score", "engagement_score", "experience_score"
+    ]
+    assert list(result.tables["satisfaction_clusters"].columns) == [
+        "cluster", "users", "mean_satisfaction", "mean_experience", "mean_engagement"
+    ]
+    assert list(result.loss_curve.columns) == ["iteration", "train_loss", "validation_loss"]
+    assert result.tables["regression_loss"] is result.loss_curve
+    assert result.features == [*ENG, *EXP]
+
+
+def test_k2_clusters_match_sklearn_and_cluster1_is_more_satisfied(generated):
+    *_, result = generated
+    sat = result.tables["satisfaction"]
+    # plain scikit-learn: z-scores of the two scores, k-means k=2 with the run's seed
+    z = StandardScaler().fit_transform(sat[["engagement_score", "experience_score"]])
+    raw = KMeans(n_clusters=2, n_init=10, random_state=42).fit_predict(z)
+    means = pd.Series(sat["satisfaction_score"].to_numpy()).groupby(raw).mean()
+    expected = np.where(raw == means.idxmax(), 1, 0)
+    np.testing.assert_array_equal(sat["cluster"].to_numpy(), expected)
+
+    clusters = result.tables["satisfaction_clusters"].set_index("cluster")
+    assert clusters.loc[1, "mean_satisfaction"] > clusters.loc[0, "mean_satisfaction"]
+    by_pandas = sat.groupby("cluster").agg(
+        users=("msisdn", "size"),
+        mean_satisfaction=("satisfaction_score", "mean"),
+        mean_experience=("experience_score", "mean"),
+        mean_engagement=("engagement_score", "mean"),
+    )
+    pd.testing.assert_frame_equal(clusters, by_pandas, check_dtype=False)
+    assert clusters["users"].sum() == len(sat)
+
+
+def test_top10_is_the_ten_largest(generated):
+    *_, result = generated
+    sat = result.tables["satisfaction"]
+    top = result.tables["satisfaction_top10"]
+    expected = sat.sort_values(["satisfaction_score", "msisdn"], ascending=[False, True]).head(10)
+    assert top["rank"].tolist() == list(range(1, 11))
+    assert top["msisdn"].tolist() == expected["msisdn"].tolist()
+    np.testing.assert_allclose(top["satisfaction_score"], expected["satisfaction_score"])
+
+
+def test_top10_ties_by_msisdn():
+    sat = pd.DataFrame(
+        {
+            "msisdn": ["12", "05", "11", "03", "04", "01", "02", "06", "07", "08", "09", "10"],
+            "engagement_score": [1.0] * 12,
+            "experience_score": [1.0] * 12,
+            "satisfaction_score": [1.0, 5.0, 1.0, 5.0, 2.0, 0.5, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    top = satisfaction_top(sat)
+    # 5.0: 03, 05; 2.0: 02, 04; then the 1.0s by msisdn: 06 07 08 09 10 11 (12 and 01 out)
+    assert top["msisdn"].tolist() == ["03", "05", "02", "04", "06", "07", "08", "09", "10", "11"]
+    assert top["rank"].tolist() == list(range(1, 11))
+
+
+def test_row_order_does_not_change_results(generated):
+    eng, exp, pe, px, result = generated
+    again = satisfaction_analysis(
+        eng.sample(frac=1.0, random_state=1), exp.sample(frac=1.0, random_state=2), pe, px, CONFIG
+    )
+    pd.testing.assert_frame_equal(again.tables["satisfaction"], result.tables["satisfaction"])
+    pd.testing.assert_frame_equal(
+        again.tables["regression_metrics"], result.tables["regression_metrics"]
+    )
+
+
+def test_inputs_not_mutated(generated):
+    eng, exp, pe, px, _ = generated
+    before_e, before_x = eng.copy(), exp.copy()
+    satisfaction_analysis(eng, exp, pe, px, CONFIG)
+    pd.testing.assert_frame_equal(eng, before_e)
+    pd.testing.assert_frame_equal(exp, before_x)
+
+
+def test_tracking_metrics_come_from_the_metrics_table(generated):
+    *_, result = generated
+    m = result.tables["regression_metrics"].set_index(["model", "split"])
+    assert result.metrics["regression_test_r2"] == m.loc[("hist_gradient_boosting", "test"), "r2"]
+    assert result.metrics["baseline_test_rmse"] == m.loc[("baseline_mean", "test"), "rmse"]
+    assert result.metrics["satisfaction_users"] == 600
+
+
+def test_tiny_case_end_to_end():
+    """Two obvious groups per space: the far group gets the larger scores and cluster 1."""
+    n = 40
+    ids = [f"u{i:02d}" for i in range(n)]
+    far = np.arange(n) >= 30  # ten users far from the bad clusters
+    eng = pd.DataFrame(
+        {
+            "msisdn": ids,
+            "sessions": np.where(far, 20.0, 1.0),
+            "duration_ms": np.where(far, 9e6, 1e5) + np.arange(n),
+            "total_bytes": np.where(far, 5e9, 1e8) + np.arange(n),
+        }
+    )
+    exp = pd.DataFrame(
+        {
+            "msisdn": ids,
+            "tcp_retrans_bytes": np.where(far, 1e3, 1e7),
+            "rtt_ms": np.where(far, 20.0, 300.0) + np.arange(n) % 3,
+            "throughput_kbps": np.where(far, 40_000.0, 100.0),
+            "handset": "h",
+        }
+    )
+    pe, px = _ordered_pipelines(eng, exp)
+    result = satisfaction_analysis(eng, exp, pe, px, CONFIG)
+    sat = result.tables["satisfaction"].set_index("msisdn")
+    assert sat.loc[[i for i, f in zip(ids, far) if f], "cluster"].eq(1).all()
+    assert sat.loc[[i for i, f in zip(ids, far) if not f], "cluster"].eq(0).all()
+    assert set(result.tables["satisfaction_top10"]["msisdn"]) == {i for i, f in zip(ids, far) if f}
