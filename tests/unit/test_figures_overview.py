@@ -29,8 +29,13 @@ def users(n: int, seed: int = 0) -> pd.DataFrame:
     """Random per-user table with the SPEC columns (heavy-tailed volumes and durations)."""
     rng = np.random.default_rng(seed)
     s = rng.geometric(0.6, n).astype("int64")
-    df = pd.DataFrame({"msisdn": [f"33{i:09d}" for i in range(n)], "sessions": s,
-                       "duration_ms": s * rng.lognormal(17, 1.2, n)})
+    df = pd.DataFrame(
+        {
+            "msisdn": [f"33{i:09d}" for i in range(n)],
+            "sessions": s,
+            "duration_ms": s * rng.lognormal(17, 1.2, n),
+        }
+    )
     for i, col in enumerate(APP_COLS):
         df[col] = s * rng.lognormal(14 + i, 1.0, n)
     df["dl_bytes"] = df[APP_COLS].sum(axis=1) * 0.9
@@ -40,30 +45,67 @@ def users(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def handset_tables() -> dict[str, pd.DataFrame]:
-    top10 = pd.DataFrame({
-        "rank": range(1, 11),
-        "handset": ["Huawei B528S-23A"] + [f"Apple iPhone {i}" for i in range(9)],
-        "manufacturer": ["Huawei"] + ["Apple"] * 9,
-        "sessions": [19752, 9419, 9023, 6326, 5187, 4993, 4568, 4520, 3813, 3338],
-        "users": [14000, 7000, 6500, 4700, 3800, 3600, 3300, 3200, 2800, 2400]})
-    top3 = pd.DataFrame({"rank": [1, 2, 3], "manufacturer": ["Apple", "Samsung", "Huawei"],
-                         "sessions": [59565, 40839, 34423], "users": [43000, 29000, 25000]})
-    per = pd.DataFrame({
-        "manufacturer": ["Apple"] * 5 + ["Samsung"] * 5 + ["Huawei"] * 5,
-        "rank": [1, 2, 3, 4, 5] * 3,
-        "handset": [f"{m} model {r}" for m in ("Apple", "Samsung", "Huawei") for r in range(5)],
-        "sessions": [9419, 9023, 6326, 5187, 4993, 4520, 3724, 3696, 3484, 3199,
-                     19752, 2079, 2021, 1480, 1474]})
+    top10 = pd.DataFrame(
+        {
+            "rank": range(1, 11),
+            "handset": ["Huawei B528S-23A"] + [f"Apple iPhone {i}" for i in range(9)],
+            "manufacturer": ["Huawei"] + ["Apple"] * 9,
+            "sessions": [19752, 9419, 9023, 6326, 5187, 4993, 4568, 4520, 3813, 3338],
+            "users": [14000, 7000, 6500, 4700, 3800, 3600, 3300, 3200, 2800, 2400],
+        }
+    )
+    top3 = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "manufacturer": ["Apple", "Samsung", "Huawei"],
+            "sessions": [59565, 40839, 34423],
+            "users": [43000, 29000, 25000],
+        }
+    )
+    per = pd.DataFrame(
+        {
+            "manufacturer": ["Apple"] * 5 + ["Samsung"] * 5 + ["Huawei"] * 5,
+            "rank": [1, 2, 3, 4, 5] * 3,
+            "handset": [f"{m} model {r}" for m in ("Apple", "Samsung", "Huawei") for r in range(5)],
+            "sessions": [
+                9419,
+                9023,
+                6326,
+                5187,
+                4993,
+                4520,
+                3724,
+                3696,
+                3484,
+                3199,
+                19752,
+                2079,
+                2021,
+                1480,
+                1474,
+            ],
+        }
+    )
     per["users"] = per["sessions"] // 2
-    return {"handsets_top10": top10, "manufacturers_top3": top3,
-            "handsets_top5_per_manufacturer": per}
+    return {
+        "handsets_top10": top10,
+        "manufacturers_top3": top3,
+        "handsets_top5_per_manufacturer": per,
+    }
 
 
 def all_tables(n: int = 400) -> dict[str, pd.DataFrame]:
     u = users(n)
-    return {"user_overview": u, "app_totals": app_totals(u), "decile_data": decile_data(u),
-            "decile_data_all": decile_table_all(u), "app_correlation": app_correlation(u),
-            "pca": pca_table(u), "univariate": univariate(u), **handset_tables()}
+    return {
+        "user_overview": u,
+        "app_totals": app_totals(u),
+        "decile_data": decile_data(u),
+        "decile_data_all": decile_table_all(u),
+        "app_correlation": app_correlation(u),
+        "pca": pca_table(u),
+        "univariate": univariate(u),
+        **handset_tables(),
+    }
 
 
 def assert_not_blank(chart) -> None:
@@ -86,14 +128,33 @@ def tables() -> dict[str, pd.DataFrame]:
 
 def test_overview_figures_cover_every_chart_and_render(tables):
     figures = fig.overview_figures(tables)
-    expected = {"handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer",
-                "app_totals", "decile_data", "app_correlation", "pca_scree", "pca_loadings"}
+    expected = {
+        "handsets_top10",
+        "manufacturers_top3",
+        "handsets_top5_per_manufacturer",
+        "app_totals",
+        "decile_data",
+        "app_correlation",
+        "pca_scree",
+        "pca_loadings",
+    }
     expected |= {f"hist_{c}" for c in schema.USER_OVERVIEW_COLUMNS[1:]}
     expected |= {f"app_vs_total_{a}" for a in schema.APPS}
     assert set(figures) == expected
-    for name in ("handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer",
-                 "app_totals", "decile_data", "app_correlation", "pca_scree", "pca_loadings",
-                 "hist_sessions", "hist_duration_ms", "hist_total_bytes", "app_vs_total_youtube"):
+    for name in (
+        "handsets_top10",
+        "manufacturers_top3",
+        "handsets_top5_per_manufacturer",
+        "app_totals",
+        "decile_data",
+        "app_correlation",
+        "pca_scree",
+        "pca_loadings",
+        "hist_sessions",
+        "hist_duration_ms",
+        "hist_total_bytes",
+        "app_vs_total_youtube",
+    ):
         assert_not_blank(figures[name])
 
 
@@ -127,7 +188,7 @@ def test_histogram_bins_count_every_user():
 def test_many_users_are_binned_not_embedded():
     big = users(30_000, seed=1)
     table, binned = fig.scatter_data(big, "youtube_bytes", "total_bytes")
-    assert binned and len(table) <= fig.SCATTER_BINS ** 2
+    assert binned and len(table) <= fig.SCATTER_BINS**2
     assert table["users"].sum() == len(big)
     small, binned_small = fig.scatter_data(big.head(100), "youtube_bytes", "total_bytes")
     assert not binned_small and len(small) == 100
@@ -138,10 +199,12 @@ def test_many_users_are_binned_not_embedded():
 
 
 def test_single_chart_functions_render(tables):
-    for chart in (fig.handsets_top10_chart(tables["handsets_top10"]),
-                  fig.manufacturers_top3_chart(tables["manufacturers_top3"]),
-                  fig.decile_chart(tables["decile_data"]),
-                  fig.app_vs_total(users(50), "email")):
+    for chart in (
+        fig.handsets_top10_chart(tables["handsets_top10"]),
+        fig.manufacturers_top3_chart(tables["manufacturers_top3"]),
+        fig.decile_chart(tables["decile_data"]),
+        fig.app_vs_total(users(50), "email"),
+    ):
         assert_not_blank(chart)
 
 

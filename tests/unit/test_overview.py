@@ -34,12 +34,17 @@ def random_users(n: int = 300, seed: int = 0, tie_durations: bool = False) -> pd
     """A random per-user table with the SPEC columns; durations with many ties if asked."""
     rng = np.random.default_rng(seed)
     sessions = rng.integers(1, 8, n)
-    df = pd.DataFrame({
-        "msisdn": [f"33{v:09d}" for v in rng.choice(10**9, n, replace=False)],
-        "sessions": sessions.astype("int64"),
-        "duration_ms": (rng.integers(0, 6, n) * 1000.0 if tie_durations
-                        else sessions * rng.gamma(2.0, 4e7, n)),
-    })
+    df = pd.DataFrame(
+        {
+            "msisdn": [f"33{v:09d}" for v in rng.choice(10**9, n, replace=False)],
+            "sessions": sessions.astype("int64"),
+            "duration_ms": (
+                rng.integers(0, 6, n) * 1000.0
+                if tie_durations
+                else sessions * rng.gamma(2.0, 4e7, n)
+            ),
+        }
+    )
     for i, col in enumerate(APP_COLS):
         df[col] = sessions * rng.gamma(1.0 + i, 1e6 * (i + 1), n)
     app_sum = df[APP_COLS].sum(axis=1)
@@ -51,6 +56,7 @@ def random_users(n: int = 300, seed: int = 0, tie_durations: bool = False) -> pd
 
 
 # ---------------------------------------------------------------- app_totals
+
 
 def test_app_totals_by_hand():
     df = random_users(3, seed=1)
@@ -88,6 +94,7 @@ def test_missing_column_is_a_schema_error():
 
 # ---------------------------------------------------------------- variables
 
+
 def test_variables_table_covers_every_schema_column():
     missing = {c.name: 0 for c in schema.COLUMNS}
     missing["msisdn"] = 3
@@ -107,6 +114,7 @@ def test_variables_table_covers_every_schema_column():
 
 
 # ---------------------------------------------------------------- univariate
+
 
 def test_univariate_by_hand_on_four_users():
     df = random_users(4, seed=3)
@@ -133,15 +141,37 @@ def test_univariate_by_hand_on_four_users():
 def test_univariate_matches_numpy_and_scipy():
     df = random_users(400, seed=4)
     t = univariate(df).set_index("variable")
-    assert list(t.columns) == ["count", "mean", "median", "std", "var", "min", "q1", "q3",
-                               "iqr", "max", "range", "skew", "kurtosis", "cv"]
+    assert list(t.columns) == [
+        "count",
+        "mean",
+        "median",
+        "std",
+        "var",
+        "min",
+        "q1",
+        "q3",
+        "iqr",
+        "max",
+        "range",
+        "skew",
+        "kurtosis",
+        "cv",
+    ]
     for col in schema.USER_OVERVIEW_COLUMNS[1:]:
         x = df[col].to_numpy(dtype=float)
         q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
         expected = {
-            "count": len(x), "mean": x.mean(), "median": med, "std": x.std(ddof=1),
-            "var": x.var(ddof=1), "min": x.min(), "q1": q1, "q3": q3, "iqr": q3 - q1,
-            "max": x.max(), "range": x.max() - x.min(),
+            "count": len(x),
+            "mean": x.mean(),
+            "median": med,
+            "std": x.std(ddof=1),
+            "var": x.var(ddof=1),
+            "min": x.min(),
+            "q1": q1,
+            "q3": q3,
+            "iqr": q3 - q1,
+            "max": x.max(),
+            "range": x.max() - x.min(),
             "skew": stats.skew(x, bias=False),
             "kurtosis": stats.kurtosis(x, fisher=True, bias=False),
             "cv": x.std(ddof=1) / x.mean(),
@@ -161,6 +191,7 @@ def test_univariate_ignores_missing_values_and_zero_mean_cv_is_nan():
 
 # ---------------------------------------------------------------- deciles
 
+
 def _hand_users() -> pd.DataFrame:
     """23 users: durations 230, 220, 210, 210 (tie, 'u-a' < 'u-b'), 190, 180, ..., 10."""
     durations = [230, 220, 210] + [210] + [230 - 10 * r for r in range(4, 23)]
@@ -178,8 +209,13 @@ def _hand_users() -> pd.DataFrame:
 
 def test_decile_data_by_hand_23_users_with_tie():
     t = decile_data(_hand_users())
-    assert list(t.columns[:5]) == ["decile", "users", "min_duration_ms", "max_duration_ms",
-                                   "total_bytes"]
+    assert list(t.columns[:5]) == [
+        "decile",
+        "users",
+        "min_duration_ms",
+        "max_duration_ms",
+        "total_bytes",
+    ]
     assert list(t["decile"]) == [1, 2, 3, 4, 5]
     # 23 = 10 * 2 + 3: the first three deciles get 3 users, the rest 2
     assert list(t["users"]) == [3, 3, 3, 2, 2]
@@ -229,20 +265,27 @@ def test_deciles_match_reference(n, ties):
     sizes = [base + 1 if d < extra else base for d in range(10)]
     expected, start = [], 0
     for d, size in enumerate(sizes, start=1):
-        members = order[start:start + size]
+        members = order[start : start + size]
         start += size
         if d <= 5 and members:
             dur = [df["duration_ms"][i] for i in members]
-            expected.append((d, len(members), min(dur), max(dur),
-                             sum(df["total_bytes"][i] for i in members)))
+            expected.append(
+                (d, len(members), min(dur), max(dur), sum(df["total_bytes"][i] for i in members))
+            )
     t = decile_data(df)
     assert len(t) == len(expected)
-    for row, (d, users, lo, hi, total) in zip(t.itertuples(), expected):
-        assert (row.decile, row.users, row.min_duration_ms, row.max_duration_ms) == (d, users, lo, hi)
+    for row, (d, users, lo, hi, total) in zip(t.itertuples(), expected, strict=True):
+        assert (row.decile, row.users, row.min_duration_ms, row.max_duration_ms) == (
+            d,
+            users,
+            lo,
+            hi,
+        )
         assert row.total_bytes == pytest.approx(total, rel=1e-12)
 
 
 # ---------------------------------------------------------------- correlation and PCA
+
 
 def test_app_correlation_matches_numpy():
     df = random_users(300, seed=8)
@@ -276,7 +319,7 @@ def test_pca_matches_eigendecomposition():
     np.testing.assert_allclose(t["explained_variance_ratio"], eigval / eigval.sum(), rtol=1e-8)
     np.testing.assert_allclose(t["cumulative_ratio"], np.cumsum(eigval) / eigval.sum(), rtol=1e-8)
     loadings = t[PCA_VARIABLES].to_numpy()
-    for got, vec in zip(loadings, eigvec):
+    for got, vec in zip(loadings, eigvec, strict=True):
         # sign convention: the largest-absolute loading is positive
         vec = vec * np.sign(vec[np.argmax(np.abs(vec))])
         np.testing.assert_allclose(got, vec, atol=1e-7)
@@ -302,36 +345,71 @@ def test_tables_do_not_mutate_input():
 
 # ---------------------------------------------------------------- narrative
 
+
 def _handset_tables(top: str, sessions: list[int]) -> dict[str, pd.DataFrame]:
     names = [top, "Apple iPhone 6S (A1688)", "Samsung Galaxy S8 (Sm-G950F)"]
     makers = [top.split()[0], "Apple", "Samsung"]
-    h = pd.DataFrame({"rank": [1, 2, 3], "handset": names, "manufacturer": makers,
-                      "sessions": sessions, "users": [s // 2 for s in sessions]})
-    m = pd.DataFrame({"rank": [1, 2, 3], "manufacturer": ["Apple", "Samsung", makers[0]],
-                      "sessions": [3 * sessions[1], 3 * sessions[2], 2 * sessions[2]],
-                      "users": [300, 200, 150]})
-    per = pd.DataFrame({"manufacturer": ["Apple", "Apple", "Samsung", makers[0]],
-                        "rank": [1, 2, 1, 1],
-                        "handset": ["Apple iPhone 6S (A1688)", "Apple iPhone 7", names[2], top],
-                        "sessions": [100, 90, 80, sessions[0]], "users": [50, 45, 40, 30]})
+    h = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "handset": names,
+            "manufacturer": makers,
+            "sessions": sessions,
+            "users": [s // 2 for s in sessions],
+        }
+    )
+    m = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "manufacturer": ["Apple", "Samsung", makers[0]],
+            "sessions": [3 * sessions[1], 3 * sessions[2], 2 * sessions[2]],
+            "users": [300, 200, 150],
+        }
+    )
+    per = pd.DataFrame(
+        {
+            "manufacturer": ["Apple", "Apple", "Samsung", makers[0]],
+            "rank": [1, 2, 1, 1],
+            "handset": ["Apple iPhone 6S (A1688)", "Apple iPhone 7", names[2], top],
+            "sessions": [100, 90, 80, sessions[0]],
+            "users": [50, 45, 40, 30],
+        }
+    )
     return {"handsets_top10": h, "manufacturers_top3": m, "handsets_top5_per_manufacturer": per}
 
 
 def _all_tables(seed: int, top: str = "Huawei B528S-23A") -> dict[str, pd.DataFrame]:
     users = random_users(300, seed=seed)
-    tables = {"user_overview": users, "app_totals": app_totals(users),
-              "decile_data": decile_data(users), "app_correlation": app_correlation(users),
-              "pca": pca_table(users), "univariate": univariate(users)}
+    tables = {
+        "user_overview": users,
+        "app_totals": app_totals(users),
+        "decile_data": decile_data(users),
+        "app_correlation": app_correlation(users),
+        "pca": pca_table(users),
+        "univariate": univariate(users),
+    }
     tables.update(_handset_tables(top, [200, 100, 50]))
     return tables
 
 
 def test_router_detection():
-    for name in ("Huawei B528S-23A", "Huawei B315S-22", "Huawei E5180", "Huawei E5573",
-                 "ZTE MF920", "TP-Link 4G LTE Router", "Netgear Mifi 7000"):
+    for name in (
+        "Huawei B528S-23A",
+        "Huawei B315S-22",
+        "Huawei E5180",
+        "Huawei E5573",
+        "ZTE MF920",
+        "TP-Link 4G LTE Router",
+        "Netgear Mifi 7000",
+    ):
         assert is_router(name), name
-    for name in ("Apple iPhone 6S (A1688)", "Samsung Galaxy S8 (Sm-G950F)", "Samsung Sm-B310E",
-                 "Huawei P20 Lite", "Samsung Galaxy A5 Sm-A520F"):
+    for name in (
+        "Apple iPhone 6S (A1688)",
+        "Samsung Galaxy S8 (Sm-G950F)",
+        "Samsung Sm-B310E",
+        "Huawei P20 Lite",
+        "Samsung Galaxy A5 Sm-A520F",
+    ):
         assert not is_router(name), name
 
 
@@ -366,6 +444,9 @@ def test_insights_skip_missing_tables():
     assert overview_insights({}) == []
     only_apps = overview_insights({"app_totals": app_totals(random_users(20))})
     assert len(only_apps) == 1 and "app traffic" in only_apps[0].text
-    empty = {"handsets_top10": pd.DataFrame(columns=["rank", "handset", "manufacturer",
-                                                     "sessions", "users"])}
+    empty = {
+        "handsets_top10": pd.DataFrame(
+            columns=["rank", "handset", "manufacturer", "sessions", "users"]
+        )
+    }
     assert overview_insights(empty) == []

@@ -25,8 +25,20 @@ REPORTED_DECILES = 5  # SPEC rule 6: decile_data reports deciles 1-5
 # SPEC rule 7: PCA inputs = the seven per-app totals plus total DL and total UL
 PCA_VARIABLES: list[str] = [*schema.USER_APP_BYTES, "dl_bytes", "ul_bytes"]
 UNIVARIATE_STATS: list[str] = [
-    "count", "mean", "median", "std", "var", "min", "q1", "q3", "iqr", "max", "range",
-    "skew", "kurtosis", "cv",
+    "count",
+    "mean",
+    "median",
+    "std",
+    "var",
+    "min",
+    "q1",
+    "q3",
+    "iqr",
+    "max",
+    "range",
+    "skew",
+    "kurtosis",
+    "cv",
 ]
 
 
@@ -83,8 +95,10 @@ def variables_table(missing: dict[str, int], n_rows: int) -> pd.DataFrame:
         raise ValueError(f"n_rows must be >= 0, got {n_rows}")
     counts = [missing.get(c.name) for c in schema.COLUMNS]
     missing_col = pd.array(counts, dtype="Int64")
-    pct = (missing_col.astype("Float64") * 100.0 / n_rows) if n_rows > 0 else pd.array(
-        [pd.NA] * len(counts), dtype="Float64"
+    pct = (
+        (missing_col.astype("Float64") * 100.0 / n_rows)
+        if n_rows > 0
+        else pd.array([pd.NA] * len(counts), dtype="Float64")
     )
     return pd.DataFrame(
         {
@@ -104,7 +118,8 @@ def variables_table(missing: dict[str, int], n_rows: int) -> pd.DataFrame:
 def quantitative_columns(user_overview: pd.DataFrame) -> list[str]:
     """The per-user quantitative variables: every numeric column except the user key."""
     return [
-        c for c in user_overview.columns
+        c
+        for c in user_overview.columns
         if c != schema.USER_KEY and is_numeric_dtype(user_overview[c])
     ]
 
@@ -169,15 +184,22 @@ def duration_rank_order(users: pd.DataFrame) -> np.ndarray:
     tied[:-1] |= same
     if tied.any():
         positions = np.flatnonzero(tied)
-        subset = pd.DataFrame({"key": ranked_key[positions], "row": order[positions],
-                               "id": users[schema.USER_KEY].to_numpy()[order[positions]]})
+        subset = pd.DataFrame(
+            {
+                "key": ranked_key[positions],
+                "row": order[positions],
+                "id": users[schema.USER_KEY].to_numpy()[order[positions]],
+            }
+        )
         subset = subset.sort_values(["key", "id"], kind="mergesort")
         order[positions] = subset["row"].to_numpy()
     return order
 
 
 def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
-    """Each user's duration decile (SPEC rule 6): DataFrame[msisdn, duration_ms, total_bytes, decile].
+    """Each user's duration decile (SPEC rule 6).
+
+    Returns DataFrame[msisdn, duration_ms, total_bytes, decile].
 
     Users are ranked by total duration_ms descending, ties by msisdn ascending (missing durations
     last), then cut into ten consecutive groups of sizes `decile_sizes(n)`; decile 1 = the top 10%.

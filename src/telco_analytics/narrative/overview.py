@@ -59,37 +59,57 @@ def top_handset_insight(top10: pd.DataFrame) -> Insight:
     first = top10.iloc[0]
     share = first["sessions"] / top10["sessions"].sum()
     routers = [h for h in top10["handset"] if is_router(h)]
-    text = (f"The most used device is the {first['handset']} ({first['sessions']:,} sessions, "
-            f"{first['users']:,} users, {_pct(share)} of the top-10 devices' sessions)")
+    text = (
+        f"The most used device is the {first['handset']} ({first['sessions']:,} sessions, "
+        f"{first['users']:,} users, {_pct(share)} of the top-10 devices' sessions)"
+    )
     if len(top10) > 1:
         second = top10.iloc[1]
-        text += (f", {first['sessions'] / second['sessions']:.1f}x the runner-up "
-                 f"{second['handset']}")
+        text += f", {first['sessions'] / second['sessions']:.1f}x the runner-up {second['handset']}"
     if is_router(first["handset"]):
-        text += (". It is a 4G home router or hotspot, not a phone: fixed-wireless home broadband "
-                 "is the largest single device segment, to be targeted with home-internet plans "
-                 "rather than handset offers.")
+        text += (
+            ". It is a 4G home router or hotspot, not a phone: fixed-wireless home broadband "
+            "is the largest single device segment, to be targeted with home-internet plans "
+            "rather than handset offers."
+        )
     else:
-        text += ("; device-specific offers (accessories, trade-ins, upgrades) aimed at its owners "
-                 "reach the largest single device group.")
+        text += (
+            "; device-specific offers (accessories, trade-ins, upgrades) aimed at its owners "
+            "reach the largest single device group."
+        )
     if routers and not (len(routers) == 1 and routers[0] == first["handset"]):
         text += f" Routers/hotspots in the top 10: {len(routers)} ({_join(routers)})."
-    return Insight("handsets", text, {
-        "top_handset": first["handset"], "sessions": int(first["sessions"]),
-        "users": int(first["users"]), "share_of_top10": float(share),
-        "is_router": is_router(first["handset"]), "routers_in_top10": len(routers)}, priority=1)
+    return Insight(
+        "handsets",
+        text,
+        {
+            "top_handset": first["handset"],
+            "sessions": int(first["sessions"]),
+            "users": int(first["users"]),
+            "share_of_top10": float(share),
+            "is_router": is_router(first["handset"]),
+            "routers_in_top10": len(routers),
+        },
+        priority=1,
+    )
 
 
 def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> Insight:
     """Which makers dominate, by how much, and which model leads each of them."""
     top3 = top3.sort_values("rank")
     total = top3["sessions"].sum()
-    parts = [f"{r.manufacturer} {r.sessions:,} ({_pct(r.sessions / total)})"
-             for r in top3.itertuples()]
+    parts = [
+        f"{r.manufacturer} {r.sessions:,} ({_pct(r.sessions / total)})" for r in top3.itertuples()
+    ]
     lead = top3.iloc[0]
-    text = (f"{_join(list(top3['manufacturer']))} are the top manufacturers by sessions: "
-            f"{', '.join(parts)} of the top-{len(top3)} sessions.")
-    numbers = {"leader": lead["manufacturer"], "leader_share_of_top3": float(lead["sessions"] / total)}
+    text = (
+        f"{_join(list(top3['manufacturer']))} are the top manufacturers by sessions: "
+        f"{', '.join(parts)} of the top-{len(top3)} sessions."
+    )
+    numbers = {
+        "leader": lead["manufacturer"],
+        "leader_share_of_top3": float(lead["sessions"] / total),
+    }
     if per_maker is not None:
         # the makers in ranking order (top3 first), each with its rank-1 model
         maker_rank = {m: i for i, m in enumerate(top3["manufacturer"])}
@@ -98,21 +118,33 @@ def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> 
         best = best.sort_values(["_r", "manufacturer"], kind="mergesort")
         notes = []
         for r in best.itertuples():
-            maker_total = per_maker.loc[per_maker["manufacturer"] == r.manufacturer, "sessions"].sum()
+            maker_total = per_maker.loc[
+                per_maker["manufacturer"] == r.manufacturer, "sessions"
+            ].sum()
             kind = " (a router)" if is_router(r.handset) else ""
-            notes.append(f"{r.manufacturer}: {r.handset}{kind}, {_pct(r.sessions / maker_total)} of "
-                         f"its top-5 sessions")
+            notes.append(
+                f"{r.manufacturer}: {r.handset}{kind}, {_pct(r.sessions / maker_total)} of "
+                f"its top-5 sessions"
+            )
         text += " Best seller per maker: " + "; ".join(notes) + "."
         concentrated = best.assign(
-            share=[r.sessions / per_maker.loc[per_maker["manufacturer"] == r.manufacturer,
-                                              "sessions"].sum() for r in best.itertuples()])
+            share=[
+                r.sessions
+                / per_maker.loc[per_maker["manufacturer"] == r.manufacturer, "sessions"].sum()
+                for r in best.itertuples()
+            ]
+        )
         top = concentrated.sort_values("share", ascending=False).iloc[0]
         if top["share"] >= 0.5:
-            text += (f" {top['manufacturer']}'s presence rests on a single model: campaigns for "
-                     f"that brand are really campaigns for the {top['handset']}.")
+            text += (
+                f" {top['manufacturer']}'s presence rests on a single model: campaigns for "
+                f"that brand are really campaigns for the {top['handset']}."
+            )
         else:
-            text += (f" {lead['manufacturer']} users spread over many models, so offers should "
-                     "target the brand rather than one device.")
+            text += (
+                f" {lead['manufacturer']} users spread over many models, so offers should "
+                "target the brand rather than one device."
+            )
     return Insight("handsets", text, numbers)
 
 
@@ -124,16 +156,23 @@ def app_traffic_insight(totals: pd.DataFrame) -> Insight:
     top2 = totals.head(2)
     top2_share = float(share.iloc[: len(top2)].sum())
     names = [_label(a) for a in top2["app"]]
-    text = (f"{_join(names)} carry {_pct(top2_share)} of all app traffic "
-            f"({human_bytes(top2['bytes'].sum())} of {human_bytes(grand)})")
+    text = (
+        f"{_join(names)} carry {_pct(top2_share)} of all app traffic "
+        f"({human_bytes(top2['bytes'].sum())} of {human_bytes(grand)})"
+    )
     if len(totals) > 2:
         last = totals.iloc[-1]
-        text += (f"; the other {len(totals) - 2} apps share the remaining {_pct(1 - top2_share)}, "
-                 f"{_label(last['app'])} the least ({_pct(share.iloc[-1])})")
+        text += (
+            f"; the other {len(totals) - 2} apps share the remaining {_pct(1 - top2_share)}, "
+            f"{_label(last['app'])} the least ({_pct(share.iloc[-1])})"
+        )
     text += ". Capacity planning and data-plan design should follow these few heavy apps."
-    return Insight("overview", text, {
-        "top_apps": list(top2["app"]), "top2_share": top2_share, "total_bytes": float(grand)},
-        priority=1)
+    return Insight(
+        "overview",
+        text,
+        {"top_apps": list(top2["app"]), "top2_share": top2_share, "total_bytes": float(grand)},
+        priority=1,
+    )
 
 
 def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) -> Insight | None:
@@ -143,7 +182,9 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) ->
     if "total_bytes_share" in deciles:
         shares = deciles["total_bytes_share"].to_numpy(dtype="float64")
     elif user_overview is not None and user_overview["total_bytes"].sum() > 0:
-        shares = deciles["total_bytes"].to_numpy(dtype="float64") / user_overview["total_bytes"].sum()
+        shares = (
+            deciles["total_bytes"].to_numpy(dtype="float64") / user_overview["total_bytes"].sum()
+        )
     else:
         return None
     if "users_share" in deciles:
@@ -154,45 +195,71 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) ->
         return None
     ratio = shares[0] / users_share
     top5 = deciles[deciles["decile"] <= 5]
-    text = (f"The {_pct(users_share)} of users with the longest total session time (decile 1, "
-            f"at least {human_duration_ms(first['min_duration_ms'])} each) generate "
-            f"{_pct(shares[0])} of all traffic ({ratio:.1f}x their share of users)")
+    text = (
+        f"The {_pct(users_share)} of users with the longest total session time (decile 1, "
+        f"at least {human_duration_ms(first['min_duration_ms'])} each) generate "
+        f"{_pct(shares[0])} of all traffic ({ratio:.1f}x their share of users)"
+    )
     if len(top5) == 5:
         text += f"; the top half by duration generates {_pct(shares[: len(top5)].sum())}"
     if ratio >= 1.3:
-        text += ". Time online translates into data: the longest-connected users are the heavy users."
+        text += (
+            ". Time online translates into data: the longest-connected users are the heavy users."
+        )
     elif ratio <= 0.8:
-        text += (". Long connections are not heavy data use here (many are idle always-on "
-                 "sessions), so duration alone is a poor proxy for value.")
+        text += (
+            ". Long connections are not heavy data use here (many are idle always-on "
+            "sessions), so duration alone is a poor proxy for value."
+        )
     else:
-        text += ". Traffic grows only mildly with time online; duration is a weak proxy for data use."
-    return Insight("overview", text, {
-        "decile1_traffic_share": float(shares[0]), "decile1_users_share": float(users_share),
-        "ratio": float(ratio)})
+        text += (
+            ". Traffic grows only mildly with time online; duration is a weak proxy for data use."
+        )
+    return Insight(
+        "overview",
+        text,
+        {
+            "decile1_traffic_share": float(shares[0]),
+            "decile1_users_share": float(users_share),
+            "ratio": float(ratio),
+        },
+    )
 
 
 def correlation_insight(corr: pd.DataFrame) -> Insight | None:
     """Strongest and typical correlation between per-user app volumes."""
     matrix = corr.set_index("app")
     apps = list(matrix.index)
-    pairs = [(abs(matrix.loc[a, b]), matrix.loc[a, b], a, b)
-             for i, a in enumerate(apps) for b in apps[i + 1:] if pd.notna(matrix.loc[a, b])]
+    pairs = [
+        (abs(matrix.loc[a, b]), matrix.loc[a, b], a, b)
+        for i, a in enumerate(apps)
+        for b in apps[i + 1 :]
+        if pd.notna(matrix.loc[a, b])
+    ]
     if not pairs:
         return None
     pairs.sort(key=lambda p: (-p[0], p[2], p[3]))
     _, r, a, b = pairs[0]
     median_abs = float(np.median([p[0] for p in pairs]))
-    text = (f"The strongest link between apps is {_label(a)}–{_label(b)} (Pearson r = {r:.2f}); "
-            f"the typical pair has |r| = {median_abs:.2f}.")
+    text = (
+        f"The strongest link between apps is {_label(a)}–{_label(b)} (Pearson r = {r:.2f}); "
+        f"the typical pair has |r| = {median_abs:.2f}."
+    )
     if median_abs >= 0.3 and abs(r) - median_abs < 0.1:
-        text += (" All pairs are about equally correlated: users with more sessions simply use "
-                 "more of every app, rather than favouring particular combinations.")
+        text += (
+            " All pairs are about equally correlated: users with more sessions simply use "
+            "more of every app, rather than favouring particular combinations."
+        )
     elif abs(r) < 0.3:
-        text += (" App usage is largely independent: heavy use of one app says little about "
-                 "another, so app bundles should be sold on their own merits.")
+        text += (
+            " App usage is largely independent: heavy use of one app says little about "
+            "another, so app bundles should be sold on their own merits."
+        )
     elif r > 0:
-        text += (f" Users heavy on {_label(a)} also use {_label(b)}: a natural pair for a bundle "
-                 "or cross-sell.")
+        text += (
+            f" Users heavy on {_label(a)} also use {_label(b)}: a natural pair for a bundle "
+            "or cross-sell."
+        )
     else:
         text += f" Users tend to favour either {_label(a)} or {_label(b)}, not both."
     return Insight("overview", text, {"pair": [a, b], "r": float(r), "median_abs_r": median_abs})
@@ -200,26 +267,48 @@ def correlation_insight(corr: pd.DataFrame) -> Insight | None:
 
 def pca_insights(pca: pd.DataFrame) -> list[Insight]:
     """At most two findings: how many components matter, and what the first one measures."""
-    variables = [c for c in pca.columns if c in schema.USER_APP_BYTES or c in ("dl_bytes", "ul_bytes")]
+    variables = [
+        c for c in pca.columns if c in schema.USER_APP_BYTES or c in ("dl_bytes", "ul_bytes")
+    ]
     first = pca.sort_values("component").iloc[0]
     loadings = first[variables].astype("float64")
     top = loadings.abs().sort_values(ascending=False, kind="mergesort").head(3).index
     k80, k90 = components_for(pca, 0.8), components_for(pca, 0.9)
     out = []
     if k80 is not None and k90 is not None:
-        out.append(Insight("overview", (
-            f"{k80} of {len(pca)} principal components keep 80% of the variance of the app and "
-            f"DL/UL volumes, {k90} keep 90%: "
-            + ("the nine volumes are largely redundant." if k80 <= len(pca) / 3 else
-               "the volumes vary mostly independently and little can be compressed.")),
-            {"components_80": k80, "components_90": k90}))
+        out.append(
+            Insight(
+                "overview",
+                (
+                    f"{k80} of {len(pca)} principal components keep 80% of the variance of "
+                    f"the app and DL/UL volumes, {k90} keep 90%: "
+                    + (
+                        "the nine volumes are largely redundant."
+                        if k80 <= len(pca) / 3
+                        else "the volumes vary mostly independently and little can be compressed."
+                    )
+                ),
+                {"components_80": k80, "components_90": k90},
+            )
+        )
     same_sign = bool((loadings > 0).all() or (loadings < 0).all())
-    text = (f"PC1 explains {_pct(first['explained_variance_ratio'])} of the variance and loads "
-            f"most on {_join([_label(v) for v in top])}")
-    text += ("; all loadings share one sign, so it is an overall data-volume axis."
-             if same_sign else "; it contrasts users by what they use, not only how much.")
-    out.append(Insight("overview", text, {
-        "pc1_ratio": float(first["explained_variance_ratio"]), "pc1_top": list(top)}, priority=3))
+    text = (
+        f"PC1 explains {_pct(first['explained_variance_ratio'])} of the variance and loads "
+        f"most on {_join([_label(v) for v in top])}"
+    )
+    text += (
+        "; all loadings share one sign, so it is an overall data-volume axis."
+        if same_sign
+        else "; it contrasts users by what they use, not only how much."
+    )
+    out.append(
+        Insight(
+            "overview",
+            text,
+            {"pc1_ratio": float(first["explained_variance_ratio"]), "pc1_top": list(top)},
+            priority=3,
+        )
+    )
     return out
 
 
@@ -230,14 +319,26 @@ def typical_user_insight(univariate: pd.DataFrame) -> Insight | None:
         return None
     s, d, b = stats.loc["sessions"], stats.loc["duration_ms"], stats.loc["total_bytes"]
     plural = "" if s["median"] == 1 else "s"
-    text = (f"The median user has {s['median']:,.0f} session{plural}, "
-            f"{human_duration_ms(d['median'])} online and {human_bytes(b['median'])} of data; "
-            f"the mean volume is {human_bytes(b['mean'])} (skew {b['skew']:.1f})")
-    text += (", pulled up by a minority of heavy users." if b["mean"] > 1.2 * b["median"]
-             else ", close to the median: volumes are fairly even across users.")
-    return Insight("overview", text, {
-        "median_sessions": float(s["median"]), "median_duration_ms": float(d["median"]),
-        "median_total_bytes": float(b["median"]), "mean_total_bytes": float(b["mean"])})
+    text = (
+        f"The median user has {s['median']:,.0f} session{plural}, "
+        f"{human_duration_ms(d['median'])} online and {human_bytes(b['median'])} of data; "
+        f"the mean volume is {human_bytes(b['mean'])} (skew {b['skew']:.1f})"
+    )
+    text += (
+        ", pulled up by a minority of heavy users."
+        if b["mean"] > 1.2 * b["median"]
+        else ", close to the median: volumes are fairly even across users."
+    )
+    return Insight(
+        "overview",
+        text,
+        {
+            "median_sessions": float(s["median"]),
+            "median_duration_ms": float(d["median"]),
+            "median_total_bytes": float(b["median"]),
+            "mean_total_bytes": float(b["mean"]),
+        },
+    )
 
 
 def overview_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:

@@ -92,8 +92,14 @@ def histogram_bins(values: pd.Series, bins: int = HIST_BINS, log: bool = False) 
         else:
             edges = np.linspace(lo, hi, bins + 1)
     counts, edges = np.histogram(v, bins=edges)
-    return pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "users": counts,
-                         "zero": np.zeros(len(counts), dtype="int64")})
+    return pd.DataFrame(
+        {
+            "bin_start": edges[:-1],
+            "bin_end": edges[1:],
+            "users": counts,
+            "zero": np.zeros(len(counts), dtype="int64"),
+        }
+    )
 
 
 def histogram(user_overview: pd.DataFrame, column: str, bins: int = HIST_BINS) -> alt.Chart:
@@ -108,69 +114,119 @@ def histogram(user_overview: pd.DataFrame, column: str, bins: int = HIST_BINS) -
         subtitle.append(f"{hidden:,} users with 0 not shown on the log axis")
     x_scale = alt.Scale(type="log") if log_axis else alt.Scale(zero=False)
     # ranged x with an explicit zero baseline (y2): a bar per bin, upright
-    chart = alt.Chart(table).mark_rect(color=PRIMARY, stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("bin_start:Q", title=label, scale=x_scale,
-                axis=alt.Axis(format=_axis_format(column))),
-        x2="bin_end:Q",
-        y=alt.Y("users:Q", title="Users", axis=alt.Axis(format=THOUSANDS)),
-        y2="zero:Q",
-        tooltip=[alt.Tooltip("bin_start:Q", title="from", format=",.4~g"),
-                 alt.Tooltip("bin_end:Q", title="to", format=",.4~g"),
-                 alt.Tooltip("users:Q", title="users", format=THOUSANDS)],
-    ).properties(
-        width=WIDTH, height=HEIGHT,
-        title=alt.TitleParams(f"Distribution of {label[0].lower() + label[1:]}", subtitle=subtitle),
+    chart = (
+        alt.Chart(table)
+        .mark_rect(color=PRIMARY, stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X(
+                "bin_start:Q",
+                title=label,
+                scale=x_scale,
+                axis=alt.Axis(format=_axis_format(column)),
+            ),
+            x2="bin_end:Q",
+            y=alt.Y("users:Q", title="Users", axis=alt.Axis(format=THOUSANDS)),
+            y2="zero:Q",
+            tooltip=[
+                alt.Tooltip("bin_start:Q", title="from", format=",.4~g"),
+                alt.Tooltip("bin_end:Q", title="to", format=",.4~g"),
+                alt.Tooltip("users:Q", title="users", format=THOUSANDS),
+            ],
+        )
+        .properties(
+            width=WIDTH,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                f"Distribution of {label[0].lower() + label[1:]}", subtitle=subtitle
+            ),
+        )
     )
     return themed(chart)
 
 
-def _ranked_bars(table: pd.DataFrame, label: str, title: str, subtitle: str,
-                 color: alt.Color | alt.value | None = None,
-                 order: list[str] | None = None) -> alt.LayerChart:
+def _ranked_bars(
+    table: pd.DataFrame,
+    label: str,
+    title: str,
+    subtitle: str,
+    color: alt.Color | alt.value | None = None,
+    order: list[str] | None = None,
+) -> alt.LayerChart:
     """Horizontal bars of sessions per label, largest first, with value labels and users."""
     sort = order if order is not None else "-x"
     base = alt.Chart(table).encode(
         y=alt.Y(f"{label}:N", sort=sort, title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("sessions:Q", title="Sessions (xDRs)", axis=alt.Axis(format=SI)),
-        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip("sessions:Q", format=THOUSANDS),
-                 alt.Tooltip("users:Q", format=THOUSANDS)],
+        tooltip=[
+            alt.Tooltip(f"{label}:N"),
+            alt.Tooltip("sessions:Q", format=THOUSANDS),
+            alt.Tooltip("users:Q", format=THOUSANDS),
+        ],
     )
     bars = base.mark_bar(color=PRIMARY) if color is None else base.mark_bar().encode(color=color)
     text = base.mark_text(align="left", dx=3, fontSize=12).encode(
-        text=alt.Text("sessions:Q", format=THOUSANDS))
+        text=alt.Text("sessions:Q", format=THOUSANDS)
+    )
     chart = (bars + text).properties(
-        width=WIDTH - 260, height=HEIGHT, title=alt.TitleParams(title, subtitle=subtitle))
+        width=WIDTH - 260, height=HEIGHT, title=alt.TitleParams(title, subtitle=subtitle)
+    )
     return themed(chart)
 
 
 def handsets_top10_chart(handsets_top10: pd.DataFrame) -> alt.LayerChart:
     """Top 10 handset types by sessions."""
-    return _ranked_bars(handsets_top10, "handset", "Top 10 handsets by sessions",
-                        "Known handsets only (missing and 'undefined' excluded)")
+    return _ranked_bars(
+        handsets_top10,
+        "handset",
+        "Top 10 handsets by sessions",
+        "Known handsets only (missing and 'undefined' excluded)",
+    )
 
 
 def manufacturers_top3_chart(manufacturers_top3: pd.DataFrame) -> alt.LayerChart:
     """Top 3 handset manufacturers by sessions."""
-    return _ranked_bars(manufacturers_top3, "manufacturer", "Top 3 handset manufacturers",
-                        "Sessions on their devices (known handsets only)")
+    return _ranked_bars(
+        manufacturers_top3,
+        "manufacturer",
+        "Top 3 handset manufacturers",
+        "Sessions on their devices (known handsets only)",
+    )
 
 
 def handsets_top5_per_manufacturer_chart(table: pd.DataFrame) -> alt.LayerChart:
     """Top 5 handsets of each top manufacturer, grouped by manufacturer (colour)."""
-    makers = (table.groupby("manufacturer", sort=False)["sessions"].sum()
-              .sort_values(ascending=False, kind="mergesort").index.tolist())
+    makers = (
+        table.groupby("manufacturer", sort=False)["sessions"]
+        .sum()
+        .sort_values(ascending=False, kind="mergesort")
+        .index.tolist()
+    )
     ordered = table.assign(_m=table["manufacturer"].map({m: i for i, m in enumerate(makers)}))
     ordered = ordered.sort_values(["_m", "rank"], kind="mergesort").drop(columns="_m")
-    color = alt.Color("manufacturer:N", sort=makers, title="Manufacturer",
-                      scale=alt.Scale(domain=makers, range=PALETTE[: len(makers)]),
-                      legend=alt.Legend(orient="bottom-right"))
-    return _ranked_bars(ordered, "handset", "Top 5 handsets of the top manufacturers",
-                        "Sessions per handset type", color=color,
-                        order=ordered["handset"].tolist())
+    color = alt.Color(
+        "manufacturer:N",
+        sort=makers,
+        title="Manufacturer",
+        scale=alt.Scale(domain=makers, range=PALETTE[: len(makers)]),
+        legend=alt.Legend(orient="bottom-right"),
+    )
+    return _ranked_bars(
+        ordered,
+        "handset",
+        "Top 5 handsets of the top manufacturers",
+        "Sessions per handset type",
+        color=color,
+        order=ordered["handset"].tolist(),
+    )
 
 
-def scatter_data(user_overview: pd.DataFrame, x: str, y: str, max_points: int = MAX_POINTS,
-                 bins: int = SCATTER_BINS) -> tuple[pd.DataFrame, bool]:
+def scatter_data(
+    user_overview: pd.DataFrame,
+    x: str,
+    y: str,
+    max_points: int = MAX_POINTS,
+    bins: int = SCATTER_BINS,
+) -> tuple[pd.DataFrame, bool]:
     """Points to draw for x vs y: the raw points when few, else non-empty 2-D bins with counts.
 
     Returns (DataFrame, binned); binned tables hold x, x2, y, y2 (bin edges) and users.
@@ -180,8 +236,15 @@ def scatter_data(user_overview: pd.DataFrame, x: str, y: str, max_points: int = 
         return data.rename(columns={x: "x", y: "y"}).reset_index(drop=True), False
     counts, xe, ye = np.histogram2d(data[x].to_numpy(), data[y].to_numpy(), bins=bins)
     ix, iy = np.nonzero(counts)
-    table = pd.DataFrame({"x": xe[ix], "x2": xe[ix + 1], "y": ye[iy], "y2": ye[iy + 1],
-                          "users": counts[ix, iy].astype("int64")})
+    table = pd.DataFrame(
+        {
+            "x": xe[ix],
+            "x2": xe[ix + 1],
+            "y": ye[iy],
+            "y2": ye[iy + 1],
+            "users": counts[ix, iy].astype("int64"),
+        }
+    )
     return table, True
 
 
@@ -194,40 +257,68 @@ def app_vs_total(user_overview: pd.DataFrame, app: str, max_points: int = MAX_PO
     y = alt.Y("y:Q", title=y_title, axis=alt.Axis(format=SI), scale=alt.Scale(zero=False))
     n = len(user_overview)
     if binned:
-        chart = alt.Chart(table).mark_rect().encode(
-            x=x, x2="x2:Q", y=y, y2="y2:Q",
-            color=alt.Color("users:Q", title="Users", scale=alt.Scale(type="log", scheme="blues"),
-                            legend=alt.Legend(format=THOUSANDS)),
-            tooltip=[alt.Tooltip("users:Q", format=THOUSANDS)],
+        chart = (
+            alt.Chart(table)
+            .mark_rect()
+            .encode(
+                x=x,
+                x2="x2:Q",
+                y=y,
+                y2="y2:Q",
+                color=alt.Color(
+                    "users:Q",
+                    title="Users",
+                    scale=alt.Scale(type="log", scheme="blues"),
+                    legend=alt.Legend(format=THOUSANDS),
+                ),
+                tooltip=[alt.Tooltip("users:Q", format=THOUSANDS)],
+            )
         )
         subtitle = f"{n:,} users, counted in {SCATTER_BINS}x{SCATTER_BINS} bins"
     else:
         chart = alt.Chart(table).mark_circle(size=18, opacity=0.5, color=PRIMARY).encode(x=x, y=y)
         subtitle = f"{n:,} users, one dot each"
-    return themed(chart.properties(
-        width=WIDTH, height=HEIGHT,
-        title=alt.TitleParams(f"{app_label(app)} volume vs total volume per user",
-                              subtitle=subtitle)))
+    return themed(
+        chart.properties(
+            width=WIDTH,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                f"{app_label(app)} volume vs total volume per user", subtitle=subtitle
+            ),
+        )
+    )
 
 
-def _heatmap(long: pd.DataFrame, x: str, y: str, x_order: list[str], y_order: list[str],
-             title: str, subtitle: str, legend: str) -> alt.LayerChart:
+def _heatmap(
+    long: pd.DataFrame,
+    x: str,
+    y: str,
+    x_order: list[str],
+    y_order: list[str],
+    title: str,
+    subtitle: str,
+    legend: str,
+) -> alt.LayerChart:
     """Diverging heatmap in [-1, 1] with the value written in each cell."""
     base = alt.Chart(long).encode(
         x=alt.X(f"{x}:N", sort=x_order, title=None, axis=alt.Axis(labelAngle=-40)),
         y=alt.Y(f"{y}:N", sort=y_order, title=None),
     )
     rect = base.mark_rect().encode(
-        color=alt.Color("value:Q", title=legend,
-                        scale=alt.Scale(domain=[-1, 1], scheme="redblue", reverse=True)),
+        color=alt.Color(
+            "value:Q", title=legend, scale=alt.Scale(domain=[-1, 1], scheme="redblue", reverse=True)
+        ),
         tooltip=[f"{x}:N", f"{y}:N", alt.Tooltip("value:Q", format=".3f")],
     )
     text = base.mark_text(fontSize=12).encode(
         text=alt.Text("value:Q", format=".2f"),
         color=alt.condition("abs(datum.value) > 0.6", alt.value("white"), alt.value("black")),
     )
-    return themed((rect + text).properties(
-        width=WIDTH - 220, height=HEIGHT, title=alt.TitleParams(title, subtitle=subtitle)))
+    return themed(
+        (rect + text).properties(
+            width=WIDTH - 220, height=HEIGHT, title=alt.TitleParams(title, subtitle=subtitle)
+        )
+    )
 
 
 def correlation_heatmap(app_correlation: pd.DataFrame) -> alt.LayerChart:
@@ -238,8 +329,16 @@ def correlation_heatmap(app_correlation: pd.DataFrame) -> alt.LayerChart:
     long["app"] = long["app"].map(labels)
     long["with"] = long["with"].map(labels)
     order = [labels[a] for a in apps]
-    return _heatmap(long, "with", "app", order, order, "Correlation between app volumes",
-                    "Pearson r over users' DL+UL bytes per app", "Pearson r")
+    return _heatmap(
+        long,
+        "with",
+        "app",
+        order,
+        order,
+        "Correlation between app volumes",
+        "Pearson r over users' DL+UL bytes per app",
+        "Pearson r",
+    )
 
 
 def _pc_label(component: int) -> str:
@@ -253,40 +352,78 @@ def pca_scree(pca: pd.DataFrame) -> alt.LayerChart:
     order = table["pc"].tolist()
     x = alt.X("pc:N", sort=order, title="Principal component", axis=alt.Axis(labelAngle=0))
     pct = alt.Axis(format=".0%")
-    bars = alt.Chart(table).mark_bar(color=PRIMARY).encode(
-        x=x, y=alt.Y("explained_variance_ratio:Q", title="Share of variance", axis=pct,
-                     scale=alt.Scale(domain=[0, 1])),
-        tooltip=["pc:N", alt.Tooltip("explained_variance_ratio:Q", format=".1%"),
-                 alt.Tooltip("cumulative_ratio:Q", format=".1%")])
+    bars = (
+        alt.Chart(table)
+        .mark_bar(color=PRIMARY)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "explained_variance_ratio:Q",
+                title="Share of variance",
+                axis=pct,
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=[
+                "pc:N",
+                alt.Tooltip("explained_variance_ratio:Q", format=".1%"),
+                alt.Tooltip("cumulative_ratio:Q", format=".1%"),
+            ],
+        )
+    )
     point = alt.OverlayMarkDef(color=PALETTE[1])
-    line = alt.Chart(table).mark_line(color=PALETTE[1], point=point).encode(
-        x=x, y=alt.Y("cumulative_ratio:Q", axis=pct))
-    labels = alt.Chart(table).mark_text(dy=-10, color=PALETTE[1], fontSize=12).encode(
-        x=x, y="cumulative_ratio:Q", text=alt.Text("cumulative_ratio:Q", format=".0%"))
-    rules = alt.Chart(pd.DataFrame({"level": [0.8, 0.9]})).mark_rule(
-        strokeDash=[4, 4], color="grey").encode(y="level:Q")
-    return themed((bars + line + labels + rules).properties(
-        width=WIDTH, height=HEIGHT,
-        title=alt.TitleParams("PCA of app volumes and total DL/UL",
-                              subtitle="Bars: variance per component; line: cumulative "
-                                       "(dashed at 80% and 90%)")))
+    line = (
+        alt.Chart(table)
+        .mark_line(color=PALETTE[1], point=point)
+        .encode(x=x, y=alt.Y("cumulative_ratio:Q", axis=pct))
+    )
+    labels = (
+        alt.Chart(table)
+        .mark_text(dy=-10, color=PALETTE[1], fontSize=12)
+        .encode(x=x, y="cumulative_ratio:Q", text=alt.Text("cumulative_ratio:Q", format=".0%"))
+    )
+    rules = (
+        alt.Chart(pd.DataFrame({"level": [0.8, 0.9]}))
+        .mark_rule(strokeDash=[4, 4], color="grey")
+        .encode(y="level:Q")
+    )
+    return themed(
+        (bars + line + labels + rules).properties(
+            width=WIDTH,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                "PCA of app volumes and total DL/UL",
+                subtitle="Bars: variance per component; line: cumulative (dashed at 80% and 90%)",
+            ),
+        )
+    )
 
 
 def pca_loadings(pca: pd.DataFrame, components: int = 4) -> alt.LayerChart:
     """Loadings of the first principal components on each standardized input variable."""
     variables = [v for v in PCA_VARIABLES if v in pca.columns]
     first = pca.head(components)
-    long = first.melt(id_vars="component", value_vars=variables, var_name="variable",
-                      value_name="value")
-    names = {v: variable_label(v).split(" per user")[0].replace(" volume DL+UL", "")
-             for v in variables}
+    long = first.melt(
+        id_vars="component", value_vars=variables, var_name="variable", value_name="value"
+    )
+    names = {
+        v: variable_label(v).split(" per user")[0].replace(" volume DL+UL", "") for v in variables
+    }
     long["variable"] = long["variable"].map(names)
     long["pc"] = long["component"].map(_pc_label)
-    shares = ", ".join(f"{_pc_label(c)} {r:.0%}" for c, r in
-                       zip(first["component"], first["explained_variance_ratio"]))
-    return _heatmap(long, "pc", "variable", long["pc"].unique().tolist(),
-                    [names[v] for v in variables], "PCA loadings",
-                    f"Variance explained: {shares}", "Loading")
+    shares = ", ".join(
+        f"{_pc_label(c)} {r:.0%}"
+        for c, r in zip(first["component"], first["explained_variance_ratio"], strict=True)
+    )
+    return _heatmap(
+        long,
+        "pc",
+        "variable",
+        long["pc"].unique().tolist(),
+        [names[v] for v in variables],
+        "PCA loadings",
+        f"Variance explained: {shares}",
+        "Loading",
+    )
 
 
 def decile_chart(deciles: pd.DataFrame) -> alt.LayerChart:
@@ -294,20 +431,35 @@ def decile_chart(deciles: pd.DataFrame) -> alt.LayerChart:
     table = deciles.copy()
     if "total_bytes_share" not in table:
         table["total_bytes_share"] = table["total_bytes"] / table["total_bytes"].sum()
-    x = alt.X("decile:O", title="Duration decile (1 = longest total session time)",
-              axis=alt.Axis(labelAngle=0))
+    x = alt.X(
+        "decile:O",
+        title="Duration decile (1 = longest total session time)",
+        axis=alt.Axis(labelAngle=0),
+    )
     base = alt.Chart(table).encode(
-        x=x, y=alt.Y("total_bytes:Q", title="Total volume DL+UL (bytes)", axis=alt.Axis(format=SI)),
-        tooltip=["decile:O", alt.Tooltip("users:Q", format=THOUSANDS),
-                 alt.Tooltip("total_bytes:Q", format=SI),
-                 alt.Tooltip("total_bytes_share:Q", format=".1%")])
+        x=x,
+        y=alt.Y("total_bytes:Q", title="Total volume DL+UL (bytes)", axis=alt.Axis(format=SI)),
+        tooltip=[
+            "decile:O",
+            alt.Tooltip("users:Q", format=THOUSANDS),
+            alt.Tooltip("total_bytes:Q", format=SI),
+            alt.Tooltip("total_bytes_share:Q", format=".1%"),
+        ],
+    )
     bars = base.mark_bar(color=PRIMARY)
     text = base.mark_text(dy=-8, fontSize=12).encode(
-        text=alt.Text("total_bytes_share:Q", format=".1%"))
-    return themed((bars + text).properties(
-        width=WIDTH, height=HEIGHT,
-        title=alt.TitleParams("Data volume by session-duration decile",
-                              subtitle="Label: share of all users' traffic")))
+        text=alt.Text("total_bytes_share:Q", format=".1%")
+    )
+    return themed(
+        (bars + text).properties(
+            width=WIDTH,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                "Data volume by session-duration decile",
+                subtitle="Label: share of all users' traffic",
+            ),
+        )
+    )
 
 
 def app_totals_chart(app_totals: pd.DataFrame) -> alt.LayerChart:
@@ -319,15 +471,26 @@ def app_totals_chart(app_totals: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(table).encode(
         y=alt.Y("label:N", sort="-x", title=None),
         x=alt.X("bytes:Q", title="Total volume DL+UL (bytes)", axis=alt.Axis(format=SI)),
-        tooltip=[alt.Tooltip("label:N", title="app"), alt.Tooltip("bytes:Q", format=SI),
-                 alt.Tooltip("users:Q", format=THOUSANDS), alt.Tooltip("share:Q", format=".1%")])
+        tooltip=[
+            alt.Tooltip("label:N", title="app"),
+            alt.Tooltip("bytes:Q", format=SI),
+            alt.Tooltip("users:Q", format=THOUSANDS),
+            alt.Tooltip("share:Q", format=".1%"),
+        ],
+    )
     bars = base.mark_bar(color=PRIMARY)
     text = base.mark_text(align="left", dx=3, fontSize=12).encode(
-        text=alt.Text("share:Q", format=".1%"))
-    return themed((bars + text).properties(
-        width=WIDTH - 120, height=HEIGHT,
-        title=alt.TitleParams("Traffic per application",
-                              subtitle="All users, DL+UL; label: share of app traffic")))
+        text=alt.Text("share:Q", format=".1%")
+    )
+    return themed(
+        (bars + text).properties(
+            width=WIDTH - 120,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                "Traffic per application", subtitle="All users, DL+UL; label: share of app traffic"
+            ),
+        )
+    )
 
 
 def overview_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLevelMixin]:
@@ -348,7 +511,8 @@ def overview_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLevelM
         figures["manufacturers_top3"] = manufacturers_top3_chart(tables["manufacturers_top3"])
     if present("handsets_top5_per_manufacturer"):
         figures["handsets_top5_per_manufacturer"] = handsets_top5_per_manufacturer_chart(
-            tables["handsets_top5_per_manufacturer"])
+            tables["handsets_top5_per_manufacturer"]
+        )
     if present("app_totals"):
         figures["app_totals"] = app_totals_chart(tables["app_totals"])
     for name in ("decile_data_all", "decile_data"):
