@@ -60,16 +60,19 @@ def test_features_are_the_raw_metrics_never_the_scores():
 
 
 def test_model_is_fitted_on_the_features_only(fitted):
-    users, fit = fitted
+    _, fit = fitted
     assert list(fit.model.feature_names_in_) == FEATURES
 
 
 def test_metrics_shape(fitted):
-    users, fit = fitted
+    _, fit = fitted
     m = fit.metrics
     assert list(m.columns) == ["model", "split", "r2", "rmse", "mae", "n"]
     assert list(zip(m["model"], m["split"])) == [
-        (MODEL_NAME, "train"), (MODEL_NAME, "test"), (BASELINE_NAME, "train"), (BASELINE_NAME, "test")
+        (MODEL_NAME, "train"),
+        (MODEL_NAME, "test"),
+        (BASELINE_NAME, "train"),
+        (BASELINE_NAME, "test"),
     ]
     # 20% of 2000 users held out
     assert m["n"].tolist() == [1600, 400, 1600, 400]

@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ EXPORTED_AT_COLUMN = "exported_at"
 
 
 def validate_identifier(name: object, what: str = "table name") -> str:
-    """The name itself if it is a plain SQL identifier, else ConfigError (checked before connecting)."""
+    """The name itself if it is a plain SQL identifier, else ConfigError (before connecting)."""
     if not isinstance(name, str) or not IDENTIFIER_RE.match(name):
         raise ConfigError(
             f"invalid {what} {name!r}: expected letters, digits and underscores, starting with a"
@@ -54,7 +54,7 @@ def validate_identifier(name: object, what: str = "table name") -> str:
 
 
 def resolve_db_url(cli_url: str | None, out_dir: Path) -> str:
-    """The export URL: the CLI argument, else $TELCO_DB_URL, else a SQLite file in the run folder."""
+    """The export URL: the CLI argument, else $TELCO_DB_URL, else a SQLite file in the run dir."""
     if cli_url:
         return cli_url
     env_url = os.environ.get(DB_URL_ENV)
@@ -64,7 +64,7 @@ def resolve_db_url(cli_url: str | None, out_dir: Path) -> str:
 
 
 def _staging_name(table: str, tag: str) -> str:
-    """`<table>__<tag>_<random>`, shortened to the identifier limit (random: parallel runs don't clash)."""
+    """`<table>__<tag>_<random>` within the identifier limit (random: parallel runs don't clash)."""
     suffix = f"__{tag}_{secrets.token_hex(4)}"
     return table[: MAX_IDENTIFIER - len(suffix)] + suffix
 
@@ -113,7 +113,7 @@ def _engine(url: str) -> Engine:
     """An engine without a pool (one export = a few statements); ConfigError if the URL is bad."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad parameter
+    except Exception as exc:
         raise ConfigError(
             f"invalid database URL {mask_url(url)}: expected a SQLAlchemy URL such as"
             " mysql+pymysql://user:password@host:3306/database or sqlite:///path/telco.db"
@@ -122,7 +122,7 @@ def _engine(url: str) -> Engine:
         return sa.create_engine(
             parsed, poolclass=NullPool, connect_args=_connect_args(parsed.get_backend_name())
         )
-    except Exception as exc:  # noqa: BLE001 - unknown dialect, driver not installed
+    except Exception as exc:
         raise DatabaseError(
             _scrub(f"cannot use database {mask_url(url)}: {_reason(exc)}", url)
         ) from exc
@@ -200,7 +200,8 @@ def _records(df: pd.DataFrame, run_id: str, exported_at: datetime) -> Iterator[l
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_float_dtype(s):
-            values = [None if (v is None or math.isnan(v)) else v for v in s.astype("float64").tolist()]
+            floats = s.astype("float64").tolist()
+            values = [None if math.isnan(v) else v for v in floats]
         elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
             values = s.astype(object).where(s.notna(), None).tolist()
         else:
@@ -219,9 +220,9 @@ def _records(df: pd.DataFrame, run_id: str, exported_at: datetime) -> Iterator[l
 
 def _naive_utc(moment: datetime | None) -> datetime:
     """UTC wall time without tzinfo and microseconds (DATETIME stores neither)."""
-    moment = moment or datetime.now(timezone.utc)
+    moment = moment or datetime.now(UTC)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 
@@ -269,7 +270,8 @@ def _drop_quietly(engine: Engine, name: str) -> None:
     """Drop a leftover table; a failure here is logged, never masks the original error."""
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {engine.dialect.identifier_preparer.quote(name)}")
+            quoted = engine.dialect.identifier_preparer.quote(name)
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted}")
     except Exception as exc:  # noqa: BLE001
         log.warning("could not drop leftover table %s: %s", name, _reason(exc))
 
@@ -299,7 +301,7 @@ def export_table(
         try:
             definition = _table_def(df, staging, primary_key)
             definition.create(engine)
-        except Exception as exc:  # noqa: BLE001 - connection refused, access denied, ...
+        except Exception as exc:
             raise _db_error("export to", url, exc) from exc
         try:
             written = 0
@@ -310,7 +312,7 @@ def export_table(
             if fail_before_swap:
                 raise RuntimeError("failure injected between staging and swap")
             old = _swap(engine, staging, table)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _drop_quietly(engine, staging)
             raise _db_error(f"export of table {table!r} to", url, exc) from exc
         if old:
@@ -352,15 +354,24 @@ def select_top(
                 # the reflected column types turn stored values back into Python values
                 # (SQLite keeps DATETIME as text)
                 reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
-                stmt = sa.text(sql).columns(*(sa.column(c.name, c.type) for c in reflected.c))
+                typed = [sa.column(c.name, _read_type(c.type)) for c in reflected.c]
+                stmt = sa.text(sql).columns(*typed)
                 result = conn.execute(stmt)
                 frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         except DatabaseError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _db_error(f"query of table {table!r} in", url, exc) from exc
     frame.attrs["sql"] = sql + ";"
     return frame
+
+
+def _read_type(reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    """Type used to read a column back: floats as float (reflected MySQL DOUBLE would give
+    Decimal rounded to 10 places), everything else as reflected."""
+    if isinstance(reflected, sa.Float):
+        return sa.Double()
+    return reflected
 
 
 def _cell(value: object) -> str:

@@ -61,11 +61,14 @@ def _quality(name: str, split: str, y: np.ndarray, pred: np.ndarray) -> dict:
         "r2": float(r2_score(y, pred)) if len(y) > 1 else float("nan"),
         "rmse": float(np.sqrt(mean_squared_error(y, pred))),
         "mae": float(mean_absolute_error(y, pred)),
-        "n": int(len(y)),
+        "n": len(y),
     }
 
 
-def _staged_mse(model: HistGradientBoostingRegressor, X: pd.DataFrame, y: np.ndarray) -> list[float]:
+def _staged_mse(
+    model: HistGradientBoostingRegressor, X: pd.DataFrame, y: np.ndarray
+) -> list[float]:
+    """Mean squared error (score units squared) after each boosting iteration."""
     return [float(mean_squared_error(y, pred)) for pred in model.staged_predict(X)]
 
 

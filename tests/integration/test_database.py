@@ -1,0 +1,286 @@
+"""Database export (SPEC section 6) against SQLite and the real MariaDB at 127.0.0.1:3306."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from telco_analytics.errors import ConfigError, DatabaseError
+from telco_analytics.io.database import (
+    export_table,
+    format_select,
+    render_select_png,
+    resolve_db_url,
+    select_top,
+)
+
+MYSQL_URL = "mysql+pymysql://root:@127.0.0.1:3306/test"
+PW_USER, PW_RIGHT, PW_WRONG = "telco_pw_test", "Right-Pass-7731", "Wrong-Pass-4410"
+
+
+def _satisfaction(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    eng, exp = rng.gamma(2.0, 1.0, n), rng.gamma(3.0, 1.0, n)
+    return pd.DataFrame(
+        {
+            "msisdn": [f"3366{i:07d}" for i in rng.permutation(n)],
+            "engagement_score": eng,
+            "experience_score": exp,
+            "satisfaction_score": (eng + exp) / 2,
+            "cluster": rng.integers(0, 2, n).astype("int64"),
+        }
+    )
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)],
+)
+def db(request, tmp_path):
+    """(url, unique table name); the table and any leftover is dropped afterwards."""
+    url = f"sqlite:///{tmp_path / 'telco.db'}" if request.param == "sqlite" else MYSQL_URL
+    table = f"t_sat_{secrets.token_hex(4)}"
+    yield url, table
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name in sa.inspect(conn).get_table_names():
+            if name.startswith(table):
+                conn.exec_driver_sql(f"DROP TABLE {name}")
+    engine.dispose()
+
+
+def _read(url: str, table: str) -> pd.DataFrame:
+    """The table as the driver returns it (no SQLAlchemy type processing in between)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql(f"SELECT * FROM {table}")
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    engine.dispose()
+    return frame
+
+
+def _tables(url: str, prefix: str) -> list[str]:
+    engine = sa.create_engine(url)
+    names = [n for n in sa.inspect(engine).get_table_names() if n.startswith(prefix)]
+    engine.dispose()
+    return sorted(names)
+
+
+def _column_types(url: str, table: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    cols = {c["name"]: str(c["type"]).upper() for c in sa.inspect(engine).get_columns(table)}
+    pk = sa.inspect(engine).get_pk_constraint(table)["constrained_columns"]
+    engine.dispose()
+    return cols | {"__pk__": ",".join(pk)}
+
+
+def test_export_content_equals_dataframe(db):
+    url, table = db
+    df = _satisfaction(500, seed=1)
+    stamp = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert export_table(df, url, table, run_id="run-1", exported_at=stamp) == 500
+    back = _read(url, table).sort_values("msisdn", ignore_index=True)
+    expected = df.sort_values("msisdn", ignore_index=True)
+    assert list(back.columns) == [*df.columns, "run_id", "exported_at"]
+    pd.testing.assert_frame_equal(back[df.columns], expected, check_dtype=False)  # exact floats
+    assert (back["run_id"] == "run-1").all()
+    assert (pd.to_datetime(back["exported_at"]) == pd.Timestamp("2024-05-06 07:08:09")).all()
+    types = _column_types(url, table)
+    assert types["__pk__"] == "msisdn"
+    assert "CHAR" in types["msisdn"] or "TEXT" in types["msisdn"]
+    assert "DOUBLE" in types["satisfaction_score"]
+    assert "INT" in types["cluster"]
+    assert _tables(url, table) == [table]  # no staging or old table left behind
+
+
+def test_reexport_replaces_not_duplicates(db):
+    url, table = db
+    export_table(_satisfaction(300, seed=1), url, table, run_id="first")
+    second = _satisfaction(120, seed=2)
+    assert export_table(second, url, table, run_id="second") == 120
+    back = _read(url, table)
+    assert len(back) == 120
+    assert set(back["run_id"]) == {"second"}
+    assert set(back["msisdn"]) == set(second["msisdn"])
+    assert _tables(url, table) == [table]
+
+
+def test_failure_before_swap_keeps_previous_table(db):
+    url, table = db
+    first = _satisfaction(200, seed=1)
+    export_table(first, url, table, run_id="good")
+    with pytest.raises(DatabaseError) as err:
+        export_table(_satisfaction(50, seed=2), url, table, run_id="bad", fail_before_swap=True)
+    assert "\n" not in str(err.value)
+    back = _read(url, table)
+    assert len(back) == 200 and set(back["run_id"]) == {"good"}
+    assert _tables(url, table) == [table]  # the staging table was dropped
+
+
+def test_failure_on_first_export_leaves_nothing(db):
+    url, table = db
+    with pytest.raises(DatabaseError):
+        export_table(_satisfaction(10, seed=1), url, table, run_id="x", fail_before_swap=True)
+    assert _tables(url, table) == []
+
+
+def test_nan_scores_become_null(db):
+    url, table = db
+    df = _satisfaction(5, seed=3)
+    df.loc[2, "experience_score"] = np.nan
+    export_table(df, url, table, run_id="r")
+    back = _read(url, table).set_index("msisdn")
+    assert back["experience_score"].isna().sum() == 1
+    assert np.isnan(back.loc[df.loc[2, "msisdn"], "experience_score"])
+
+
+def test_select_top_and_its_text_and_picture(db, tmp_path):
+    url, table = db
+    df = _satisfaction(40, seed=4)
+    df.loc[[0, 1], "satisfaction_score"] = 99.0  # a tie at the top: broken by msisdn
+    export_table(df, url, table, run_id="r")
+    top = select_top(url, table, n=5)
+    expected = df.sort_values(["satisfaction_score", "msisdn"], ascending=[False, True]).head(5)
+    assert top["msisdn"].tolist() == expected["msisdn"].tolist()
+    # read back as exact floats (not Decimal rounded to 10 places)
+    assert top["satisfaction_score"].tolist() == expected["satisfaction_score"].tolist()
+    assert isinstance(top["satisfaction_score"].iloc[0], float)
+    sql = top.attrs["sql"]
+    assert sql.startswith("SELECT * FROM") and table in sql and "LIMIT 5" in sql
+    text = format_select(sql, top)
+    lines = text.splitlines()
+    assert lines[0] == f"mysql> {sql}"
+    assert lines[1].startswith("+-") and "| msisdn" in lines[2]
+    assert lines[-1] == "5 rows in set"
+    assert len(lines) == 1 + 3 + 5 + 1 + 1
+    assert len({len(line) for line in lines[1:-1]}) == 1  # a rectangular box
+    png = render_select_png(text, tmp_path / "figures" / "db_select.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_format_select_by_hand():
+    df = pd.DataFrame({"msisdn": ["a", "bb"], "score": [1.5, None], "cluster": [1, 0]})
+    text = format_select("SELECT 1;", df)
+    assert text == (
+        "mysql> SELECT 1;\n"
+        "+--------+----------+---------+\n"
+        "| msisdn | score    | cluster |\n"
+        "+--------+----------+---------+\n"
+        "| a      | 1.500000 |       1 |\n"
+        "| bb     |     NULL |       0 |\n"
+        "+--------+----------+---------+\n"
+        "2 rows in set\n"
+    )
+    assert format_select("SELECT 1;", df.head(0)).endswith("Empty set\n")
+
+
+@pytest.mark.parametrize("name", ["x; DROP TABLE y", "1abc", "a-b", "", "x" * 65, "t`x"])
+def test_hostile_table_name_rejected_before_connecting(name):
+    # the URL points at a closed port: reaching the database would raise DatabaseError instead
+    url = "mysql+pymysql://root:pw@127.0.0.1:1/test"
+    with pytest.raises(ConfigError, match="invalid table name"):
+        export_table(_satisfaction(3, seed=1), url, name, run_id="r")
+    with pytest.raises(ConfigError):
+        select_top(url, name)
+
+
+def test_duplicate_keys_rejected():
+    df = _satisfaction(3, seed=1)
+    df.loc[1, "msisdn"] = df.loc[0, "msisdn"]
+    with pytest.raises(ConfigError, match="duplicate"):
+        export_table(df, "sqlite://", "t", run_id="r")
+
+
+def test_unreachable_host_fails_fast_with_one_masked_line():
+    url = f"mysql+pymysql://root:{PW_WRONG}@127.0.0.1:1/test"
+    start = time.perf_counter()
+    with pytest.raises(DatabaseError) as err:
+        export_table(_satisfaction(3, seed=1), url, "t_unreachable", run_id="r")
+    assert time.perf_counter() - start < 10
+    message = str(err.value)
+    assert "\n" not in message and PW_WRONG not in message
+    assert "root:***@127.0.0.1:1/test" in message
+    assert "Can't connect" in message
+
+
+@pytest.fixture
+def password_user():
+    """A MariaDB user with a password (root may authenticate without one)."""
+    engine = sa.create_engine(MYSQL_URL)
+    account = f"'{PW_USER}'@'%%'"  # %% : the driver's paramstyle escapes a literal %
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{PW_RIGHT}'")
+        conn.exec_driver_sql(f"ALTER USER {account} IDENTIFIED BY '{PW_RIGHT}'")
+        conn.exec_driver_sql(f"GRANT ALL ON test.* TO {account}")
+    yield PW_USER
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP USER IF EXISTS {account}")
+    engine.dispose()
+
+
+@pytest.mark.mysql
+def test_wrong_password_one_line_without_password(password_user):
+    table = f"t_pw_{secrets.token_hex(4)}"
+    right = f"mysql+pymysql://{password_user}:{PW_RIGHT}@127.0.0.1:3306/test"
+    assert export_table(_satisfaction(3, seed=1), right, table, run_id="r") == 3  # user works
+    try:
+        wrong = f"mysql+pymysql://{password_user}:{PW_WRONG}@127.0.0.1:3306/test"
+        with pytest.raises(DatabaseError) as err:
+            export_table(_satisfaction(3, seed=1), wrong, table, run_id="r")
+        message = str(err.value)
+        assert "\n" not in message
+        assert PW_WRONG not in message and PW_RIGHT not in message
+        assert f"{password_user}:***@127.0.0.1:3306/test" in message
+        assert "Access denied" in message
+        assert len(_read(MYSQL_URL, table)) == 3  # the previous export is untouched
+    finally:
+        engine = sa.create_engine(MYSQL_URL)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        engine.dispose()
+
+
+@pytest.mark.mysql
+def test_unknown_database():
+    with pytest.raises(DatabaseError, match="Unknown database"):
+        export_table(
+            _satisfaction(3, seed=1),
+            "mysql+pymysql://root:@127.0.0.1:3306/no_such_db_xyz",
+            "t",
+            run_id="r",
+        )
+
+
+def test_select_from_missing_table(tmp_path):
+    with pytest.raises(DatabaseError, match="no such table"):
+        select_top(f"sqlite:///{tmp_path / 'x.db'}", "nothing_here")
+
+
+def test_bad_url_is_a_config_error():
+    with pytest.raises(ConfigError, match="invalid database URL"):
+        export_table(_satisfaction(3, seed=1), "not a url", "t", run_id="r")
+
+
+def test_resolve_db_url(monkeypatch, tmp_path):
+    monkeypatch.delenv("TELCO_DB_URL", raising=False)
+    assert resolve_db_url(None, tmp_path) == f"sqlite:///{(tmp_path / 'telco.db').resolve()}"
+    monkeypatch.setenv("TELCO_DB_URL", MYSQL_URL)
+    assert resolve_db_url(None, tmp_path) == MYSQL_URL
+    assert resolve_db_url("sqlite:///x.db", tmp_path) == "sqlite:///x.db"
+
+
+def test_default_sqlite_url_works_end_to_end(monkeypatch, tmp_path):
+    monkeypatch.delenv("TELCO_DB_URL", raising=False)
+    url = resolve_db_url(None, Path(tmp_path))
+    df = _satisfaction(20, seed=5)
+    export_table(df, url, run_id="r")  # default table name: satisfaction
+    assert (tmp_path / "telco.db").exists()
+    assert select_top(url, "satisfaction", n=3)["msisdn"].tolist() == (
+        df.sort_values("satisfaction_score", ascending=False)["msisdn"].head(3).tolist()
+    )
