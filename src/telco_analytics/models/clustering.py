@@ -32,7 +32,7 @@ KMEANS_THREADS = 1
 @contextmanager
 def kmeans_threads() -> Iterator[None]:
     """Limit OpenMP threads for k-means fits (see KMEANS_THREADS)."""
-    with threadpool_limits(limits=KMEANS_THREADS, user_api="openmp"):
+    with threadpool_limits(limits=KMEANS_THREADS):
         yield
 
 
@@ -179,4 +179,5 @@ def silhouette_sample(
         Z, labels = Z[rows], labels[rows]
         if not 2 <= np.unique(labels).size < len(labels):
             return float("nan")
-    return float(silhouette_score(Z, labels))
+    with kmeans_threads():  # pairwise distances use BLAS threads: same contention as k-means
+        return float(silhouette_score(Z, labels))

@@ -1,0 +1,218 @@
+"""Engagement analysis (SPEC rule 8): hand-checked tiny data and a plain pandas/sklearn reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from telco_analytics import schema
+from telco_analytics.analysis.engagement import engagement_analysis
+from telco_analytics.config import RunConfig
+from telco_analytics.errors import SchemaError
+
+METRICS = schema.ENGAGEMENT_METRICS
+CONFIG = RunConfig(kmeans_n_init=10, random_state=42)
+
+
+def _users(sessions, duration_ms, total_bytes, msisdn=None, seed=0) -> pd.DataFrame:
+    """A user_overview table; app bytes split the total evenly with a little noise."""
+    n = len(sessions)
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "msisdn": msisdn if msisdn is not None else [f"3360{i:07d}" for i in range(n)],
+            "sessions": np.asarray(sessions, dtype="int64"),
+            "duration_ms": np.asarray(duration_ms, dtype="float64"),
+        }
+    )
+    total = np.asarray(total_bytes, dtype="float64")
+    df["dl_bytes"] = total * 0.9
+    df["ul_bytes"] = total * 0.1
+    df["total_bytes"] = total
+    weights = rng.dirichlet(np.ones(len(schema.APPS)), size=n)
+    for j, col in enumerate(schema.USER_APP_BYTES):
+        df[col] = np.round(total * weights[:, j])
+    return df
+
+
+def _random_users(n: int = 500, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sessions = rng.poisson(1.0, n) + 1
+    ids = [f"3366{i:07d}" for i in rng.permutation(n)]
+    return _users(
+        sessions,
+        sessions * rng.lognormal(11.5, 0.8, n),
+        sessions * rng.lognormal(19, 0.6, n),
+        msisdn=ids,
+        seed=seed,
+    )
+
+
+def _tiny() -> pd.DataFrame:
+    # three obvious groups: light (users 0-2), medium (3-5), heavy (6-8)
+    return _users(
+        sessions=[1, 1, 1, 5, 5, 5, 20, 20, 20],
+        duration_ms=[1_000, 2_000, 3_000, 50_000, 60_000, 70_000, 900_000, 950_000, 1_000_000],
+        total_bytes=[10, 20, 30, 500, 600, 700, 9_000, 9_500, 10_000],
+    )
+
+
+def test_tiny_clusters_are_ordered_least_to_most_engaged():
+    result = engagement_analysis(_tiny(), CONFIG)
+    users = result.tables["engagement_users"]
+    assert list(users.columns) == ["msisdn", *METRICS, "cluster"]
+    assert users["cluster"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    clusters = result.tables["engagement_clusters"]
+    assert clusters["users"].tolist() == [3, 3, 3]
+    assert clusters["sessions_sum"].tolist() == [3, 15, 60]
+    assert clusters["duration_ms_min"].tolist() == [1_000, 50_000, 900_000]
+    assert clusters["duration_ms_max"].tolist() == [3_000, 70_000, 1_000_000]
+    assert clusters["total_bytes_mean"].tolist() == [20, 600, 9_500]
+    assert clusters["total_bytes_sum"].tolist() == [60, 1_800, 28_500]
+    # traffic share: 60 / 30360, 1800 / 30360, 28500 / 30360
+    np.testing.assert_allclose(clusters["traffic_share"], np.array([60, 1_800, 28_500]) / 30_360)
+    for metric in METRICS:
+        for stat in ("min", "max", "mean", "sum"):
+            assert f"{metric}_{stat}" in clusters.columns
+    assert result.fitted_on_sample is False
+    assert result.metrics["users_cluster_2"] == 3
+
+
+def test_top10_per_metric_ties_broken_by_msisdn():
+    # 12 users: sessions 7 for users 0..11 except two with 9; the rest tie at 7
+    sessions = [7] * 12
+    sessions[5] = sessions[10] = 9
+    ids = [f"33{i:02d}" for i in (11, 3, 7, 1, 9, 0, 10, 2, 8, 4, 6, 5)]  # not in order
+    df = _users(sessions, np.arange(12) * 1000.0 + 1, np.arange(12) * 10.0 + 5, msisdn=ids)
+    top = engagement_analysis(df, CONFIG).tables["engagement_top10"]
+    assert list(top.columns) == ["metric", "rank", "msisdn", "value"]
+    s = top[top["metric"] == "sessions"]
+    assert s["rank"].tolist() == list(range(1, 11))
+    # the two 9s first (ids[5]='3300' < ids[10]='3306'), then the ties at 7 in msisdn order,
+    # skipping the two largest ids ('3310', '3311')
+    assert s["msisdn"].tolist() == ["3300", "3306", "3301", "3302", "3303", "3304", "3305",
+                                    "3307", "3308", "3309"]
+    assert s["value"].tolist() == [9, 9] + [7] * 8
+    d = top[top["metric"] == "duration_ms"]
+    assert d["value"].tolist() == [11_001, 10_001, 9_001, 8_001, 7_001, 6_001, 5_001, 4_001,
+                                   3_001, 2_001]
+    assert d["msisdn"].iloc[0] == ids[11]
+
+
+def test_app_top10_ties_by_msisdn():
+    df = _users([1] * 12, np.arange(12) + 1.0, np.arange(12) + 1.0,
+                msisdn=[f"33{i:02d}" for i in range(12)[::-1]])
+    df["gaming_bytes"] = 100.0  # everyone ties
+    df.loc[df["msisdn"] == "3305", "gaming_bytes"] = 200.0
+    top = engagement_analysis(df, CONFIG).tables["app_top10_users"]
+    assert list(top.columns) == ["app", "rank", "msisdn", "bytes"]
+    g = top[top["app"] == "gaming"]
+    assert g["msisdn"].tolist() == ["3305", "3300", "3301", "3302", "3303", "3304", "3306",
+                                    "3307", "3308", "3309"]
+    assert g["bytes"].tolist() == [200.0] + [100.0] * 9
+    assert set(top["app"]) == set(schema.APPS)
+
+
+def _reference(df: pd.DataFrame, k: int = 3):
+    """SPEC rule 8 written plainly: z-scores, k-means, relabel by centroid z-mean, group-by."""
+    users = df.sort_values("msisdn").reset_index(drop=True)
+    Z = StandardScaler().fit_transform(users[METRICS].to_numpy(dtype=float))
+    km = KMeans(n_clusters=k, init="k-means++", n_init=10, random_state=42).fit(Z)
+    order = np.argsort(km.cluster_centers_.mean(axis=1))
+    relabel = {old: new for new, old in enumerate(order)}
+    users["cluster"] = [relabel[v] for v in km.labels_]
+    return users, Z, km
+
+
+def test_engagement_matches_plain_pandas_sklearn_reference():
+    df = _random_users()
+    result = engagement_analysis(df, CONFIG)
+    ref_users, Z, km = _reference(df)
+    got = result.tables["engagement_users"]
+    assert got["msisdn"].tolist() == ref_users["msisdn"].tolist()
+    np.testing.assert_array_equal(got["cluster"].to_numpy(), ref_users["cluster"].to_numpy())
+
+    ref = ref_users.groupby("cluster")[METRICS].agg(["min", "max", "mean", "sum"])
+    clusters = result.tables["engagement_clusters"].set_index("cluster")
+    for metric in METRICS:
+        for stat in ("min", "max", "mean", "sum"):
+            np.testing.assert_allclose(clusters[f"{metric}_{stat}"], ref[(metric, stat)])
+    np.testing.assert_array_equal(clusters["users"], ref_users["cluster"].value_counts().sort_index())
+    # cluster 0 least engaged: its mean of centroid z-coordinates is the lowest
+    z_means = [Z[ref_users["cluster"] == c].mean() for c in range(3)]
+    assert z_means == sorted(z_means)
+
+    # top 10 per metric: sort by value desc then msisdn asc
+    top = result.tables["engagement_top10"]
+    for metric in METRICS:
+        exp = ref_users.sort_values([metric, "msisdn"], ascending=[False, True]).head(10)
+        got_m = top[top["metric"] == metric]
+        assert got_m["msisdn"].tolist() == exp["msisdn"].tolist()
+        np.testing.assert_allclose(got_m["value"], exp[metric])
+    apps = result.tables["app_top10_users"]
+    for app in schema.APPS:
+        exp = ref_users.sort_values([f"{app}_bytes", "msisdn"], ascending=[False, True]).head(10)
+        assert apps[apps["app"] == app]["msisdn"].tolist() == exp["msisdn"].tolist()
+
+    # elbow: k=1..10 on the same z-scores; k=1 inertia = n * d; k=3 = the main fit
+    elbow = result.tables["engagement_elbow"]
+    assert elbow["k"].tolist() == list(range(1, 11))
+    assert elbow["inertia"].iloc[0] == pytest.approx(len(df) * 3)
+    assert elbow["inertia"].iloc[2] == pytest.approx(km.inertia_)
+    for k in (2, 5, 10):
+        ref_inertia = KMeans(n_clusters=k, n_init=10, random_state=42).fit(Z).inertia_
+        # the elbow uses fewer restarts (ELBOW_N_INIT): a local optimum within a few percent
+        assert elbow["inertia"].iloc[k - 1] == pytest.approx(ref_inertia, rel=0.05)
+    assert elbow["chosen"].sum() == 1
+    assert int(elbow.loc[elbow["chosen"], "k"].iloc[0]) == result.chosen_k
+
+
+def test_elbow_chosen_k_is_the_knee_of_the_curve():
+    result = engagement_analysis(_random_users(seed=8), CONFIG)
+    elbow = result.tables["engagement_elbow"]
+    k, y = elbow["k"].to_numpy(float), elbow["inertia"].to_numpy()
+    line = y[0] + (y[-1] - y[0]) * (k - k[0]) / (k[-1] - k[0])
+    assert result.chosen_k == int(k[np.argmax(np.abs(y - line))])
+    best = result.tables["engagement_clusters_best_k"]
+    assert best["cluster"].tolist() == list(range(result.chosen_k))
+    assert best["users"].sum() == 500
+    # best-k clusters are ordered by engagement too
+    z = result.best_k_pipeline.named_steps["kmeans"].cluster_centers_.mean(axis=1)
+    assert list(z) == sorted(z)
+
+
+def test_labels_do_not_depend_on_row_order():
+    df = _random_users(seed=5)
+    a = engagement_analysis(df, CONFIG).tables["engagement_users"].set_index("msisdn")
+    shuffled = df.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    b = engagement_analysis(shuffled, CONFIG).tables["engagement_users"].set_index("msisdn")
+    pd.testing.assert_series_equal(a["cluster"], b.loc[a.index, "cluster"])
+
+
+def test_sampled_fit_assigns_every_user():
+    config = RunConfig(kmeans_sample_threshold=200, kmeans_sample_size=150)
+    result = engagement_analysis(_random_users(n=400), config)
+    users = result.tables["engagement_users"]
+    assert result.fitted_on_sample is True
+    assert result.pipeline.n_fit_rows_ == 150
+    assert result.metrics["fit_rows"] == 150
+    assert len(users) == 400 and users["cluster"].notna().all()
+    assert set(users["cluster"]) == {0, 1, 2}
+    assert result.tables["engagement_clusters"]["users"].sum() == 400
+    # pipeline labels = table labels (the pipeline is what satisfaction and serving reuse)
+    np.testing.assert_array_equal(result.pipeline.predict(users[METRICS]), users["cluster"])
+
+
+def test_input_is_not_mutated_and_bad_input_is_reported():
+    df = _random_users(n=60)
+    before = df.copy()
+    engagement_analysis(df, CONFIG)
+    pd.testing.assert_frame_equal(df, before)
+    with pytest.raises(SchemaError, match="duration_ms"):
+        engagement_analysis(df.drop(columns=["duration_ms"]), CONFIG)
+    with pytest.raises(SchemaError, match="at least 3 users"):
+        engagement_analysis(df.head(2), CONFIG)
+
