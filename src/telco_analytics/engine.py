@@ -49,6 +49,7 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
             "spark.sql.ansi.enabled", "false"
         ).config("spark.ui.enabled", "false")
         session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
 
@@ -65,7 +66,7 @@ def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
             union_by_name=len(paths) > 1, sample_size=-1 if len(paths) == 1 else 20480,
         )
     return con.read_csv(paths, header=True, inferSchema=False, nullValue="\\N",
-                        emptyValue=None, enforceSchema=False)
+                        emptyValue=None)
 
 
 def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
@@ -87,8 +88,35 @@ def from_arrow(con: Any, table: pa.Table | Any) -> ibis.Table:
     return con.create_table(name, table.to_pandas())
 
 
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _duckdb_try_strptime(value: str, fmt: str) -> dt.timestamp:  # type: ignore[empty-body]
+    """DuckDB: NULL instead of an error when the text does not match the format."""
+
+
+@ibis.udf.scalar.builtin(name="try_to_timestamp")
+def _spark_try_to_timestamp(value: str, fmt: str) -> dt.timestamp:  # type: ignore[empty-body]
+    """Spark: NULL instead of an error when the text does not match the format."""
+
+
+def _java_pattern(fmt: str) -> str:
+    """strftime -> Spark datetime pattern (only the directives the reader uses)."""
+    for a, b in (("%Y", "yyyy"), ("%m", "M"), ("%d", "d"), ("%H", "H"), ("%M", "mm"),
+                 ("%S", "ss"), ("%f", "SSSSSS"), ("T", "'T'")):
+        fmt = fmt.replace(a, b)
+    return fmt
+
+
+def try_parse_timestamp(con: Any, text: ibis.Value, formats: tuple[str, ...]) -> ibis.Value:
+    """The first format that parses the text, else NULL (never an error)."""
+    if engine_name(con) == "duckdb":
+        return ibis.coalesce(*(_duckdb_try_strptime(text, f) for f in formats))
+    return ibis.coalesce(*(_spark_try_to_timestamp(text, _java_pattern(f)) for f in formats))
+
+
 def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
     """Compute an expression once and keep it as a table, so later steps do not re-parse."""
+    if engine_name(con) == "spark":
+        return expr.cache()
     # unique names instead of overwrite=True: ibis 12's DROP-on-overwrite trips on this sqlglot
     return con.create_table(f"{name}_{uuid.uuid4().hex[:8]}", expr)
 

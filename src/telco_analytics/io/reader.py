@@ -11,6 +11,7 @@ import glob
 import gzip
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,6 @@ TIMESTAMP_FORMATS = (
     "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
 )
-
-
-@ibis.udf.scalar.builtin
-def try_strptime(value: str, fmt: str) -> dt.timestamp:  # type: ignore[empty-body]
-    """DuckDB's try_strptime: NULL instead of an error when the text does not match."""
 
 
 @dataclass
@@ -173,6 +169,15 @@ def _read_xlsx(files: list[Path]):
     return pa.Table.from_pandas(frame.astype("string"), preserve_index=False)
 
 
+def _spark_duplicate_durations(columns: list[str]) -> dict[str, str]:
+    """Spark renames a duplicate header to name + position ("Dur. (ms)5", "Dur. (ms)28")."""
+    dups = [c for c in columns if re.fullmatch(r"Dur\. \(ms\)\d+", c)]
+    if len(dups) != 2:
+        return {}
+    first, second = sorted(dups, key=lambda c: int(c[len("Dur. (ms)"):]))
+    return {"duration_s": first, "duration_ms": second}
+
+
 def _key(name: str) -> str:
     return " ".join(str(name).lower().split())
 
@@ -184,8 +189,10 @@ def map_header(columns: list[str]) -> tuple[dict[str, str], list[str]]:
     the second milliseconds. A lone duration column is resolved later from its values.
     """
     by_key = {_key(c): c for c in columns}
-    mapping: dict[str, str] = {}
+    mapping: dict[str, str] = _spark_duplicate_durations(columns)
     for col in schema.COLUMNS:
+        if col.name in mapping:
+            continue
         candidates = (col.raw, col.name, *schema.ALIASES.get(col.name, ()))
         for cand in candidates:
             if _key(cand) in by_key:
@@ -230,7 +237,11 @@ def _timestamp(raw: ibis.Table, column: str) -> ibis.Value:
     if value.type().is_date():
         return value.cast("timestamp")
     text = value.cast("string").strip().nullif("").nullif("\\N")
-    return ibis.coalesce(*(try_strptime(text, fmt) for fmt in TIMESTAMP_FORMATS))
+    return engine.try_parse_timestamp(_backend(raw), text, TIMESTAMP_FORMATS)
+
+
+def _backend(table: ibis.Table) -> Any:
+    return table._find_backend()
 
 
 def _identifier(raw: ibis.Table, column: str) -> ibis.Value:
