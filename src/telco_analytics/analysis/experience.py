@@ -1,0 +1,239 @@
+"""User experience (SPEC rule 9): network quality each user gets, per handset and in clusters.
+
+Metrics per user (means of the cleaned per-session values): tcp_retrans_bytes (TCP DL + UL
+retransmitted volume), rtt_ms (mean of RTT DL and UL) and throughput_kbps (TP DL + UL).
+k-means (k=3) on their z-scores; cluster 0 is the worst experience (largest
+z_rtt + z_tcp - z_throughput of the centroid), k-1 the best.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .. import schema
+from ..config import RunConfig
+from ..errors import SchemaError
+from ..models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters, silhouette_sample
+from .engagement import SILHOUETTE_ROWS, kmeans_sample_size, require_columns
+
+log = logging.getLogger(__name__)
+
+KEY = schema.USER_KEY
+HANDSET = "handset"
+METRICS = list(schema.EXPERIENCE_METRICS)
+TOP_N = 10
+# +1: a larger value is a worse experience; -1: a larger value is a better one (SPEC rule 9)
+BADNESS_SIGN = {"tcp_retrans_bytes": 1.0, "rtt_ms": 1.0, "throughput_kbps": -1.0}
+# centroid z beyond +-Z_NOTABLE is called high/low in the cluster description
+Z_NOTABLE = 0.5
+_WORDS = {  # metric -> (word when high, when typical, when low)
+    "rtt_ms": ("high latency", "average latency", "low latency"),
+    "tcp_retrans_bytes": (
+        "heavy retransmission", "moderate retransmission", "light retransmission"
+    ),
+    "throughput_kbps": ("high throughput", "average throughput", "low throughput"),
+}
+_UNKNOWN = {schema.UNKNOWN_USER_HANDSET, schema.UNKNOWN_HANDSET, ""}
+
+
+@dataclass(frozen=True)
+class ExperienceResult:
+    """Experience tables and the ordered k-means pipeline (cluster 0 = worst experience).
+
+    tables: experience_users, experience_values, throughput_per_handset, tcp_per_handset,
+    experience_clusters. metrics: flat name -> float, for tracking.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    pipeline: Pipeline
+    fitted_on_sample: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def badness(centroids: np.ndarray, metrics: list[str] = METRICS) -> np.ndarray:
+    """Per centroid, z_rtt + z_tcp - z_throughput (z-units): the larger, the worse."""
+    signs = np.array([BADNESS_SIGN[m] for m in metrics])
+    return np.asarray(centroids, dtype="float64") @ signs
+
+
+def experience_values(users: pd.DataFrame) -> pd.DataFrame:
+    """Per metric, the ten largest, ten smallest and ten most frequent per-user values.
+
+    Columns metric, kind (top, bottom, frequent), rank, value, count. All three kinds list
+    DISTINCT values with the number of users holding each (count), so a value shared by many
+    users (e.g. the cleaning replacement) appears once: top = the ten largest distinct values
+    (value desc), bottom = the ten smallest (value asc), frequent = count desc, then value asc.
+    """
+    parts = []
+    for metric in METRICS:
+        counts = users[metric].astype("float64").dropna().value_counts()
+        by_value = counts.sort_index(kind="mergesort")
+        ranked = {
+            "top": by_value.iloc[::-1].head(TOP_N),
+            "bottom": by_value.head(TOP_N),
+            # sort by value first, then stably by count: ties in count stay value-ascending
+            "frequent": by_value.sort_values(ascending=False, kind="mergesort").head(TOP_N),
+        }
+        for kind, series in ranked.items():
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "metric": metric,
+                        "kind": kind,
+                        "rank": np.arange(1, len(series) + 1, dtype="int64"),
+                        "value": series.index.to_numpy(dtype="float64"),
+                        "count": series.to_numpy(dtype="int64"),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def known_handsets(users: pd.DataFrame) -> pd.DataFrame:
+    """The users whose handset is known (not `unknown`, `undefined` or missing)."""
+    handset = users[HANDSET]
+    return users[handset.notna() & ~handset.isin(_UNKNOWN)]
+
+
+def per_handset(
+    users: pd.DataFrame, metric: str, min_users: int, *, quartiles: bool
+) -> pd.DataFrame:
+    """Distribution of a per-user metric over the users of each known handset.
+
+    Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation),
+    for handsets with at least min_users users, sorted by users desc then handset asc.
+    """
+    known = known_handsets(users)
+    grouped = known.groupby(HANDSET, sort=True)[metric]
+    out = pd.DataFrame({"users": grouped.size().astype("int64")})
+    out = out[out["users"] >= min_users]
+    grouped = known[known[HANDSET].isin(out.index)].groupby(HANDSET, sort=True)[metric]
+    out["mean"] = grouped.mean()
+    out["median"] = grouped.median()
+    if quartiles:
+        out["p25"] = grouped.quantile(0.25, interpolation="linear")
+        out["p75"] = grouped.quantile(0.75, interpolation="linear")
+    out = out.rename_axis(HANDSET).reset_index()
+    return out.sort_values(["users", HANDSET], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def modal_handset(users: pd.DataFrame) -> tuple[str | None, float]:
+    """The most common known handset of a group of users (ties: alphabetical) and its share."""
+    known = known_handsets(users)[HANDSET]
+    if known.empty or users.empty:
+        return None, float("nan")
+    counts = known.value_counts().sort_index(kind="mergesort")
+    top = counts.sort_values(ascending=False, kind="mergesort")
+    return str(top.index[0]), float(top.iloc[0]) / len(users)
+
+
+def cluster_label(rank: int, k: int) -> str:
+    """Quality word of an ordered cluster: 0 = poor, k-1 = good, in between fair."""
+    if rank == 0:
+        return "poor"
+    if rank == k - 1:
+        return "good"
+    return "fair"
+
+
+def describe_cluster(rank: int, k: int, centroid_z: dict[str, float], handset: str | None,
+                     handset_share: float) -> str:
+    """A one-line description from the centroid's z-values, e.g. 'poor: high latency, ...'."""
+    words = []
+    for metric in ("rtt_ms", "tcp_retrans_bytes", "throughput_kbps"):
+        z = centroid_z[metric]
+        high, typical, low = _WORDS[metric]
+        words.append(high if z >= Z_NOTABLE else low if z <= -Z_NOTABLE else typical)
+    text = f"{cluster_label(rank, k)}: {', '.join(words)}"
+    if handset is not None:
+        text += f"; most common handset {handset} ({handset_share:.0%} of users)"
+    return text
+
+
+def experience_clusters(
+    users: pd.DataFrame, labels: np.ndarray, centroids: np.ndarray, k: int
+) -> pd.DataFrame:
+    """Per ordered cluster: users, users_share, `<metric>_mean` (raw units), the centroid's
+    `z_<metric>`, badness, top_handset, top_handset_share and a description."""
+    rows = []
+    for c in range(k):
+        members = users[labels == c]
+        z = dict(zip(METRICS, centroids[c]))
+        handset, share = modal_handset(members)
+        rows.append(
+            {
+                "cluster": c,
+                "users": len(members),
+                "users_share": len(members) / max(len(users), 1),
+                **{f"{m}_mean": members[m].astype("float64").mean() for m in METRICS},
+                **{f"z_{m}": float(z[m]) for m in METRICS},
+                "badness": float(badness(centroids[c : c + 1])[0]),
+                "top_handset": handset,
+                "top_handset_share": share,
+                "description": describe_cluster(c, k, z, handset, share),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["cluster"] = out["cluster"].astype("int64")
+    out["users"] = out["users"].astype("int64")
+    return out
+
+
+def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> ExperienceResult:
+    """Cluster users by network experience, list extreme/frequent values, compare handsets."""
+    require_columns(user_experience, [KEY, *METRICS, HANDSET], "user_experience")
+    k = config.k_experience
+    if len(user_experience) < k:
+        raise SchemaError(
+            f"user_experience: experience clustering needs at least {k} users, "
+            f"found {len(user_experience)}"
+        )
+    # a canonical row order makes labels independent of how the input happened to be sorted
+    users = user_experience.sort_values(KEY, kind="mergesort").reset_index(drop=True)
+    X = users[METRICS].astype("float64")
+    fitted = fit_kmeans_pipeline(
+        X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
+        sample_size=kmeans_sample_size(len(users), config),
+    )
+    # ascending order of -badness: cluster 0 has the largest badness (worst experience)
+    pipeline = order_clusters(fitted, -badness(centroids_z(fitted)))
+    labels = pipeline.predict(X)
+
+    experience_users = users[[KEY, *METRICS, HANDSET]].copy()
+    experience_users["cluster"] = labels.astype("int64")
+    clusters = experience_clusters(users, labels, centroids_z(pipeline), k)
+    tables = {
+        "experience_users": experience_users,
+        "experience_values": experience_values(users),
+        "throughput_per_handset": per_handset(
+            users, "throughput_kbps", config.handset_min_users, quartiles=True
+        ),
+        "tcp_per_handset": per_handset(
+            users, "tcp_retrans_bytes", config.handset_min_users, quartiles=False
+        ),
+        "experience_clusters": clusters,
+    }
+    Z = pipeline.named_steps["scaler"].transform(X)
+    metrics = {
+        "inertia": float(pipeline.named_steps["kmeans"].inertia_),
+        "silhouette": silhouette_sample(
+            Z, labels, max_rows=SILHOUETTE_ROWS, random_state=config.random_state
+        ),
+        "fit_rows": float(pipeline.n_fit_rows_),
+        **{f"users_cluster_{c}": float(n) for c, n in zip(clusters["cluster"], clusters["users"])},
+    }
+    log.info("experience: %d users, k=%d, cluster sizes %s", len(users), k,
+             clusters["users"].tolist())
+    return ExperienceResult(
+        tables=tables,
+        pipeline=pipeline,
+        fitted_on_sample=bool(pipeline.fitted_on_sample_),
+        metrics=metrics,
+    )
