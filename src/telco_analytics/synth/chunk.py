@@ -1,0 +1,132 @@
+"""One chunk of synthetic xDRs as typed arrays (canonical names), before any text formatting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import schema
+from .catalog import location_index
+from .curves import curve
+from .ids import bearer_ids
+from .population import subscribers
+from .profile import column_facts, null_rate
+from .quantiles import Strata
+from .times import timing
+
+RAW = {c.name: c.raw for c in schema.COLUMNS}
+_DL_SHARES = [n for n in schema.names(group="tp_share") if n.startswith("dl_")]
+_UL_SHARES = [n for n in schema.names(group="tp_share") if n.startswith("ul_")]
+# Columns that are empty together (the published null counts nest): each list shares one
+# random order of rows, and a column with fewer nulls is empty on a subset of the others' rows.
+NULL_GROUPS: list[list[str]] = [
+    [*_DL_SHARES, "dl_vol_lt_6250b_s"],
+    [*_UL_SHARES, "ul_vol_lt_1250b_s"],
+    schema.RTT_COLUMNS,
+    schema.TCP_COLUMNS,
+    schema.names(group="http"),
+    [*schema.HANDSET_COLUMNS, "imei", "imsi"],
+]
+# Measurements drawn from their own curve (the rest are derived: durations, totals, apps).
+_DERIVED = {"duration_s", "duration_ms", "total_ul_bytes", "total_dl_bytes", *schema.APP_COLUMNS}
+DRAWN = [n for n in schema.MEASUREMENT_COLUMNS if n not in _DERIVED]
+APP_MAX = {n: column_facts(RAW[n])["max"] for n in schema.APP_COLUMNS}
+
+
+@dataclass
+class Chunk:
+    """Typed columns of one chunk: floats with NaN for nulls, ids and indexes with masks."""
+
+    rows: int
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)  # float64, NaN = null
+    start: np.ndarray | None = None  # int64 ms since 1970
+    end: np.ndarray | None = None
+    bearer: tuple[np.ndarray, np.ndarray] | None = None  # (15-digit mantissa, exponent)
+    ids: dict[str, np.ndarray] = field(default_factory=dict)  # int64, -1 = null
+    location: np.ndarray | None = None  # int32 pool index, -1 = null
+    handset: np.ndarray | None = None  # int32 catalog index, -1 = null
+
+
+def _null_masks(strata: Strata, rows: int) -> dict[str, np.ndarray]:
+    """Null mask of every column that has real nulls, nested within NULL_GROUPS."""
+    grouped = [g for g in NULL_GROUPS]
+    loose = [[c.name] for c in schema.COLUMNS
+             if c.name not in {n for g in grouped for n in g} and c.name != "msisdn"]
+    masks = {}
+    for group in grouped + loose:
+        counts = {n: round(null_rate(RAW[n]) * rows) for n in group}
+        if max(counts.values()) == 0:
+            continue
+        masks.update(zip(counts, strata.subset(list(counts.values()))))
+    return masks
+
+
+def _draw(name: str, u: np.ndarray, mask: np.ndarray | None, rows: int) -> np.ndarray:
+    """Integer-valued column from its curve at probabilities u, NaN where mask."""
+    values = np.rint(curve(RAW[name]).values(u))
+    if mask is None:
+        return values
+    out = np.full(rows, np.nan)
+    out[~mask] = values
+    return out
+
+
+def _shares(strata: Strata, names: list[str], mask: np.ndarray | None,
+            rows: int) -> dict[str, np.ndarray]:
+    """Throughput-bucket percentages: the main bucket opposite the others, sum <= 100."""
+    n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
+    u = strata.uniforms(n)
+    main = np.rint(curve(RAW[names[0]]).values(u))
+    minor = [np.rint(curve(RAW[m]).values(1.0 - u)) for m in names[1:]]  # high main, low rest
+    room = 100.0 - main
+    total = np.sum(minor, axis=0)
+    scale = np.where(total > room, room / np.maximum(total, 1.0), 1.0)
+    out = {}
+    for name, values in zip(names, [main] + [np.floor(v * scale) for v in minor]):
+        col = np.full(rows, np.nan)
+        col[~mask if mask is not None else slice(None)] = values
+        out[name] = col
+    return out
+
+
+def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_rows: int,
+                   seed: int) -> Chunk:
+    """`rows` synthetic xDRs whose global row numbers start at first_row."""
+    chunk = Chunk(rows)
+    strata = Strata(rng, rows)
+    masks = _null_masks(strata, rows)
+    people = subscribers(rng, rows, first_row, seed)
+    times = timing(rng, strata, rows)
+    order = np.argsort(times.start, kind="stable")  # the extract is in start order
+    chunk.start, chunk.end = times.start[order], times.end[order]
+    chunk.numbers["start_ms"] = times.start_ms[order].astype(float)
+    chunk.numbers["end_ms"] = times.end_ms[order].astype(float)
+    chunk.numbers["duration_s"] = times.duration_s[order].astype(float)
+    chunk.numbers["duration_ms"] = times.duration_ms[order].astype(float)
+    chunk.ids["msisdn"] = people.msisdn[order]
+    for name in ("imsi", "imei"):
+        chunk.ids[name] = np.where(masks[name], -1, getattr(people, name)[order])
+    chunk.handset = np.where(masks["handset_type"], -1, people.handset[order]).astype(np.int32)
+    mantissa, exponent = bearer_ids(rng, rows, total_rows)
+    chunk.bearer = (np.where(masks["bearer_id"], -1, mantissa), exponent)
+    chunk.location = np.where(masks["last_location_name"], -1, location_index(rng.random(rows)))
+
+    for names in (_DL_SHARES, _UL_SHARES):
+        chunk.numbers.update(_shares(strata, names, masks.get(names[0]), rows))
+    for name in DRAWN:
+        if name in chunk.numbers:
+            continue
+        mask = masks.get(name)
+        n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
+        chunk.numbers[name] = _draw(name, strata.uniforms(n), mask, rows)
+    for name in schema.APP_COLUMNS:  # i.i.d. Uniform(0, max), as published
+        chunk.numbers[name] = np.rint(rng.random(rows) * APP_MAX[name])
+    dl = [schema.app_columns(a)[0] for a in schema.APPS if a != "other"]  # Total DL excludes Other
+    ul = [schema.app_columns(a)[1] for a in schema.APPS]  # Total UL includes Other
+    for total, parts in (("total_dl_bytes", dl), ("total_ul_bytes", ul)):
+        acc = chunk.numbers[parts[0]].copy()
+        for name in parts[1:]:
+            acc += chunk.numbers[name]
+        chunk.numbers[total] = acc
+    return chunk

@@ -1,0 +1,100 @@
+"""The quantile curve of every drawn measurement column, built from its published summary."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .profile import REFERENCE_ROWS, column_facts
+from .quantiles import TOP_STRATA, QuantileCurve, fit_curve
+
+# A published top value holding at least this share at the min or max is a point mass.
+_POINT_MASS = 0.02
+
+# Extra knots (u, value) where quartiles alone miss the shape. Average bearer throughput is
+# bimodal (median 63 kbps, 75th percentile 19,711 / 1,120 kbps): a steep valley separates the
+# low mode from the high one.
+EXTRA_KNOTS: dict[str, list[tuple[float, float]]] = {
+    "Avg Bearer TP DL (kbps)": [(0.56, 120.0), (0.62, 4000.0)],
+    "Avg Bearer TP UL (kbps)": [(0.58, 110.0), (0.64, 500.0)],
+}
+
+# Duration in s: 21,413 xDRs at 86,399 s and 6,437 at 86,400 s (24-hour partial records).
+SPIKE_S = ((86399.0, 21413), (86400.0, 6437))
+_BELOW_SPIKE = 0.40  # share of xDRs shorter than the spike (median is in the spike: 0.31..0.5)
+
+
+def _point_masses(facts: dict) -> tuple[float, float]:
+    """Shares of the published min and max values when they are point masses (else 0)."""
+    lo = hi = 0.0
+    for text, count in facts.get("value_counts_top5", []):
+        share = count / facts["count"]
+        if share < _POINT_MASS:
+            continue
+        if float(text) == facts["min"]:
+            lo = share
+        elif float(text) == facts["max"]:
+            hi = share
+    return lo, hi
+
+
+# Candidate positions of the first solved knot (share of the heavy tail it bounds); the first
+# candidate that meets mean and std within _FIT_OK wins.
+_TAIL_SHARES = (0.03, 0.01, 0.005, 0.1, 0.15)
+_FIT_OK = 1e-3
+
+
+def _free_positions(facts: dict, fixed: list[tuple[float, float]], share: float) -> list[float]:
+    """Where the two solved knots go: on the heavy side (right if mean > median)."""
+    edge = (TOP_STRATA * 0.75) / facts["count"]
+    if facts["mean"] >= facts["p50"]:
+        last_fixed = max(u for u, _ in fixed if u < 1.0)
+        return [max(1.0 - share, last_fixed + (1 - last_fixed) / 2), 1.0 - edge]
+    first_fixed = min(u for u, _ in fixed if u > 0.0)
+    return [edge, min(share, first_fixed / 2)]
+
+
+def _best_fit(facts: dict, fixed: list[tuple[float, float]]) -> QuantileCurve:
+    """The first candidate tail placement that matches the published mean and std."""
+    best: tuple[float, QuantileCurve] | None = None
+    for share in _TAIL_SHARES:
+        fitted, error = fit_curve(fixed, _free_positions(facts, fixed, share), facts["mean"],
+                                  facts["std"], int(facts["count"]))
+        if best is None or error < best[0]:
+            best = (error, fitted)
+        if error < _FIT_OK:
+            break
+    return best[1]
+
+
+def _knots(facts: dict, extra: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Fixed knots: min, quartiles, max, point masses at the ends, extra shape knots."""
+    lo, hi = _point_masses(facts)
+    quartiles = [(0.25, facts["p25"]), (0.5, facts["p50"]), (0.75, facts["p75"])]
+    knots = [(0.0, facts["min"]), (1.0, facts["max"])]
+    knots += [(u, v) for u, v in quartiles if lo < u < 1.0 - hi]
+    if lo:
+        knots.append((lo, facts["min"]))
+    if hi:
+        knots.append((1.0 - hi, facts["max"]))
+    return sorted(knots + list(extra))
+
+
+@lru_cache(maxsize=None)
+def curve(raw: str) -> QuantileCurve:
+    """Quantile curve of one measurement column (raw name), matching its published summary."""
+    facts = column_facts(raw)
+    return _best_fit(facts, _knots(facts, EXTRA_KNOTS.get(raw, [])))
+
+
+@lru_cache(maxsize=1)
+def duration_curve() -> QuantileCurve:
+    """Quantile curve of the duration in seconds, with the 24-hour spike as flat stretches."""
+    facts = column_facts("Dur. (ms)")
+    n = REFERENCE_ROWS
+    fixed = [(0.0, facts["min"]), (0.25, facts["p25"]), (_BELOW_SPIKE, SPIKE_S[0][0] - 1.0)]
+    u = _BELOW_SPIKE
+    for value, count in SPIKE_S:
+        fixed += [(u + 1e-9, value), (u + count / n, value)]
+        u += count / n
+    fixed += [(0.75, facts["p75"]), (1.0, facts["max"])]
+    return _best_fit(facts, fixed)

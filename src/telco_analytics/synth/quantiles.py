@@ -1,0 +1,139 @@
+"""Quantile curves fitted to published summaries, and stratified sampling from them.
+
+A column is drawn as Q(u): Q interpolates linearly, in log1p space, between knots (u, value)
+at the published min, quartiles and max, with flat stretches for published point masses, and
+with two free knots on the heavy side solved so that the mean and standard deviation match the
+published ones. u is stratified (one draw per 1/n stratum, in random order), so quantiles land
+where published; the top strata use their midpoints, so the few extreme values that dominate a
+heavy-tailed std are the same in every sample of the same size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Extreme strata sampled at their midpoint (see module docstring); also the fit's top grid.
+TOP_STRATA = 40
+_BULK_GRID = 6000  # points standing for the bulk of the distribution in the fit
+
+
+@dataclass(frozen=True)
+class QuantileCurve:
+    """Piecewise log1p-linear quantile function: value(u) for u in [0, 1]."""
+
+    u: np.ndarray
+    y: np.ndarray  # log1p of the value at each knot
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """Values at probabilities u (float64, not rounded)."""
+        return np.expm1(np.interp(u, self.u, self.y))
+
+    def knots(self) -> list[tuple[float, float]]:
+        """The knots as (u, value) pairs, for inspection."""
+        return [(float(a), float(np.expm1(b))) for a, b in zip(self.u, self.y)]
+
+
+def _from_ranks(rng: np.random.Generator, k: np.ndarray, n: int) -> np.ndarray:
+    """Uniforms given the stratum k (a permutation of range(n)) of each value."""
+    r = rng.random(n)
+    r[k >= n - TOP_STRATA] = 0.5  # stable extremes (see module docstring)
+    return (k + r) / n
+
+
+def stratified_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n uniforms in [0, 1), one in each stratum [k/n, (k+1)/n), in random order."""
+    return _from_ranks(rng, rng.permutation(n), n)
+
+
+class Strata:
+    """Stratified uniforms for the many columns of one chunk at the cost of one permutation.
+
+    A random permutation read from different offsets gives nearly independent rank vectors
+    (its entries at distinct positions are nearly independent draws), so each column takes the
+    permutation from its own offset instead of shuffling again (a shuffle costs ~20 ms per
+    million rows, which would dominate generation).
+    """
+
+    def __init__(self, rng: np.random.Generator, rows: int, columns: int = 64) -> None:
+        self._rng = rng
+        self._rows = rows
+        perm = rng.permutation(rows)
+        self._twice = np.concatenate([perm, perm])
+        # distinct offsets: two columns never share a rank vector
+        self._offsets = list(rng.choice(rows, min(columns, rows), replace=False)) \
+            if rows > 4 * columns else []
+
+    def ranks(self) -> np.ndarray:
+        """A random permutation of range(rows) (a fresh one for tiny chunks)."""
+        if not self._offsets:
+            return self._rng.permutation(self._rows)
+        s = int(self._offsets.pop())
+        return self._twice[s:s + self._rows]
+
+    def uniforms(self, n: int) -> np.ndarray:
+        """n stratified uniforms in random order (n <= rows)."""
+        k = self.ranks()
+        if n < self._rows:
+            k = k[k < n]  # keeps a random order of range(n)
+        return _from_ranks(self._rng, k, n)
+
+    def subset(self, counts: list[int]) -> list[np.ndarray]:
+        """Nested random row masks with the given sizes (smaller ones inside larger ones)."""
+        k = self.ranks()
+        return [k < c for c in counts]
+
+
+def _fit_grid(n_ref: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and weights that mimic a stratified sample of n_ref values."""
+    top = min(TOP_STRATA, n_ref)
+    edge = 1.0 - top / n_ref
+    bulk = (np.arange(_BULK_GRID) + 0.5) / _BULK_GRID * edge
+    extremes = (np.arange(n_ref - top, n_ref) + 0.5) / n_ref
+    weights = np.concatenate([np.full(_BULK_GRID, edge / _BULK_GRID), np.full(top, 1.0 / n_ref)])
+    return np.concatenate([bulk, extremes]), weights
+
+
+def fit_curve(fixed: list[tuple[float, float]], free_u: list[float], mean: float, std: float,
+              n_ref: int) -> tuple[QuantileCurve, float]:
+    """Quantile curve through the fixed knots whose free knots match mean and std, and its error.
+
+    The error is the largest relative miss of the mean or std (0.01 = 1%).
+
+    fixed: (u, value) pairs incl. u=0 and u=1; free_u: positions of the knots to solve, which
+    must lie strictly inside one segment of the fixed knots; n_ref: the published count.
+    """
+    from scipy.optimize import least_squares  # only needed while fitting
+
+    fixed = sorted(fixed)
+    fu = np.array([a for a, _ in fixed])
+    fy = np.log1p(np.array([b for _, b in fixed], dtype=float))
+    free_u = sorted(free_u)
+    grid, weights = _fit_grid(n_ref)
+    # each free knot lies between the previous knot's value and the next fixed knot's value
+    upper = [fy[np.searchsorted(fu, a)] for a in free_u]
+    lower0 = fy[np.searchsorted(fu, free_u[0]) - 1] if free_u else 0.0
+
+    def build(params: np.ndarray) -> QuantileCurve:
+        lo = lower0
+        ys = []
+        for p, hi in zip(params, upper):
+            lo = lo + (hi - lo) / (1.0 + np.exp(-p))
+            ys.append(lo)
+        u = np.concatenate([fu, free_u])
+        y = np.concatenate([fy, ys])
+        order = np.argsort(u, kind="stable")
+        return QuantileCurve(u[order], np.maximum.accumulate(y[order]))
+
+    def residuals(params: np.ndarray) -> np.ndarray:
+        v = build(params).values(grid)
+        m = float(weights @ v)
+        s = float(np.sqrt(max(weights @ (v - m) ** 2, 0.0)))
+        return np.array([m / mean - 1.0, s / std - 1.0])
+
+    if not free_u:
+        params = np.array([])
+    else:
+        params = least_squares(residuals, np.zeros(len(free_u)), method="trf", max_nfev=200).x
+    return build(params), float(np.abs(residuals(params)).max())
