@@ -43,9 +43,7 @@ def pseudonymize(values: pd.Series, key: bytes | str) -> pd.Series:
             out = cache[text] = digest[:PSEUDONYM_LENGTH]
         return out
 
-    return pd.Series(
-        [one(v) for v in values], index=values.index, name=values.name, dtype="string"
-    )
+    return pd.Series([one(v) for v in values], index=values.index, name=values.name, dtype="string")
 
 
 def pseudonym_key_from_env(var: str = PSEUDONYM_KEY_ENV) -> bytes:

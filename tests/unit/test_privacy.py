@@ -69,10 +69,14 @@ def test_key_from_env_unset(monkeypatch):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("mysql+pymysql://root:hunter2@127.0.0.1:3306/test",
-         "mysql+pymysql://root:***@127.0.0.1:3306/test"),
-        ("mysql+pymysql://app:p%40ss%2Fword@db.example:3306/prod",
-         "mysql+pymysql://app:***@db.example:3306/prod"),
+        (
+            "mysql+pymysql://root:hunter2@127.0.0.1:3306/test",
+            "mysql+pymysql://root:***@127.0.0.1:3306/test",
+        ),
+        (
+            "mysql+pymysql://app:p%40ss%2Fword@db.example:3306/prod",
+            "mysql+pymysql://app:***@db.example:3306/prod",
+        ),
         ("sqlite:////tmp/run/telco.db", "sqlite:////tmp/run/telco.db"),
         ("mysql+pymysql://root@127.0.0.1/test", "mysql+pymysql://root@127.0.0.1/test"),
     ],
@@ -83,8 +87,15 @@ def test_mask_url(url, expected):
 
 @pytest.mark.parametrize(
     "garbage",
-    ["", "not a url", "mysql+pymysql://u:pw@h:notaport/db", None, 42, b"\xff\xfe",
-     "mysql+pymysql://root:se@cret@127.0.0.1/test"],
+    [
+        "",
+        "not a url",
+        "mysql+pymysql://u:pw@h:notaport/db",
+        None,
+        42,
+        b"\xff\xfe",
+        "mysql+pymysql://root:se@cret@127.0.0.1/test",
+    ],
 )
 def test_mask_url_never_raises_nor_leaks(garbage):
     out = mask_url(garbage)

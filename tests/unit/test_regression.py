@@ -47,9 +47,7 @@ def _users(n: int, seed: int, noise: float = 0.05) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted():
     users = _users(2_000, seed=3)
-    return users, fit_satisfaction_regression(
-        users, max_iter=60, test_size=0.2, random_state=SEED
-    )
+    return users, fit_satisfaction_regression(users, max_iter=60, test_size=0.2, random_state=SEED)
 
 
 def test_features_are_the_raw_metrics_never_the_scores():

@@ -82,9 +82,11 @@ def _ordered_pipelines(eng: pd.DataFrame, exp: pd.DataFrame) -> tuple[Pipeline, 
     px = fit_kmeans_pipeline(exp[EXP], 3, n_init=10, random_state=42)
     cz = centroids_z(px)
     # worst experience = largest z_rtt + z_tcp - z_throughput -> must get label 0
-    badness = cz[:, EXP.index("rtt_ms")] + cz[:, EXP.index("tcp_retrans_bytes")] - cz[
-        :, EXP.index("throughput_kbps")
-    ]
+    badness = (
+        cz[:, EXP.index("rtt_ms")]
+        + cz[:, EXP.index("tcp_retrans_bytes")]
+        - cz[:, EXP.index("throughput_kbps")]
+    )
     px = order_clusters(px, -badness)
     return pe, px
 
@@ -127,13 +129,25 @@ def test_satisfaction_table_columns(generated):
     *_, result = generated
     assert isinstance(result, SatisfactionResult)
     assert list(result.tables["satisfaction"].columns) == [
-        "msisdn", "engagement_score", "experience_score", "satisfaction_score", "cluster"
+        "msisdn",
+        "engagement_score",
+        "experience_score",
+        "satisfaction_score",
+        "cluster",
     ]
     assert list(result.tables["satisfaction_top10"].columns) == [
-        "rank", "msisdn", "satisfaction_score", "engagement_score", "experience_score"
+        "rank",
+        "msisdn",
+        "satisfaction_score",
+        "engagement_score",
+        "experience_score",
     ]
     assert list(result.tables["satisfaction_clusters"].columns) == [
-        "cluster", "users", "mean_satisfaction", "mean_experience", "mean_engagement"
+        "cluster",
+        "users",
+        "mean_satisfaction",
+        "mean_experience",
+        "mean_engagement",
     ]
     assert list(result.loss_curve.columns) == ["iteration", "train_loss", "validation_loss"]
     assert result.tables["regression_loss"] is result.loss_curve
@@ -242,3 +256,103 @@ def test_tiny_case_end_to_end():
     assert sat.loc[[i for i, f in zip(ids, far) if f], "cluster"].eq(1).all()
     assert sat.loc[[i for i, f in zip(ids, far) if not f], "cluster"].eq(0).all()
     assert set(result.tables["satisfaction_top10"]["msisdn"]) == {i for i, f in zip(ids, far) if f}
+
+
+# --------------------------------------------------------------------------- figures, narrative
+
+
+def test_figures_cover_the_tables_and_sample_the_scatter(generated):
+    from telco_analytics.report.figures.satisfaction import satisfaction_figures
+
+    *_, result = generated
+    big = result.tables["satisfaction"].sample(n=6_000, replace=True, random_state=0)
+    figures = satisfaction_figures({**result.tables, "satisfaction": big})
+    assert set(figures) == {
+        "satisfaction_scatter",
+        "satisfaction_top10",
+        "satisfaction_clusters",
+        "regression_predictions",
+        "regression_loss",
+        "regression_metrics",
+    }
+    specs = {stem: chart.to_dict() for stem, chart in figures.items()}
+    rows = specs["satisfaction_scatter"]["datasets"]
+    assert max(len(v) for v in rows.values()) == 5_000  # 6000 users sampled down
+    assert satisfaction_figures(
+        {"satisfaction_top10": result.tables["satisfaction_top10"]}
+    ).keys() == {"satisfaction_top10"}
+    assert satisfaction_figures({}) == {}
+
+
+def _metrics_table(test_rmse: float, base_rmse: float, test_r2: float, train_r2: float):
+    return pd.DataFrame(
+        {
+            "model": ["hist_gradient_boosting"] * 2 + ["baseline_mean"] * 2,
+            "split": ["train", "test"] * 2,
+            "r2": [train_r2, test_r2, 0.0, -0.001],
+            "rmse": [test_rmse / 2, test_rmse, base_rmse, base_rmse],
+            "mae": [0.1, 0.2, 0.5, 0.5],
+            "n": [80, 20, 80, 20],
+        }
+    )
+
+
+def test_insights_from_hand_made_tables():
+    from telco_analytics.narrative.satisfaction import satisfaction_insights
+
+    tables = {
+        "satisfaction_clusters": pd.DataFrame(
+            {
+                "cluster": [0, 1],
+                "users": [75, 25],
+                "mean_satisfaction": [1.0, 3.0],
+                "mean_experience": [1.5, 2.0],
+                "mean_engagement": [0.5, 4.0],
+            }
+        ),
+        "regression_metrics": _metrics_table(0.25, 1.0, 0.95, 0.99),
+        "regression_loss": pd.DataFrame(
+            {
+                "iteration": [1, 2, 3, 4],
+                "train_loss": [4.0, 2.0, 1.0, 0.5],
+                "validation_loss": [4.0, 2.0, 3.0, 3.0],
+            }
+        ),
+    }
+    insights = satisfaction_insights(tables)
+    assert all(i.section == "satisfaction" for i in insights)
+    assert 1 <= sum(i.priority == 1 for i in insights) <= 2
+    cluster = insights[0]
+    # 25 of 100 users in cluster 1; engagement gap 3.5 > experience gap 0.5
+    assert cluster.numbers["satisfied_share"] == 0.25 and "25%" in cluster.text
+    assert "mainly engagement" in cluster.text
+    reg = next(i for i in insights if "test_rmse" in i.numbers)
+    assert reg.numbers["rmse_reduction"] == pytest.approx(0.75)  # 1 - 0.25 / 1.0
+    assert "beats the baseline" in reg.text and "75% lower error" in reg.text
+    assert any("leakage" in i.text for i in insights)
+    loss = next(i for i in insights if "best_iteration" in i.numbers)
+    assert loss.numbers["best_iteration"] == 2  # 2.0 is the lowest validation loss
+    assert "rises 50%" in loss.text  # 3.0 / 2.0 - 1
+
+
+def test_insights_when_the_model_loses_to_the_baseline():
+    from telco_analytics.narrative.satisfaction import satisfaction_insights
+
+    insights = satisfaction_insights({"regression_metrics": _metrics_table(1.2, 1.0, -0.1, 0.9)})
+    reg = next(i for i in insights if "test_rmse" in i.numbers)
+    assert "does not beat the baseline" in reg.text and "overfitting" in reg.text
+    assert satisfaction_insights({}) == []
+
+
+def test_insights_on_generated_run(generated):
+    from telco_analytics.narrative.satisfaction import satisfaction_insights
+
+    *_, result = generated
+    insights = satisfaction_insights(result.tables)
+    numbers = {k: v for i in insights for k, v in i.numbers.items()}
+    sat = result.tables["satisfaction"]
+    assert numbers["pearson_r"] == pytest.approx(
+        sat["engagement_score"].corr(sat["experience_score"]), abs=0.005
+    )
+    assert numbers["satisfied_users"] == int((sat["cluster"] == 1).sum())
+    assert numbers["top_score"] == sat["satisfaction_score"].max()

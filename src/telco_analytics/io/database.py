@@ -349,8 +349,9 @@ def select_top(
         try:
             with engine.connect() as conn:
                 if not sa.inspect(conn).has_table(table):
-                    raise DatabaseError(f"query of table {table!r} in {mask_url(url)} failed:"
-                                        " no such table")
+                    raise DatabaseError(
+                        f"query of table {table!r} in {mask_url(url)} failed: no such table"
+                    )
                 # the reflected column types turn stored values back into Python values
                 # (SQLite keeps DATETIME as text)
                 reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
@@ -417,8 +418,17 @@ def render_select_png(text: str, path: Path) -> Path:
     font_pt, margin_in, dpi = 10, 0.2, 150
     fig = Figure(figsize=(4, 1), facecolor="#1e1e1e", dpi=dpi)
     canvas = FigureCanvasAgg(fig)
-    label = fig.text(0, 0, body, family="monospace", fontsize=font_pt, color="#d4d4d4",
-                     va="bottom", ha="left", linespacing=1.25)
+    label = fig.text(
+        0,
+        0,
+        body,
+        family="monospace",
+        fontsize=font_pt,
+        color="#d4d4d4",
+        va="bottom",
+        ha="left",
+        linespacing=1.25,
+    )
     # measure the rendered text, then size the figure to it (font metrics vary by machine)
     box = label.get_window_extent(renderer=canvas.get_renderer())
     width_in, height_in = box.width / dpi + 2 * margin_in, box.height / dpi + 2 * margin_in

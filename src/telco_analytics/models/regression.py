@@ -124,7 +124,10 @@ def fit_satisfaction_regression(
     predictions = _prediction_sample(users, test_pos, y_test, pred_test, random_state)
     log.info(
         "satisfaction regression: %d iterations, %d train / %d test users, test r2 %.4f",
-        model.n_iter_, len(train_pos), len(test_pos), metrics.loc[1, "r2"],
+        model.n_iter_,
+        len(train_pos),
+        len(test_pos),
+        metrics.loc[1, "r2"],
     )
     return RegressionResult(model, baseline, metrics, loss_curve, predictions)
 
