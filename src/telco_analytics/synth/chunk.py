@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import schema
 from .catalog import location_index
-from .curves import curve
+from .curves import SHARE_NOISE, curve, share_curves, share_values
 from .ids import bearer_ids
 from .population import subscribers
 from .profile import column_facts, null_rate
@@ -72,20 +72,17 @@ def _draw(name: str, u: np.ndarray, mask: np.ndarray | None, rows: int) -> np.nd
     return out
 
 
-def _shares(strata: Strata, names: list[str], mask: np.ndarray | None,
-            rows: int) -> dict[str, np.ndarray]:
-    """Throughput-bucket percentages: the main bucket opposite the others, sum <= 100."""
-    n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
-    u = strata.uniforms(n)
-    main = np.rint(curve(RAW[names[0]]).values(u))
-    minor = [np.rint(curve(RAW[m]).values(1.0 - u)) for m in names[1:]]  # high main, low rest
-    room = 100.0 - main
-    total = np.sum(minor, axis=0)
-    scale = np.where(total > room, room / np.maximum(total, 1.0), 1.0)
+def _shares(rng: np.random.Generator, strata: Strata, names: list[str],
+            mask: np.ndarray | None, rows: int) -> dict[str, np.ndarray]:
+    """Throughput-bucket percentages of one direction (sum <= 100), NaN where mask."""
+    n = rows - (np.count_nonzero(mask) if mask is not None else 0)
+    curves_ = share_curves(tuple(RAW[name] for name in names))
+    values = share_values(list(curves_), strata.uniforms(n),
+                          rng.uniform(-1.0, 1.0, (len(names) - 1, n)), SHARE_NOISE[RAW[names[0]]])
     out = {}
-    for name, values in zip(names, [main] + [np.floor(v * scale) for v in minor]):
+    for name, v in zip(names, values):
         col = np.full(rows, np.nan)
-        col[~mask if mask is not None else slice(None)] = values
+        col[~mask if mask is not None else slice(None)] = v
         out[name] = col
     return out
 
@@ -113,7 +110,7 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     chunk.location = np.where(masks["last_location_name"], -1, location_index(rng.random(rows)))
 
     for names in (_DL_SHARES, _UL_SHARES):
-        chunk.numbers.update(_shares(strata, names, masks.get(names[0]), rows))
+        chunk.numbers.update(_shares(rng, strata, names, masks.get(names[0]), rows))
     for name in DRAWN:
         if name in chunk.numbers:
             continue

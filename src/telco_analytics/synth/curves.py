@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 from .profile import REFERENCE_ROWS, column_facts
 from .quantiles import TOP_STRATA, QuantileCurve, fit_curve
 
@@ -54,11 +56,16 @@ def _free_positions(facts: dict, fixed: list[tuple[float, float]], share: float)
 
 
 def _best_fit(facts: dict, fixed: list[tuple[float, float]]) -> QuantileCurve:
+    return _fit_to(facts, fixed, facts["mean"], facts["std"])
+
+
+def _fit_to(facts: dict, fixed: list[tuple[float, float]], mean: float,
+            std: float) -> QuantileCurve:
     """The first candidate tail placement that matches the published mean and std."""
     best: tuple[float, QuantileCurve] | None = None
     for share in _TAIL_SHARES:
-        fitted, error = fit_curve(fixed, _free_positions(facts, fixed, share), facts["mean"],
-                                  facts["std"], int(facts["count"]))
+        fitted, error = fit_curve(fixed, _free_positions(facts, fixed, share), mean, std,
+                                  int(facts["count"]))
         if best is None or error < best[0]:
             best = (error, fitted)
         if error < _FIT_OK:
@@ -98,3 +105,56 @@ def duration_curve() -> QuantileCurve:
         u += count / n
     fixed += [(0.75, facts["p75"]), (1.0, facts["max"])]
     return _best_fit(facts, fixed)
+
+
+# Throughput-bucket percentages of one direction sum to <= 100 (published means sum to 99.2 /
+# 99.5). The minor buckets follow their own curves, opposite the main bucket (< 50 kbps /
+# < 10 kbps) with a little noise so they do not all peak on the same rows; where they overflow,
+# the main bucket gives way. Giving way widens the main bucket, so its curve is fitted to a
+# narrower target until the result matches the published mean and std. The noise (a shift of
+# the minor buckets' probabilities) sets how often minor buckets peak together; it is chosen
+# per direction so that the main bucket's std can be met (too little: the minor buckets' sum
+# varies more than the published main bucket does).
+SHARE_NOISE = {"DL TP < 50 Kbps (%)": 0.3, "UL TP < 10 Kbps (%)": 0.2}
+_SHARE_ROUNDS = 4
+
+
+def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
+                 width: float) -> list[np.ndarray]:
+    """Bucket percentages (main first) at main-bucket uniforms u; noise ~ U(-1, 1) per row and
+    minor bucket (shape (len(curves_) - 1, len(u))), scaled by width."""
+    main = np.rint(curves_[0].values(u))
+    minor = []
+    for c, e in zip(curves_[1:], noise):
+        v = 1.0 - u + width * e
+        v = np.abs(v)  # reflect at 0 and 1: stays uniform
+        v = np.where(v > 1.0, 2.0 - v, v)
+        minor.append(np.rint(c.values(v)))
+    total = np.sum(minor, axis=0)
+    over = total > 100.0
+    if over.any():  # rare: even an empty main bucket leaves no room
+        for m in minor:
+            m[over] = np.floor(m[over] * 100.0 / total[over])
+        total = np.sum(minor, axis=0)
+    return [np.minimum(main, 100.0 - total), *minor]
+
+
+@lru_cache(maxsize=None)
+def share_curves(names: tuple[str, ...]) -> tuple[QuantileCurve, ...]:
+    """Curves of one direction's bucket columns (raw names, main first), main compensated."""
+    from .quantiles import stratified_uniforms
+
+    facts = column_facts(names[0])
+    minor = [curve(n) for n in names[1:]]
+    fixed = _knots(facts, [])
+    mean, std = facts["mean"], facts["std"]
+    n = int(facts["count"])
+    rng = np.random.default_rng(0)  # the compensation is a property of the curves, not a seed
+    u, noise = stratified_uniforms(rng, n), rng.uniform(-1, 1, (len(minor), n))
+    main = _fit_to(facts, fixed, mean, std)
+    for _ in range(_SHARE_ROUNDS):
+        got = share_values([main, *minor], u, noise, SHARE_NOISE[names[0]])[0]
+        mean *= facts["mean"] / got.mean()
+        std *= facts["std"] / got.std()
+        main = _fit_to(facts, fixed, mean, std)
+    return (main, *minor)

@@ -34,6 +34,8 @@ END_MIN, END_MAX = int(_END_KNOTS_MS[0]), int(_END_KNOTS_MS[-1])
 _MIDNIGHT_SHARE = 1864 / 27850
 _MIDNIGHT = _epoch_ms("2019-04-25T00:00:00")
 SPIKE_MIN_S = 86399
+_LONG_MS = 19 * 86_400_000  # longer than this: starts pile up at the first start (4/4 12:01)
+_LONG_JITTER_MS = 6 * 3_600_000
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ def timing(rng: np.random.Generator, strata: Strata, rows: int) -> Timing:
     # ends pile up on 0:01, then 0:02 and 0:00 (published 1,150 / 418 / 296)
     minute = np.searchsorted([296 / 1864, (296 + 1150) / 1864], rng.random(int(midnight.sum())))
     end[midnight] = _MIDNIGHT + minute * 60 * _S + rng.integers(0, 60 * _S, len(minute))
+    # the longest records (up to ~21.5 days) opened at the very start of the extract
+    long = duration > _LONG_MS
+    start_long = np.maximum(START_MIN, END_MIN - duration[long])
+    end[long] = start_long + duration[long] + (rng.random(int(long.sum())) * _LONG_JITTER_MS)
     start = end - duration
     bad = (start < START_MIN) | (start > START_MAX)
     if bad.any():  # redraw the end within the window that keeps the start in range
