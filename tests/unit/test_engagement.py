@@ -216,3 +216,60 @@ def test_input_is_not_mutated_and_bad_input_is_reported():
     with pytest.raises(SchemaError, match="at least 3 users"):
         engagement_analysis(df.head(2), CONFIG)
 
+
+
+def _distinct_colours(png: bytes) -> int:
+    import io
+
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(io.BytesIO(png), format="png")
+    return len(np.unique(image.reshape(-1, image.shape[-1]), axis=0))
+
+
+def test_engagement_figures_render_non_blank_png():
+    from telco_analytics.analysis.overview import app_totals
+    from telco_analytics.report.figures.engagement import MAX_POINTS, engagement_figures
+    from telco_analytics.report.render import chart_png
+
+    df = _random_users(n=300)
+    tables = dict(engagement_analysis(df, CONFIG).tables)
+    tables["app_totals"] = app_totals(df)
+    figures = engagement_figures(tables)
+    assert set(figures) == {"engagement_scatter", "engagement_cluster_profile",
+                            "engagement_top3_apps", "engagement_elbow"}
+    for name, chart in figures.items():
+        assert _distinct_colours(chart_png(chart, scale=1.0)) > 1, name
+    # missing tables are skipped, not an error
+    assert set(engagement_figures({"engagement_elbow": tables["engagement_elbow"]})) == {
+        "engagement_elbow"}
+    assert MAX_POINTS <= 5000
+
+
+def test_scatter_sample_is_capped_deterministic_and_keeps_every_cluster():
+    from telco_analytics.report.figures.engagement import sample_points
+
+    rng = np.random.default_rng(0)
+    users = pd.DataFrame({"msisdn": [str(i) for i in range(20_000)],
+                          "cluster": np.r_[np.zeros(19_900, int), np.full(100, 2)]})
+    users["x"] = rng.random(20_000)
+    a, b = sample_points(users, 1000), sample_points(users, 1000)
+    assert len(a) <= 1000
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["cluster"] == 2).sum() >= 50  # the small cluster stays visible
+
+
+def test_engagement_insights_are_written_from_the_numbers():
+    from telco_analytics.analysis.overview import app_totals
+    from telco_analytics.narrative.engagement import engagement_insights
+
+    tables = dict(engagement_analysis(_tiny(), CONFIG).tables)
+    tables["app_totals"] = app_totals(_tiny())
+    insights = engagement_insights(tables)
+    assert all(i.section == "engagement" for i in insights)
+    assert 1 <= sum(i.priority == 1 for i in insights) <= 2
+    top = insights[0]
+    # heavy cluster: 3 of 9 users, 28,500 of 30,360 bytes = 94%
+    assert "33% of users" in top.text and "94% of the traffic" in top.text
+    assert top.numbers["traffic_share"] == pytest.approx(28_500 / 30_360)
+    assert engagement_insights({}) == []

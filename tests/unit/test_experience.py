@@ -212,3 +212,48 @@ def test_bad_input_is_reported_and_input_not_mutated():
     pd.testing.assert_frame_equal(df, before)
     with pytest.raises(SchemaError, match="handset"):
         experience_analysis(df.drop(columns=["handset"]), CONFIG)
+
+
+def _distinct_colours(png: bytes) -> int:
+    import io
+
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(io.BytesIO(png), format="png")
+    return len(np.unique(image.reshape(-1, image.shape[-1]), axis=0))
+
+
+def test_experience_figures_render_non_blank_png():
+    from telco_analytics.report.figures.experience import experience_figures
+    from telco_analytics.report.render import chart_png
+
+    tables = experience_analysis(_random_users(n=300), CONFIG).tables
+    figures = experience_figures(tables)
+    assert set(figures) == {"experience_throughput_per_handset", "experience_tcp_per_handset",
+                            "experience_cluster_profile", "experience_scatter"}
+    for name, chart in figures.items():
+        assert _distinct_colours(chart_png(chart, scale=1.0)) > 1, name
+    assert experience_figures({}) == {}
+
+
+def test_experience_insights_are_written_from_the_numbers():
+    from telco_analytics.narrative.experience import experience_insights
+
+    df = _users(
+        tcp=[1_000] * 2 + [1_500] * 6 + [1_000] * 4,
+        rtt=[30] * 2 + [40] * 6 + [30] * 4,
+        tp=[100_000] * 2 + [5_000] * 6 + [8_000] * 4,
+        handset=["Apple iPhone 7"] * 2 + ["Samsung Galaxy S8"] * 6 + ["Huawei B528S-23A"] * 4,
+    )
+    insights = experience_insights(experience_analysis(df, CONFIG).tables)
+    assert all(i.section == "experience" for i in insights)
+    assert 1 <= sum(i.priority == 1 for i in insights) <= 2
+    worst = insights[0]
+    # worst cluster: the 6 Samsung users (50%), 40 ms and 5,000 kbps vs 30 ms, 100,000 kbps
+    assert worst.text.startswith("50% of users (6)")
+    assert "40 ms" in worst.text and "5,000 kbps" in worst.text and "100,000 kbps" in worst.text
+    handsets = [i for i in insights if "median throughput" in i.text][0]
+    # medians: Samsung 5,000 (lowest), Apple 100,000 (highest) -> 20.0x
+    assert handsets.numbers["lowest"] == "Samsung Galaxy S8"
+    assert handsets.numbers["highest"] == "Apple iPhone 7"
+    assert "20.0x" in handsets.text
