@@ -81,7 +81,7 @@ def fit_kmeans_pipeline(
     with kmeans_threads():
         pipeline.fit(X_fit)
     pipeline.fitted_on_sample_ = bool(fitted_on_sample)
-    pipeline.n_fit_rows_ = int(len(X_fit))
+    pipeline.n_fit_rows_ = len(X_fit)
     return pipeline
 
 

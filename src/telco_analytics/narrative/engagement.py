@@ -29,7 +29,7 @@ def clusters_insight(clusters: pd.DataFrame) -> Insight:
     clusters = clusters.sort_values("cluster")
     top, low = clusters.iloc[-1], clusters.iloc[0]
     users = clusters["users"].sum()
-    top_users, low_users = top["users"] / users, low["users"] / users
+    top_users = top["users"] / users
     ratio = top["total_bytes_mean"] / low["total_bytes_mean"] if low["total_bytes_mean"] else 0
     text = (
         f"The most engaged cluster (cluster {int(top['cluster'])}) is {_pct(top_users)} of users "

@@ -118,6 +118,7 @@ def experience_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
         insights.append(tcp_handset_insight(tcp))
     values = _table(tables, "experience_values")
     if values is not None and clusters is not None:
-        if (insight := frequent_values_insight(values, int(clusters["users"].sum()))) is not None:
+        insight = frequent_values_insight(values, int(clusters["users"].sum()))
+        if insight is not None:
             insights.append(insight)
     return insights
