@@ -190,11 +190,20 @@ def test_hostile_table_name_rejected_before_connecting(name):
         select_top(url, name)
 
 
-def test_duplicate_keys_rejected():
+def test_bad_keys_rejected_before_connecting():
+    url = "mysql+pymysql://root:pw@127.0.0.1:1/test"  # closed port: ConfigError proves no connect
     df = _satisfaction(3, seed=1)
     df.loc[1, "msisdn"] = df.loc[0, "msisdn"]
-    with pytest.raises(ConfigError, match="duplicate"):
-        export_table(df, "sqlite://", "t", run_id="r")
+    df.loc[2, "msisdn"] = "9" * 65
+    with pytest.raises(ConfigError, match="1 duplicate msisdn.*1 msisdn values longer than 64"):
+        export_table(df, url, "t", run_id="r")
+    with pytest.raises(ConfigError, match="primary key column 'user_id' is missing"):
+        export_table(_satisfaction(3, seed=1), url, "t", primary_key="user_id", run_id="r")
+
+
+def test_in_memory_sqlite_refused():
+    with pytest.raises(ConfigError, match="in-memory"):
+        export_table(_satisfaction(3, seed=1), "sqlite://", "t", run_id="r")
 
 
 def test_unreachable_host_fails_fast_with_one_masked_line():

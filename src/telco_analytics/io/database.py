@@ -36,6 +36,7 @@ IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_IDENTIFIER = 64  # MySQL's limit on table names
 CONNECT_TIMEOUT_S = 5  # an unreachable host must fail fast, not hang the run
 INSERT_CHUNK_ROWS = 10_000  # rows per executemany: bounded memory, few round trips
+KEY_LENGTH = 64  # VARCHAR(64) primary key: MSISDNs and 16-character pseudonyms fit
 RUN_ID_COLUMN = "run_id"
 EXPORTED_AT_COLUMN = "exported_at"
 
@@ -118,6 +119,12 @@ def _engine(url: str) -> Engine:
             f"invalid database URL {mask_url(url)}: expected a SQLAlchemy URL such as"
             " mysql+pymysql://user:password@host:3306/database or sqlite:///path/telco.db"
         ) from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # every connection would see its own empty database: the export would vanish
+        raise ConfigError(
+            f"invalid database URL {mask_url(url)}: an in-memory SQLite database does not outlive"
+            " the export; give a file, e.g. sqlite:///path/telco.db"
+        )
     try:
         return sa.create_engine(
             parsed, poolclass=NullPool, connect_args=_connect_args(parsed.get_backend_name())
@@ -143,7 +150,7 @@ def _engine_for(url: str) -> Iterator[Engine]:
 def _sql_type(series: pd.Series, is_key: bool) -> sa.types.TypeEngine:
     """Column type from the pandas dtype: keys VARCHAR(64), floats DOUBLE, integers INT/BIGINT."""
     if is_key:
-        return sa.String(64)
+        return sa.String(KEY_LENGTH)
     if pd.api.types.is_bool_dtype(series):
         return sa.Boolean()
     if pd.api.types.is_integer_dtype(series):
@@ -190,6 +197,9 @@ def _validate_frame(df: pd.DataFrame, table: str, primary_key: str) -> None:
             problems.append(f"{int(key.isna().sum())} rows have no {primary_key}")
         if key.duplicated().any():
             problems.append(f"{int(key.duplicated().sum())} duplicate {primary_key} values")
+        too_long = int((key.dropna().astype(str).str.len() > KEY_LENGTH).sum())
+        if too_long:
+            problems.append(f"{too_long} {primary_key} values longer than {KEY_LENGTH} characters")
     if problems:
         raise ConfigError(f"cannot export table {table!r}: " + "; ".join(problems))
 
