@@ -125,17 +125,19 @@ def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
     minor bucket (shape (len(curves_) - 1, len(u))), scaled by width."""
     main = np.rint(curves_[0].values(u))
     minor = []
+    total = np.zeros(len(u))
     for c, e in zip(curves_[1:], noise):
-        v = 1.0 - u + width * e
-        v = np.abs(v)  # reflect at 0 and 1: stays uniform
+        v = np.abs(1.0 - u + width * e)  # reflect at 0 and 1: stays uniform
         v = np.where(v > 1.0, 2.0 - v, v)
         minor.append(np.rint(c.values(v)))
-    total = np.sum(minor, axis=0)
-    over = total > 100.0
-    if over.any():  # rare: even an empty main bucket leaves no room
+        total += minor[-1]
+    over = np.flatnonzero(total > 100.0)
+    if len(over):  # rare: even an empty main bucket leaves no room
+        scale = 100.0 / total[over]
+        total[over] = 0.0
         for m in minor:
-            m[over] = np.floor(m[over] * 100.0 / total[over])
-        total = np.sum(minor, axis=0)
+            m[over] = np.floor(m[over] * scale)
+            total[over] += m[over]
     return [np.minimum(main, 100.0 - total), *minor]
 
 

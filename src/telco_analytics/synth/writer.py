@@ -31,8 +31,11 @@ def output_format(path: Path) -> str:
                       f"{', '.join(FORMATS)}")
 
 
+_AHEAD = 2  # chunks generated in threads while the caller writes (numpy releases the GIL)
+
+
 def _chunks(rows: int, seed: int, chunk_rows: int) -> Iterator[Chunk]:
-    """Chunks in order; the next one is generated in a thread while the caller writes."""
+    """Chunks in order; the next ones are generated in threads while the caller writes."""
     starts = list(range(0, rows, chunk_rows))
 
     def make(i: int) -> Chunk:
@@ -40,12 +43,12 @@ def _chunks(rows: int, seed: int, chunk_rows: int) -> Iterator[Chunk]:
         rng = np.random.default_rng([seed, i])
         return generate_chunk(rng, min(chunk_rows, rows - first), first, rows, seed)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(make, 0)
+    with ThreadPoolExecutor(max_workers=_AHEAD) as pool:
+        pending = [pool.submit(make, i) for i in range(min(_AHEAD, len(starts)))]
         for i in range(len(starts)):
-            current = pending.result()
-            if i + 1 < len(starts):
-                pending = pool.submit(make, i + 1)
+            current = pending.pop(0).result()
+            if i + _AHEAD < len(starts):
+                pending.append(pool.submit(make, i + _AHEAD))
             yield current
 
 
