@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import math
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,20 +361,24 @@ def log_run(
     }
 
 
+REGISTRY_CHATTER = ("Successfully registered model", "Registered model", "Created version")
+
+
 @contextmanager
 def _quiet_registry_messages() -> Iterator[None]:
-    """Silence MLflow's "Successfully registered model ..." prints (they bypass logging and
-    would garble the progress display); our own log line says the same. Kept with --verbose."""
-    from mlflow.utils import logging_utils
-
-    if log.isEnabledFor(logging.DEBUG):
-        yield
-        return
-    logging_utils.disable_logging()
+    """Keep MLflow's "Successfully registered model ..." prints (written straight to stderr,
+    bypassing logging) out of the progress display; our own log line says the same. Anything
+    else written meanwhile (warnings) still reaches stderr."""
+    buffer = io.StringIO()
     try:
-        yield
+        with redirect_stderr(buffer):
+            yield
     finally:
-        logging_utils.enable_logging()
+        for line in buffer.getvalue().splitlines(keepends=True):
+            if line.startswith(REGISTRY_CHATTER):
+                log.debug("mlflow: %s", line.rstrip())
+            else:
+                sys.stderr.write(line)
 
 
 def _loss_metrics(metric_cls: Any, loss_curve: pd.DataFrame, now_ms: int) -> list:
