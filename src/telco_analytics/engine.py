@@ -63,7 +63,7 @@ def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
     if engine_name(con) == "duckdb":
         return con.read_csv(
             paths, all_varchar=True, header=True, nullstr=["", "\\N"],
-            union_by_name=len(paths) > 1, sample_size=-1 if len(paths) == 1 else 20480,
+            union_by_name=len(paths) > 1,
         )
     return con.read_csv(paths, header=True, inferSchema=False, nullValue="\\N",
                         emptyValue=None)

@@ -153,6 +153,7 @@ def step_overview(state: RunState) -> None:
     )
     state.tables["univariate"] = overview.univariate(users)
     state.tables["decile_data"] = overview.decile_data(users)
+    state.tables["decile_data_all"] = overview.decile_table_all(users)
     state.tables["app_correlation"] = overview.app_correlation(users)
     state.tables["pca"] = overview.pca_table(users)
 
@@ -243,8 +244,8 @@ def step_database(state: RunState) -> None:
     url = database.resolve_db_url(state.options.db_url, state.out)
     table = _exportable(state, "satisfaction", state.tables["satisfaction"])
     n = database.export_table(table, url, "satisfaction", run_id=state.run_id)
-    sql, top = database.select_top(url, "satisfaction", 10)
-    text = database.format_select(sql, top)
+    top = database.select_top(url, "satisfaction", 10)
+    text = database.format_select(top.attrs["sql"], top)
     (state.out / "db_select.txt").write_text(text)
     database.render_select_png(text, state.out / "figures" / "db_select.png")
     state.manifest["database"] = {"url": mask_url(url), "table": "satisfaction", "rows": n}
@@ -368,8 +369,9 @@ DEFINITIONS = {
     "correlation_pca": "Pearson over the seven <app>_bytes; PCA on the standardized seven app "
     "columns plus dl_bytes and ul_bytes",
     "engagement": "sessions, duration_ms, total_bytes; z-scores (population std); k-means k=3, "
-    "k-means++, n_init 10, fixed random_state; cluster 0 = lowest centroid z-mean; elbow k=1..10, "
-    "knee = largest distance to the line through the first and last points",
+    "k-means++, n_init 10, fixed random_state; cluster 0 = lowest centroid z-mean; elbow k=1..10 "
+    "(elbow_n_init restarts per k), knee = largest distance to the line through the first and "
+    "last points",
     "experience": "per session tcp = TCP DL + UL retrans bytes, rtt = mean(RTT DL, UL), "
     "throughput = TP DL + UL; per user means; k-means k=3 on z-scores; cluster 0 = largest "
     "z_rtt + z_tcp - z_throughput",

@@ -8,13 +8,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 
 def write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
     """NAME.parquet and NAME.csv (the folder is a staging folder, swapped in at the end)."""
     folder.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(folder / f"{name}.parquet", index=False)
-    df.to_csv(folder / f"{name}.csv", index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, folder / f"{name}.parquet")
+    pacsv.write_csv(table, folder / f"{name}.csv")  # ~10x faster than DataFrame.to_csv
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
