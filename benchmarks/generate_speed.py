@@ -14,14 +14,16 @@ from pathlib import Path
 
 from telco_analytics.synth import write_extract
 
-SUFFIX = {"parquet": ".parquet", "csv": ".csv", "csv.gz": ".csv.gz"}
+SUFFIX = {"parquet": ".parquet", "parquet-uncompressed": ".parquet", "csv": ".csv",
+          "csv.gz": ".csv.gz"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=list(SUFFIX))
+    parser.add_argument("--formats", nargs="+", default=["parquet", "parquet-uncompressed", "csv"],
+                        choices=list(SUFFIX))
     args = parser.parse_args()
     write_extract(Path(tempfile.gettempdir()) / "warmup.parquet", 1000)  # fits the curves once
     with tempfile.TemporaryDirectory() as tmp:
@@ -30,10 +32,11 @@ def main() -> None:
             secs = []
             for _ in range(args.repeat):
                 t0 = time.perf_counter()
-                write_extract(path, args.rows, seed=0)
+                codec = {"parquet-uncompressed": "none"}.get(fmt, "zstd")
+                write_extract(path, args.rows, seed=0, parquet_compression=codec)
                 secs.append(time.perf_counter() - t0)
             med = statistics.median(secs)
-            print(f"{fmt:8s} {args.rows:>12,} rows  median {med:6.2f} s  "
+            print(f"{fmt:21s} {args.rows:>12,} rows  median {med:6.2f} s  "
                   f"{args.rows / med:>12,.0f} rows/s  ({path.stat().st_size / 1e6:,.0f} MB)")
 
 

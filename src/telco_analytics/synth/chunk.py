@@ -46,6 +46,7 @@ class Chunk:
     ids: dict[str, np.ndarray] = field(default_factory=dict)  # int64, -1 = null
     location: np.ndarray | None = None  # int32 pool index, -1 = null
     handset: np.ndarray | None = None  # int32 catalog index, -1 = null
+    nullable: set[str] = field(default_factory=set)  # number columns that hold NaN
 
 
 def _null_masks(strata: Strata, rows: int) -> dict[str, np.ndarray]:
@@ -93,6 +94,7 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     chunk = Chunk(rows)
     strata = Strata(rng, rows)
     masks = _null_masks(strata, rows)
+    chunk.nullable = set(masks)
     people = subscribers(rng, rows, first_row, seed)
     times = timing(rng, strata, rows)
     order = np.argsort(times.start, kind="stable")  # the extract is in start order

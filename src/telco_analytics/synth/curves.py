@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -86,7 +86,7 @@ def _knots(facts: dict, extra: list[tuple[float, float]]) -> list[tuple[float, f
     return sorted(knots + list(extra))
 
 
-@lru_cache(maxsize=None)
+@cache
 def curve(raw: str) -> QuantileCurve:
     """Quantile curve of one measurement column (raw name), matching its published summary."""
     facts = column_facts(raw)
@@ -141,7 +141,7 @@ def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
     return [np.minimum(main, 100.0 - total), *minor]
 
 
-@lru_cache(maxsize=None)
+@cache
 def share_curves(names: tuple[str, ...]) -> tuple[QuantileCurve, ...]:
     """Curves of one direction's bucket columns (raw names, main first), main compensated."""
     from .quantiles import stratified_uniforms

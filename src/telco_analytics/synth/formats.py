@@ -40,13 +40,36 @@ def date_text(epoch_ms: np.ndarray) -> pa.Array:
 
 
 def excel_scientific(mantissa: np.ndarray, exponent: np.ndarray) -> pa.Array:
-    """Excel's text of 15-significant-digit numbers: 1.31144834608449E+019 (null where < 0)."""
-    digits = pc.cast(pa.array(mantissa, mask=mantissa < 0), pa.string())
-    head = pc.utf8_slice_codeunits(digits, 0, 1)
-    tail = pc.utf8_rtrim(pc.utf8_slice_codeunits(digits, 1, 15), "0")
-    exp = pc.cast(pa.array(exponent.astype(np.int64)), pa.string())
-    text = pc.binary_join_element_wise(head, ".", tail, "E+0", exp, "")
-    return pc.replace_substring(text, ".E", "E")  # 1E+019 when all other digits are zero
+    """Excel's text of 15-significant-digit numbers: 1.31144834608449E+019 (null where < 0).
+
+    Built as bytes with numpy (one fixed-width row per value, trailing zeros of the fraction
+    dropped, then packed), ~5x faster than string kernels on a million values.
+    """
+    n = len(mantissa)
+    null = mantissa < 0
+    # every mantissa has 15 digits, so Arrow's int -> text buffer is an (n, 15) digit matrix
+    text = pc.cast(pa.array(np.where(null, 10**14, mantissa)), pa.string())
+    digits = np.frombuffer(text.buffers()[2], np.uint8, count=15 * n).reshape(n, 15)
+    rows = np.empty((n, 21), dtype=np.uint8)
+    rows[:, 0] = digits[:, 0]
+    rows[:, 1] = ord(".")
+    rows[:, 2:16] = digits[:, 1:]
+    rows[:, 16:19] = np.frombuffer(b"E+0", np.uint8)
+    rows[:, 19] = ord("1")  # exponents are 15..19: E+015, E+018, E+019
+    rows[:, 20] = ord("0") + exponent.astype(np.uint8) - 10
+    # trailing zeros of the fraction (and the point itself when the fraction is all zeros)
+    nonzero = digits[:, 1:] != ord("0")
+    kept = np.where(nonzero.any(axis=1), 14 - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    keep = np.ones((n, 21), dtype=bool)
+    keep[:, 2:16] = np.arange(14) < kept[:, None]
+    keep[:, 1] = kept > 0
+    keep[null] = False
+    lengths = keep.sum(axis=1)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = pa.array(~null).buffers()[1]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(rows[keep]),
+                                       validity, null_count=int(null.sum()))
 
 
 @dataclass(frozen=True)
@@ -69,10 +92,15 @@ def _take(pool: pa.Array, index: np.ndarray) -> pa.Array:
     return pool.take(pa.array(index, mask=index < 0))
 
 
-def _ints(values: np.ndarray) -> pa.Array:
+def _floats(values: np.ndarray, nullable: bool) -> pa.Array:
+    """float64 with NaN as null (zero-copy when the column has no nulls)."""
+    return pa.array(values, from_pandas=True) if nullable else pa.array(values)
+
+
+def _ints(values: np.ndarray, nullable: bool = True) -> pa.Array:
     """Nullable int64 from int64 ids (-1 = null) or from integral floats (NaN = null)."""
     if values.dtype.kind == "f":
-        return pc.cast(pa.array(values, from_pandas=True), pa.int64())
+        return pc.cast(_floats(values, nullable), pa.int64())
     return pa.array(values, mask=values < 0)
 
 
@@ -98,7 +126,8 @@ def _columns(chunk: Chunk, pools: Catalogs, text: bool) -> list[pa.Array]:
             out.append(_take(pools.makers, chunk.handset))
         else:
             values = chunk.numbers[name]
-            out.append(_ints(values) if text else pa.array(values, from_pandas=True))
+            nullable = name in chunk.nullable
+            out.append(_ints(values, nullable) if text else _floats(values, nullable))
     return out
 
 

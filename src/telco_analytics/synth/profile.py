@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -18,7 +18,7 @@ def profile() -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def column_facts(raw: str) -> dict[str, Any]:
     """Published facts of one column by its raw (pandas) name, e.g. 'Dur. (ms).1'."""
     for col in profile()["columns"]:

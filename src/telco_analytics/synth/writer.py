@@ -19,6 +19,10 @@ from .chunk import Chunk, generate_chunk
 from .formats import Catalogs, artifact_line, artifact_table, csv_table, parquet_table
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
+# Parquet codec: zstd level 1 writes files ~3x smaller than snappy costs and about as fast;
+# "none" is the fastest (~1.7x less CPU) but 100M rows then take ~41 GB.
+PARQUET_COMPRESSION = "zstd"
+_PARQUET_LEVEL = {"zstd": 1}
 
 
 def output_format(path: Path) -> str:
@@ -58,12 +62,21 @@ def _app_sums(chunk: Chunk, sums: dict[str, float]) -> None:
         sums[name] = sums.get(name, 0.0) + float(chunk.numbers[name].sum())
 
 
+def _parquet_writer(path: Path, layout: pa.Schema, compression: str) -> pq.ParquetWriter:
+    """Writer with dictionaries only for the text columns (numbers are near-unique)."""
+    text = [f.name for f in layout if pa.types.is_string(f.type)]
+    return pq.ParquetWriter(path, layout, compression=compression, use_dictionary=text,
+                            compression_level=_PARQUET_LEVEL.get(compression))
+
+
 def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int = 1_000_000,
-                  progress: Callable[[int], None] | None = None) -> Path:
+                  progress: Callable[[int], None] | None = None,
+                  parquet_compression: str = PARQUET_COMPRESSION) -> Path:
     """Write `rows` synthetic xDRs plus the artifact row to path (.csv, .csv.gz or .parquet).
 
     Memory stays bounded by chunk_rows; the file appears only when complete (temporary file in
     the same folder, then rename). progress(rows_done) is called after each chunk.
+    parquet_compression: Parquet codec ("zstd", "snappy", "none", ...).
     """
     path = Path(path)
     problems = []
@@ -88,7 +101,7 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
             for chunk in _chunks(rows, seed, chunk_rows):
                 table = parquet_table(chunk, pools)
                 layout = table.schema
-                writer = writer or pq.ParquetWriter(tmp, layout)
+                writer = writer or _parquet_writer(tmp, layout, parquet_compression)
                 writer.write_table(table)
                 _app_sums(chunk, sums)
                 done += chunk.rows
