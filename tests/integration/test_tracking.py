@@ -276,3 +276,6 @@ def test_loss_curve_figure(tmp_path):
     png = chart_png(charts["loss_curve"], 1)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert tracking_figures({}) == {}
+    assert spec["encoding"]["y"]["scale"].get("type") != "log"
+    falling = loss.assign(train_loss=[1.0, 0.1, 0.001])  # orders of magnitude: log axis
+    assert loss_curve_chart(falling).to_dict()["encoding"]["y"]["scale"]["type"] == "log"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .style import HEIGHT, PALETTE, WIDTH, themed
 
+LOG_RANGE = 20.0  # largest / smallest loss beyond which the loss axis is logarithmic
 LOSS_LABELS = {"train_loss": "training", "validation_loss": "validation (hold-out)"}
 
 
@@ -23,10 +24,15 @@ def loss_curve_chart(loss: pd.DataFrame) -> alt.TopLevelMixin:
     long = loss.melt(id_vars="iteration", value_vars=present, var_name="split",
                      value_name="loss")
     long["split"] = long["split"].map(LOSS_LABELS)
+    values = long["loss"].dropna()
+    # boosting losses fall by orders of magnitude: on a linear axis everything after the first
+    # few iterations is a flat line, so a log axis whenever the range is wide (and positive)
+    wide = len(values) > 0 and values.min() > 0 and values.max() / values.min() > LOG_RANGE
+    scale = alt.Scale(type="log") if wide else alt.Scale(zero=False)
     chart = alt.Chart(long).mark_line(strokeWidth=2.5).encode(
         x=alt.X("iteration:Q", title="Boosting iteration"),
-        y=alt.Y("loss:Q", title="Mean squared error (score units²)",
-                scale=alt.Scale(zero=False)),
+        y=alt.Y("loss:Q", title="Mean squared error (score units²)"
+                + (", log scale" if wide else ""), scale=scale),
         color=alt.Color("split:N", title=None,
                         scale=alt.Scale(domain=[LOSS_LABELS[c] for c in present],
                                         range=PALETTE[:len(present)]),
