@@ -1,0 +1,344 @@
+"""Cached, lazy readers of a run folder's outputs for the dashboard (read-only).
+
+A table is read only when a page needs it, and only the columns it needs. Every cache key holds
+the run folder, the table name (through its path) and the file's modification time, so a run
+folder rewritten in place is read again.
+
+Two caches on purpose: `st.cache_data` pickles what it returns and unpickles a copy on every hit,
+which is right for small results (a page of rows, a sample for a chart, a lookup) but would copy
+hundreds of MB per rerun for whole columns of a 7M-user table; those live in `st.cache_resource`
+(one shared object, treated as read-only here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import streamlit as st
+
+log = logging.getLogger(__name__)
+
+RUN_ENV = "TELCO_RUN_DIR"
+PAGE_SIZE = 100
+# above this many rows a chart gets a seeded uniform sample of the table (charts of bigger
+# tables sample or bin anyway; this bounds what is read and sent to the browser)
+CHART_ROWS = 200_000
+SAMPLE_SEED = 0
+HOW_TO_RUN = ("Make a run with `telco run --out DIR` (or `telco run INPUT --out DIR`), then open "
+              "it with `telco dashboard DIR`, or `streamlit run app.py -- --run DIR`, or set "
+              f"the environment variable {RUN_ENV}=DIR.")
+
+# (column, allowed values) pairs; hashable so that it can key a cache
+Filters = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+# ---------------------------------------------------------------- which run
+
+
+def run_dir_from(argv: Sequence[str], environ: Mapping[str, str]) -> Path | None:
+    """The run folder named by `--run DIR` in the script arguments, else by TELCO_RUN_DIR."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--run", default=None)
+    known, _ = parser.parse_known_args(list(argv))
+    chosen = known.run or environ.get(RUN_ENV)
+    return Path(chosen).expanduser() if chosen else None
+
+
+def run_problem(run_dir: Path | None) -> str | None:
+    """Why `run_dir` cannot be shown (one sentence), or None when it is a run folder."""
+    if run_dir is None:
+        return "No run folder given."
+    if not run_dir.is_dir():
+        return f"The run folder {run_dir} does not exist."
+    if not (run_dir / "manifest.json").is_file():
+        return f"{run_dir} is not a run folder: it has no manifest.json."
+    if not (run_dir / "tables").is_dir():
+        return f"{run_dir} is not a complete run folder: it has no tables/ folder."
+    return None
+
+
+# ---------------------------------------------------------------- files and versions
+
+
+def _mtime(path: Path) -> float:
+    """Modification time (ns) used as the cache version of a file; 0 when absent."""
+    try:
+        return float(path.stat().st_mtime_ns)
+    except OSError:
+        return 0.0
+
+
+def table_path(run_dir: Path, name: str) -> Path:
+    return Path(run_dir) / "tables" / f"{name}.parquet"
+
+
+def csv_path(run_dir: Path, name: str) -> Path:
+    return Path(run_dir) / "tables" / f"{name}.csv"
+
+
+def has_table(run_dir: Path, name: str) -> bool:
+    return table_path(run_dir, name).is_file()
+
+
+def table_names(run_dir: Path) -> list[str]:
+    """Every table of the run, sorted by name."""
+    return sorted(p.stem for p in (Path(run_dir) / "tables").glob("*.parquet"))
+
+
+@st.cache_data(show_spinner=False)
+def _read_json(path: str, version: float) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def manifest(run_dir: Path) -> dict[str, Any]:
+    """The run's manifest.json."""
+    path = Path(run_dir) / "manifest.json"
+    return _read_json(str(path), _mtime(path))
+
+
+def insights(run_dir: Path, section: str | None = None) -> list[dict[str, Any]]:
+    """The run's written findings (tables/insights.json), of one section when given."""
+    path = Path(run_dir) / "tables" / "insights.json"
+    if not path.is_file():
+        return []
+    items = _read_json(str(path), _mtime(path))
+    return [i for i in items if section is None or i.get("section") == section]
+
+
+def is_pseudonymized(run_dir: Path) -> bool:
+    """True when the msisdn columns of the run hold keyed pseudonyms, not numbers."""
+    return bool(manifest(run_dir).get("parameters", {}).get("pseudonymize", False))
+
+
+@dataclass(frozen=True)
+class TableShape:
+    rows: int
+    columns: tuple[str, ...]
+    row_group_rows: tuple[int, ...]
+
+
+@st.cache_data(show_spinner=False)
+def _shape(path: str, version: float) -> TableShape:
+    meta = pq.ParquetFile(path).metadata
+    return TableShape(
+        rows=meta.num_rows,
+        columns=tuple(meta.schema.to_arrow_schema().names),
+        row_group_rows=tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups)),
+    )
+
+
+def shape(run_dir: Path, name: str) -> TableShape:
+    """Rows and columns of a table, from the Parquet footer (no data read)."""
+    path = table_path(run_dir, name)
+    return _shape(str(path), _mtime(path))
+
+
+# ---------------------------------------------------------------- whole tables and columns
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _small(path: str, version: float) -> pd.DataFrame:
+    log.debug("reading %s", path)
+    return pq.read_table(path).to_pandas()
+
+
+def table(run_dir: Path, name: str) -> pd.DataFrame | None:
+    """A whole small result table (clusters, top 10s, per-handset...), None when absent.
+
+    Per-user tables are not read whole here: use `chart_rows`, `page` or `lookup`.
+    """
+    path = table_path(run_dir, name)
+    if not path.is_file():
+        return None
+    return _small(str(path), _mtime(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _columns(path: str, version: float, columns: tuple[str, ...]) -> pa.Table:
+    log.debug("reading columns %s of %s", columns, path)
+    return pq.read_table(path, columns=list(columns))
+
+
+def distinct_values(run_dir: Path, name: str, column: str) -> list[Any]:
+    """Sorted distinct values of one column (filter choices), None excluded."""
+    path = table_path(run_dir, name)
+    return _distinct(str(path), _mtime(path), column)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _distinct(path: str, version: float, column: str) -> list[Any]:
+    values = pc.unique(_columns(path, version, (column,))[column]).drop_null().to_pylist()
+    return sorted(values)
+
+
+# ---------------------------------------------------------------- filtering, sorting, paging
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _matching(path: str, version: float, filters: Filters,
+              sort: tuple[str, bool] | None) -> np.ndarray | None:
+    """Row numbers kept by the filters, in sort order; None means every row in file order."""
+    if not filters and sort is None:
+        return None
+    needed = tuple(dict.fromkeys([c for c, _ in filters] + ([sort[0]] if sort else [])))
+    data = pq.read_table(path, columns=list(needed))  # transient: only these columns
+    mask = pa.array(np.ones(data.num_rows, dtype=bool))
+    for column, values in filters:
+        mask = pc.and_(mask, pc.is_in(data[column], value_set=pa.array(values)))
+    index = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    if sort is not None:
+        column, descending = sort
+        order = pc.sort_indices(data[column].take(pa.array(index)),
+                                sort_keys=[("", "descending" if descending else "ascending",
+                                            "at_end")])
+        index = index[order.to_numpy()]
+    return index
+
+
+def matching_count(run_dir: Path, name: str, filters: Filters = ()) -> int:
+    """Rows of a table kept by the filters."""
+    path = table_path(run_dir, name)
+    index = _matching(str(path), _mtime(path), filters, None)
+    return shape(run_dir, name).rows if index is None else len(index)
+
+
+def _take(path: str, version: float, rows: np.ndarray, columns: tuple[str, ...] | None) -> pa.Table:
+    """Rows at the given row numbers (any order), reading only the row groups that hold them."""
+    sizes = np.array(_shape(path, version).row_group_rows, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    group_of = np.searchsorted(starts, rows, side="right") - 1
+    file = pq.ParquetFile(path)
+    parts, order = [], []
+    for group in np.unique(group_of):
+        local = rows[group_of == group] - starts[group]
+        chunk = file.read_row_group(int(group), columns=list(columns) if columns else None)
+        parts.append(chunk.take(pa.array(local)))
+        order.append(np.flatnonzero(group_of == group))
+    if not parts:
+        return file.schema_arrow.empty_table().select(list(columns) if columns else
+                                                      file.schema_arrow.names)
+    taken = pa.concat_tables(parts)
+    # back to the requested order (the row groups were visited in file order)
+    return taken.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _page(path: str, version: float, filters: Filters, sort: tuple[str, bool] | None,
+          number: int, size: int) -> pd.DataFrame:
+    index = _matching(path, version, filters, sort)
+    start = number * size
+    if index is None:
+        total = _shape(path, version).rows
+        rows = np.arange(start, min(start + size, total), dtype=np.int64)
+    else:
+        rows = index[start:start + size]
+    frame = _take(path, version, rows, None).to_pandas()
+    frame.index = pd.RangeIndex(start + 1, start + 1 + len(frame), name="row")
+    return frame
+
+
+def page(run_dir: Path, name: str, number: int, size: int = PAGE_SIZE, filters: Filters = (),
+         sort: tuple[str, bool] | None = None) -> pd.DataFrame:
+    """Page `number` (0-based) of a table after filters and sort; index = 1-based row number."""
+    path = table_path(run_dir, name)
+    return _page(str(path), _mtime(path), filters, sort, number, size)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _chart_rows(path: str, version: float, columns: tuple[str, ...], filters: Filters,
+                limit: int) -> pd.DataFrame:
+    index = _matching(path, version, filters, None)
+    total = _shape(path, version).rows if index is None else len(index)
+    if total <= limit:
+        if index is None:
+            return pq.read_table(path, columns=list(columns)).to_pandas()
+        return _take(path, version, index, columns).to_pandas()
+    pick = np.sort(np.random.default_rng(SAMPLE_SEED).choice(total, size=limit, replace=False))
+    rows = pick if index is None else np.sort(index[pick])
+    return _take(path, version, rows, columns).to_pandas()
+
+
+def chart_rows(run_dir: Path, name: str, columns: Sequence[str], filters: Filters = (),
+               limit: int = CHART_ROWS) -> pd.DataFrame | None:
+    """The columns a chart needs: every kept row, or a seeded uniform sample above `limit`."""
+    path = table_path(run_dir, name)
+    if not path.is_file():
+        return None
+    return _chart_rows(str(path), _mtime(path), tuple(columns), filters, limit)
+
+
+# ---------------------------------------------------------------- one customer
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _lookup(path: str, version: float, column: str, key: str) -> pd.DataFrame:
+    # the scan reads the key column and prunes row groups by their min/max statistics
+    found = ds.dataset(path, format="parquet").to_table(filter=pc.field(column) == key)
+    return found.to_pandas()
+
+
+def lookup(run_dir: Path, name: str, key: str, column: str = "msisdn") -> pd.DataFrame | None:
+    """The rows of a per-user table whose `column` equals `key` (None when the table is absent)."""
+    path = table_path(run_dir, name)
+    if not path.is_file():
+        return None
+    return _lookup(str(path), _mtime(path), column, key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sorted_values(path: str, version: float, column: str) -> np.ndarray:
+    values = pq.read_table(path, columns=[column])[column]
+    return np.sort(values.drop_null().to_numpy().astype("float64"))
+
+
+def percentile_rank(run_dir: Path, name: str, column: str, value: float) -> float:
+    """Share of the table's rows (users) with `column` <= value, in percent."""
+    path = table_path(run_dir, name)
+    values = _sorted_values(str(path), _mtime(path), column)
+    if len(values) == 0 or value is None or pd.isna(value):
+        return float("nan")
+    return 100.0 * np.searchsorted(values, float(value), side="right") / len(values)
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def csv_bytes(run_dir: Path, name: str) -> bytes:
+    """The table as CSV: the run's own NAME.csv when present, else written from the Parquet.
+
+    Called by the download button only when clicked (deferred), so nothing is read before.
+    """
+    written = csv_path(run_dir, name)
+    if written.is_file():
+        return written.read_bytes()
+    path = table_path(run_dir, name)
+    return _csv_from_parquet(str(path), _mtime(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _csv_from_parquet(path: str, version: float) -> bytes:
+    import pyarrow.csv as pacsv
+
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(pq.read_table(path), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def environ_run_dir() -> Path | None:
+    """Convenience for the app: the run folder from this process's argv and environment."""
+    import sys
+
+    return run_dir_from(sys.argv[1:], os.environ)

@@ -1,0 +1,75 @@
+"""Engagement page: clusters of users by sessions, duration and volume; top users per app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ... import schema
+from ...report.figures import engagement as fig
+from ...report.figures.overview import app_label
+from ...report.figures.style import human_bytes, human_duration_ms
+from .. import data
+from . import common
+
+USERS = "engagement_users"
+METRIC_FORMATS = {"sessions": lambda v: f"{v:,.1f}", "duration_ms": human_duration_ms,
+                  "total_bytes": human_bytes}
+
+
+def cluster_filter(run_dir: Path, table: str, key: str, label: str) -> data.Filters:
+    """A multiselect of the table's cluster labels; the filter it implies (empty = all)."""
+    clusters = data.distinct_values(run_dir, table, "cluster")
+    picked = st.multiselect(label, clusters, default=[], key=key,
+                            placeholder="All clusters")
+    return ((("cluster", tuple(int(c) for c in picked)),) if picked else ())
+
+
+def engagement_page(run_dir: Path) -> None:
+    """Engagement clusters, their profile, the elbow, top users per metric and per app."""
+    st.title("User engagement")
+    clusters = data.table(run_dir, "engagement_clusters")
+    if clusters is not None:
+        k = len(clusters)
+        cols = st.columns(k)
+        for col, row in zip(cols, clusters.itertuples(index=False)):
+            col.metric(
+                fig.cluster_name(int(row.cluster), k), f"{int(row.users):,} users",
+                help="Mean per user: " + ", ".join(
+                    f"{m} {METRIC_FORMATS[m](getattr(row, f'{m}_mean'))}"
+                    for m in schema.ENGAGEMENT_METRICS),
+            )
+    common.findings(run_dir, "engagement")
+
+    st.header("Clusters")
+    if data.has_table(run_dir, USERS):
+        points = data.chart_rows(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"])
+        common.chart(fig.engagement_scatter(points), common.sample_note(run_dir, USERS, len(points)))
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.cluster_profile, clusters))
+    with right:
+        common.chart(common.build_chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow")))
+    common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
+
+    st.header("Top users")
+    left, right = st.columns(2)
+    with left:
+        top = data.table(run_dir, "engagement_top10")
+        if top is not None:
+            metric = st.selectbox("Metric", sorted(top["metric"].unique()), key="engagement-metric")
+            common.small_table(run_dir, "engagement_top10", "engagement_top10",
+                               top[top["metric"] == metric])
+    with right:
+        per_app = data.table(run_dir, "app_top10_users")
+        if per_app is not None:
+            apps = [a for a in schema.APPS if a in set(per_app["app"])]
+            app = st.selectbox("App", apps, key="engagement-app", format_func=app_label)
+            common.small_table(run_dir, "app_top10_users", "app_top10_users",
+                               per_app[per_app["app"] == app])
+    common.chart(common.build_chart(fig.top_apps, data.table(run_dir, "app_totals")))
+
+    st.header("Users")
+    filters = cluster_filter(run_dir, USERS, "engagement-cluster", "Engagement cluster")
+    common.paged_table(run_dir, USERS, "engagement-users", filters, default_sort="total_bytes")

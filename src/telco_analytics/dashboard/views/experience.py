@@ -1,0 +1,96 @@
+"""Experience page: network experience per handset and clusters of users by RTT, TCP, throughput."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ... import schema
+from ...report.figures import experience as fig
+from ...report.figures.style import human_bytes
+from .. import data
+from . import common
+from .engagement import cluster_filter
+from .overview import manufacturer_choice
+
+USERS = "experience_users"
+UNITS = {"tcp_retrans_bytes": human_bytes, "rtt_ms": lambda v: f"{v:,.1f} ms",
+         "throughput_kbps": lambda v: f"{v:,.0f} kbps"}
+
+
+def of_manufacturer(handsets: list[str], maker: str | None) -> list[str]:
+    """The handsets of one manufacturer (None = all).
+
+    Per-user tables carry the handset type only; in xDR exports the type starts with the
+    manufacturer's name ("Apple iPhone 7 (A1778)"), so the name prefix identifies it.
+    """
+    if maker is None:
+        return handsets
+    prefix = maker.lower() + " "
+    return [h for h in handsets if str(h).lower().startswith(prefix)]
+
+
+def _per_handset(table: pd.DataFrame | None, handsets: list[str] | None) -> pd.DataFrame | None:
+    """A per-handset table restricted to the chosen handsets (None = no restriction)."""
+    if table is None or handsets is None:
+        return table
+    return table[table["handset"].isin(handsets)]
+
+
+def experience_page(run_dir: Path) -> None:
+    """Experience clusters and per-handset throughput and retransmission, with filters."""
+    st.title("User experience")
+    clusters = data.table(run_dir, "experience_clusters")
+    if clusters is not None:
+        k = len(clusters)
+        for col, row in zip(st.columns(k), clusters.itertuples(index=False)):
+            col.metric(fig.cluster_name(int(row.cluster), k), f"{int(row.users):,} users",
+                       help=str(getattr(row, "description", "")))
+    common.findings(run_dir, "experience")
+
+    st.header("Per handset")
+    left, right = st.columns(2)
+    with left:
+        maker = manufacturer_choice(run_dir, "experience-maker")
+    known = data.distinct_values(run_dir, USERS, "handset") if data.has_table(run_dir, USERS) else []
+    with right:
+        picked = st.multiselect("Handset", of_manufacturer(known, maker), default=[],
+                                key="experience-handset", placeholder="All handsets")
+    handsets = picked or (None if maker is None else of_manufacturer(known, maker))
+    left, right = st.columns(2)
+    throughput = _per_handset(data.table(run_dir, "throughput_per_handset"), handsets)
+    tcp = _per_handset(data.table(run_dir, "tcp_per_handset"), handsets)
+    with left:
+        common.chart(common.build_chart(fig.throughput_per_handset_chart, throughput))
+    with right:
+        common.chart(common.build_chart(fig.tcp_per_handset_chart, tcp))
+    if handsets is not None and (throughput is None or throughput.empty):
+        st.caption("The chosen handsets have too few users for the per-handset tables "
+                   "(see handset_min_users in the run parameters).")
+    with st.expander("Per-handset tables"):
+        common.small_table(run_dir, "throughput_per_handset", "throughput_per_handset", throughput)
+        common.small_table(run_dir, "tcp_per_handset", "tcp_per_handset", tcp)
+
+    st.header("Clusters")
+    if data.has_table(run_dir, USERS):
+        points = data.chart_rows(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"])
+        common.chart(fig.experience_scatter(points), common.sample_note(run_dir, USERS, len(points)))
+    common.chart(common.build_chart(fig.cluster_profile, clusters))
+    common.small_table(run_dir, "experience_clusters", "experience_clusters")
+
+    st.header("Top, bottom and most frequent values")
+    values = data.table(run_dir, "experience_values")
+    if values is not None:
+        left, right = st.columns(2)
+        metric = left.selectbox("Metric", schema.EXPERIENCE_METRICS, key="experience-metric")
+        kind = right.selectbox("Which", ["top", "bottom", "frequent"], key="experience-kind")
+        shown = values[(values["metric"] == metric) & (values["kind"] == kind)]
+        common.small_table(run_dir, "experience_values", "experience_values", shown)
+
+    st.header("Users")
+    filters = cluster_filter(run_dir, USERS, "experience-cluster", "Experience cluster")
+    if handsets is not None:
+        filters = (*filters, ("handset", tuple(handsets)))
+    common.paged_table(run_dir, USERS, "experience-users", filters, default_sort="throughput_kbps")

@@ -1,0 +1,68 @@
+"""Model page: the satisfaction regression's quality and training, and how the run was made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ...report.figures import satisfaction as fig
+from .. import data
+from . import common
+
+MODEL = "hist_gradient_boosting"
+BASELINE = "baseline_mean"
+
+
+def _metric_row(run_dir: Path) -> None:
+    """Test R², RMSE and MAE of the model, with the gain over the mean baseline as the delta."""
+    metrics = data.table(run_dir, "regression_metrics")
+    if metrics is None:
+        st.warning("This run has no regression_metrics table.")
+        return
+    test = metrics[metrics["split"] == "test"].set_index("model")
+    if MODEL not in test.index:
+        st.dataframe(metrics, hide_index=True)
+        return
+    model = test.loc[MODEL]
+    base = test.loc[BASELINE] if BASELINE in test.index else None
+    cols = st.columns(4)
+    cols[0].metric("Test R²", f"{model['r2']:.4f}",
+                   None if base is None else f"{model['r2'] - base['r2']:+.4f} vs baseline")
+    for col, name in zip(cols[1:3], ("rmse", "mae")):
+        col.metric(f"Test {name.upper()}", f"{model[name]:.4f}",
+                   None if base is None else f"{model[name] - base[name]:+.4f} vs baseline",
+                   delta_color="inverse")  # lower error is better
+    cols[3].metric("Test users", f"{int(model['n']):,}")
+
+
+def model_page(run_dir: Path) -> None:
+    """Regression quality, predicted vs actual, loss per iteration; run parameters and versions."""
+    st.title("Satisfaction model")
+    st.caption("Predicts the satisfaction score from the user's raw engagement and experience "
+               "metrics (never from the two scores); scored on held-out users.")
+    _metric_row(run_dir)
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.predictions_chart,
+                                        data.table(run_dir, "regression_predictions")))
+    with right:
+        common.chart(common.build_chart(fig.quality_chart,
+                                        data.table(run_dir, "regression_metrics")))
+    common.chart(common.build_chart(fig.loss_chart, data.table(run_dir, "regression_loss")))
+    common.small_table(run_dir, "regression_metrics", "regression_metrics")
+
+    st.header("This run")
+    manifest = data.manifest(run_dir)
+    cols = st.columns(3)
+    cols[0].metric("Run id", str(manifest.get("run_id", "?"))[:12])
+    cols[1].metric("Seconds", f"{manifest.get('seconds', float('nan')):,.1f}")
+    commit = (manifest.get("code") or {}).get("commit") or "unknown"
+    cols[2].metric("Code commit", commit[:10])
+    if manifest.get("tracking"):
+        st.subheader("Tracking")
+        st.json(manifest["tracking"])
+    st.subheader("Parameters")
+    st.json(manifest.get("parameters", {}))
+    with st.expander("Definitions, timings and library versions"):
+        st.json({k: manifest.get(k) for k in ("definitions", "seconds_per_step", "libraries")})

@@ -1,0 +1,104 @@
+"""Overview page: the run in numbers, handsets, traffic per app, per-user distributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ... import schema
+from ...report.figures import overview as fig
+from ...report.figures.style import human_bytes
+from .. import data
+from . import common
+
+USERS = "user_overview"
+
+
+def manufacturer_choice(run_dir: Path, key: str) -> str | None:
+    """A manufacturer picked among the run's top manufacturers (None = all)."""
+    top = data.table(run_dir, "manufacturers_top3")
+    makers = [] if top is None else top["manufacturer"].tolist()
+    picked = st.selectbox("Manufacturer", ["All", *makers], key=key)
+    return None if picked == "All" else picked
+
+
+def overview_page(run_dir: Path) -> None:
+    """User overview (EDA): key numbers, handset rankings, app traffic, distributions."""
+    st.title("User overview")
+    manifest = data.manifest(run_dir)
+    rows = manifest.get("rows", {})
+    users = data.shape(run_dir, USERS).rows if data.has_table(run_dir, USERS) else 0
+    apps = data.table(run_dir, "app_totals")
+    cols = st.columns(4)
+    cols[0].metric("Users", f"{users:,}", help="Rows of user_overview: distinct MSISDNs")
+    cols[1].metric("Sessions (xDRs)", f"{rows.get('sessions', 0):,}",
+                   help="Rows read minus the dropped artifact row")
+    cols[2].metric("Sessions without MSISDN", f"{rows.get('sessions_without_msisdn', 0):,}",
+                   help="Kept for handset counts, excluded from per-user tables")
+    if apps is not None:
+        cols[3].metric("Traffic, all apps", human_bytes(apps["bytes"].sum()),
+                       help="Sum of the app_totals table (DL + UL)")
+    common.findings(run_dir, "handsets", "overview")
+
+    st.header("Handsets")
+    maker = manufacturer_choice(run_dir, "overview-maker")
+    top10 = data.table(run_dir, "handsets_top10")
+    per_maker = data.table(run_dir, "handsets_top5_per_manufacturer")
+    if maker is not None:
+        top10 = None if top10 is None else top10[top10["manufacturer"] == maker]
+        per_maker = None if per_maker is None else per_maker[per_maker["manufacturer"] == maker]
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.handsets_top10_chart, top10))
+        common.chart(common.build_chart(fig.manufacturers_top3_chart,
+                                        data.table(run_dir, "manufacturers_top3")))
+    with right:
+        common.chart(common.build_chart(fig.handsets_top5_per_manufacturer_chart, per_maker))
+    with st.expander("Handset tables"):
+        common.small_table(run_dir, "handsets_top10", "handsets_top10", top10)
+        common.small_table(run_dir, "manufacturers_top3", "manufacturers_top3")
+        common.small_table(run_dir, "handsets_top5_per_manufacturer", "handsets_top5", per_maker)
+
+    st.header("Traffic")
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.app_totals_chart, apps))
+    with right:
+        deciles = data.table(run_dir, "decile_data_all")
+        if deciles is None:
+            deciles = data.table(run_dir, "decile_data")
+        common.chart(common.build_chart(fig.decile_chart, deciles))
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.correlation_heatmap,
+                                        data.table(run_dir, "app_correlation")))
+    with right:
+        common.chart(common.build_chart(fig.pca_scree, data.table(run_dir, "pca")))
+
+    if data.has_table(run_dir, USERS):
+        _distributions(run_dir)
+
+    st.header("Tables")
+    common.small_table(run_dir, "univariate", "univariate")
+    with st.expander("Every user (user_overview)"):
+        common.paged_table(run_dir, USERS, "overview-users", default_sort="total_bytes")
+
+
+def _distributions(run_dir: Path) -> None:
+    """Histogram of a chosen per-user variable and one app's volume against the total."""
+    st.header("Per-user distributions")
+    columns = [c for c in data.shape(run_dir, USERS).columns if c != schema.USER_KEY]
+    left, right = st.columns(2)
+    with left:
+        column = st.selectbox("Variable", columns, key="overview-variable",
+                              index=columns.index("total_bytes") if "total_bytes" in columns else 0)
+        users = data.chart_rows(run_dir, USERS, [column])
+        common.chart(fig.histogram(users, column), common.sample_note(run_dir, USERS, len(users)))
+    with right:
+        apps = [a for a in schema.APPS if f"{a}_bytes" in columns]
+        if apps and "total_bytes" in columns:
+            app = st.selectbox("App", apps, key="overview-app", format_func=fig.app_label)
+            users = data.chart_rows(run_dir, USERS, [f"{app}_bytes", "total_bytes"])
+            common.chart(fig.app_vs_total(users, app),
+                         common.sample_note(run_dir, USERS, len(users)))

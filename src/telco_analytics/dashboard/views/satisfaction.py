@@ -1,0 +1,45 @@
+"""Satisfaction page: engagement, experience and satisfaction scores, their clusters and top users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ...report.figures import satisfaction as fig
+from .. import data
+from . import common
+from .engagement import cluster_filter
+
+USERS = "satisfaction"
+SCORE_COLUMNS = ["engagement_score", "experience_score", "satisfaction_score", "cluster"]
+
+
+def satisfaction_page(run_dir: Path) -> None:
+    """Score clusters as key numbers, the score charts, the top 10 and every user's scores."""
+    st.title("User satisfaction")
+    clusters = data.table(run_dir, "satisfaction_clusters")
+    if clusters is not None:
+        for col, row in zip(st.columns(len(clusters)), clusters.itertuples(index=False)):
+            col.metric(f"Cluster {int(row.cluster)}: mean satisfaction",
+                       f"{row.mean_satisfaction:.3f}",
+                       help=f"{int(row.users):,} users; mean engagement score "
+                       f"{row.mean_engagement:.3f}, mean experience score {row.mean_experience:.3f}")
+    common.findings(run_dir, "satisfaction")
+
+    st.header("Scores")
+    if data.has_table(run_dir, USERS):
+        points = data.chart_rows(run_dir, USERS, SCORE_COLUMNS)
+        common.chart(fig.score_scatter(points), common.sample_note(run_dir, USERS, len(points)))
+    left, right = st.columns(2)
+    with left:
+        common.chart(common.build_chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10")))
+    with right:
+        common.chart(common.build_chart(fig.clusters_chart, clusters))
+    common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
+    common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
+
+    st.header("Users")
+    filters = cluster_filter(run_dir, USERS, "satisfaction-cluster", "Satisfaction cluster")
+    common.paged_table(run_dir, USERS, "satisfaction-users", filters,
+                       default_sort="satisfaction_score")
