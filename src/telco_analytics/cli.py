@@ -86,7 +86,7 @@ def run(
     report: Annotated[bool, typer.Option(help="Write report.html and slides.pptx.")] = True,
     figures: Annotated[bool, typer.Option(help="Render the figures.")] = True,
     tracking: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")] = None,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")] = None,
     seed: Annotated[int, typer.Option(help="random_state of the models.")] = 42,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False,
@@ -153,6 +153,110 @@ def generate(
         if isinstance(exc, typer.Exit):
             raise
         _fail(exc, verbose)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder made by `telco run`.")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Rebuild report.html and slides.pptx from a run's tables (nothing is recomputed)."""
+    _setup_logging(verbose, False)
+    try:
+        from .report.build import build_report
+
+        t0 = time.perf_counter()
+        written = build_report(_existing_run(run_dir))
+        err.print(f"[bold green]wrote[/] {', '.join(str(p) for p in written.values())} "
+                  f"in {time.perf_counter() - t0:.1f} s", highlight=False)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Option(help="Registered model URI (models:/NAME/VERSION|latest, @alias).")] = "models:/telco-satisfaction/latest",
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")] = None,
+    store: Annotated[Optional[Path], typer.Option(help="Prediction log folder (else $TELCO_MONITORING_DIR, else ./telco-monitoring).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Serve the registered satisfaction model over HTTP (/predict, /model, /health)."""
+    _setup_logging(verbose, False)
+    try:
+        from .serve.app import serve as run_server
+
+        run_server(model, host, port, tracking_uri, store, "debug" if verbose else "info")
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+
+
+@app.command()
+def monitor(
+    run_dir: Annotated[Optional[Path], typer.Option("--run", help="Run whose training users are the reference (default: the latest under telco-runs/).")] = None,
+    store: Annotated[Optional[Path], typer.Option(help="Prediction log folder (default as telco serve).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default RUN/monitoring).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Compare served inputs with the training data: drift_report.csv and drift_report.png."""
+    _setup_logging(verbose, False)
+    try:
+        from .io.tables import read_table
+        from .monitoring import default_store, monitor as drift, reference_features
+
+        run_dir = _existing_run(run_dir)
+        reference = reference_features(read_table(run_dir / "tables", "engagement_users"),
+                                       read_table(run_dir / "tables", "experience_users"))
+        out = out or run_dir / "monitoring"
+        result = drift(store or default_store(), reference, out)
+        drifted = result.loc[result["drift"], "feature"].tolist()
+        err.print(f"drift: {', '.join(drifted) if drifted else 'none'} -> {out}", highlight=False)
+        if drifted:
+            raise typer.Exit(3)  # scripts can alert on drift
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+
+
+@app.command()
+def dashboard(
+    run_dir: Annotated[Optional[Path], typer.Argument(help="Run folder (default: the latest under telco-runs/).")] = None,
+    port: Annotated[int, typer.Option(help="TCP port of the dashboard.")] = 8501,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Open the interactive dashboard over a run's outputs (read-only)."""
+    _setup_logging(verbose, False)
+    try:
+        from .dashboard.launch import launch
+
+        raise typer.Exit(launch(_existing_run(run_dir), port=port))
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        if isinstance(exc, typer.Exit):
+            raise
+        _fail(exc, verbose)
+
+
+def _existing_run(run_dir: Path | None) -> Path:
+    """The given run folder, or the latest under telco-runs/; a clear error when there is none."""
+    from .errors import ConfigError
+
+    if run_dir is None:
+        runs = sorted((p for p in DEFAULT_RUNS.glob("*") if (p / "manifest.json").exists()),
+                      key=lambda p: (p / "manifest.json").stat().st_mtime)
+        if not runs:
+            raise ConfigError(f"no run found under {DEFAULT_RUNS}/; make one with "
+                              "`telco run` (or `telco run INPUT --out DIR`) and pass DIR")
+        return runs[-1]
+    if not (run_dir / "manifest.json").exists():
+        raise ConfigError(f"{run_dir} is not a run folder (no manifest.json); make one with "
+                          f"`telco run --out {run_dir}`")
+    return run_dir
 
 
 def main() -> None:

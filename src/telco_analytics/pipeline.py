@@ -68,6 +68,7 @@ class RunState:
     con: Any = None
     sessions: Any = None
     clean: Any = None
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 @dataclass
@@ -210,10 +211,12 @@ def step_figures(state: RunState) -> None:
     from .report.figures.experience import experience_figures
     from .report.figures.overview import overview_figures
     from .report.figures.satisfaction import satisfaction_figures
+    from .report.figures.tracking import tracking_figures
     from .report.render import save_png
 
     charts = {}
-    for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures):
+    for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures,
+                  tracking_figures):
         charts.update(build(state.tables))
     for name, chart in charts.items():
         save_png(chart, state.out / "figures" / f"{name}.png")
@@ -251,6 +254,24 @@ def step_database(state: RunState) -> None:
     state.manifest["database"] = {"url": mask_url(url), "table": "satisfaction", "rows": n}
 
 
+def step_tracking(state: RunState) -> None:
+    """Log the run to MLflow, register the model version, write DIR/tracking/runs.csv."""
+    from . import tracking
+    from .models.regression import FEATURES
+
+    write_json(state.out / "manifest.json", _final_manifest(state))  # logged as an artifact
+    uri = tracking.resolve_tracking_uri(state.options.tracking_uri)
+    result = tracking.log_run(
+        tracking_uri=uri, out_dir=state.out, manifest=state.manifest, tables=state.tables,
+        models={k: state.models[k] for k in tracking.CLUSTER_MODELS if k in state.models},
+        metrics=state.metrics, loss_curve=state.tables["regression_loss"],
+        features=list(FEATURES), regression_model=state.models["satisfaction_regression"],
+    )
+    (state.out / "tracking").mkdir(exist_ok=True)
+    tracking.runs_table(uri).to_csv(state.out / "tracking" / "runs.csv", index=False)
+    state.manifest["tracking"] = {**result, "tracking_uri": tracking.mask_uri(uri)}
+
+
 STEPS: list[tuple[str, Callable[[RunState], None]]] = [
     ("read and validate", step_read),
     ("clean", step_clean),
@@ -264,10 +285,30 @@ STEPS: list[tuple[str, Callable[[RunState], None]]] = [
     ("figures", step_figures),
     ("write tables", step_write_tables),
     ("database export", step_database),
+    ("tracking", step_tracking),
 ]
 
 
 # ---------------------------------------------------------------- runner
+
+
+def _final_manifest(state: RunState) -> dict[str, Any]:
+    """The manifest with the run-level facts (times, parameters, versions) filled in."""
+    ended = dt.datetime.now(dt.UTC)
+    state.manifest.update({
+        "run_id": state.run_id,
+        "tool": "telco-analytics",
+        "started_at": state.started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "seconds": round((ended - state.started).total_seconds(), 3),
+        "seconds_per_step": state.timings,
+        "parameters": {**state.config.as_dict(), "pseudonymize": state.options.pseudonymize},
+        "definitions": DEFINITIONS,
+        "code": {**git_commit(), "version": __version__},
+        "libraries": library_versions(),
+        "tables": sorted(state.tables),
+    })
+    return state.manifest
 
 
 def git_commit() -> dict[str, Any]:
@@ -297,6 +338,8 @@ def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], 
     skip = set()
     if not options.figures:
         skip.add("figures")
+    if not options.tracking:
+        skip.add("tracking")
     return [(n, f) for n, f in STEPS if n not in skip]
 
 
@@ -311,7 +354,7 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
     try:
         with staged_dir(out) as staging:
             state = RunState(config=config, options=options, input=str(input_path), out=staging,
-                             con=con)
+                             con=con, started=started)
             if options.pseudonymize:
                 from .privacy import pseudonym_key_from_env
 
@@ -326,21 +369,7 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
                 if progress:
                     progress(name, "done")
             state.models.pop("pseudonym_key", None)
-            ended = dt.datetime.now(dt.UTC)
-            state.manifest.update({
-                "run_id": state.run_id,
-                "tool": "telco-analytics",
-                "started_at": started.isoformat(),
-                "ended_at": ended.isoformat(),
-                "seconds": round((ended - started).total_seconds(), 3),
-                "seconds_per_step": state.timings,
-                "parameters": {**config.as_dict(), "pseudonymize": options.pseudonymize},
-                "definitions": DEFINITIONS,
-                "code": {**git_commit(), "version": __version__},
-                "libraries": library_versions(),
-                "tables": sorted(state.tables),
-            })
-            write_json(staging / "manifest.json", state.manifest)
+            write_json(staging / "manifest.json", _final_manifest(state))
         return RunResult(out=Path(out), run_id=state.run_id, tables=state.tables,
                          manifest=state.manifest)
     finally:

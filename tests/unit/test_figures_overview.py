@@ -211,3 +211,13 @@ def test_single_chart_functions_render(tables):
 def test_app_label_comes_from_schema():
     assert fig.app_label("youtube") == "YouTube"
     assert fig.app_label("social_media") == "Social Media"
+
+
+def test_few_users_with_large_integer_values_get_bounded_bins():
+    # ten users with byte counts: few distinct integers but a huge range (once: 6 GB of bins)
+    from telco_analytics.report.figures.overview import HIST_BINS, histogram_bins
+
+    values = pd.Series([3.0e8, 8.6e8, 1.8e9, 1.0e9, 1.1e9, 7.0e8, 9.0e8, 1.2e9, 1.3e9, 1.4e9])
+    table = histogram_bins(values)
+    assert len(table) <= HIST_BINS
+    assert int(table["users"].sum()) == 10

@@ -86,7 +86,8 @@ def histogram_bins(values: pd.Series, bins: int = HIST_BINS, log: bool = False) 
         edges = np.geomspace(lo, hi, bins + 1)
     else:
         n_distinct = len(np.unique(v)) if len(v) <= 100_000 else bins + 1
-        if n_distinct <= bins and np.allclose(v, np.round(v)):
+        # one bar per integer only when the range is short (not 10 users' byte counts)
+        if n_distinct <= bins and hi - lo <= bins and np.allclose(v, np.round(v)):
             # small integer counts (sessions): one bar per value
             edges = np.arange(np.floor(lo), np.ceil(hi) + 2) - 0.5
         else:
