@@ -1,0 +1,361 @@
+"""The dashboard in-process (Streamlit AppTest) over a real small run, and its data layer.
+
+Expected numbers are read from the run's own tables with plain pandas, never copied from output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from telco_analytics.dashboard import data, launch
+from telco_analytics.errors import ConfigError
+
+APP = Path(launch.__file__).with_name("app.py")
+PAGES = ["overview", "engagement", "experience", "satisfaction", "model", "lookup", "tables"]
+TITLES = {"overview": "User overview", "engagement": "User engagement",
+          "experience": "User experience", "satisfaction": "User satisfaction",
+          "model": "Satisfaction model", "lookup": "Customer lookup", "tables": "Tables"}
+
+
+def _make_run(base: Path, pseudonymize: bool = False) -> Path:
+    """The real pipeline on a small generated extract (no figures: the dashboard draws its own)."""
+    from telco_analytics import synth
+    from telco_analytics.pipeline import RunOptions, run
+
+    extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)
+    out = base / "run"
+    run(str(extract), out, options=RunOptions(report=False, figures=False, tracking=False,
+                                              pseudonymize=pseudonymize))
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> Path:
+    return _make_run(tmp_path_factory.mktemp("dashboard-run"))
+
+
+@pytest.fixture(scope="session")
+def pseudonymized_run(tmp_path_factory) -> Path:
+    old = os.environ.get("TELCO_PSEUDONYM_KEY")
+    os.environ["TELCO_PSEUDONYM_KEY"] = "test-key-for-the-dashboard"
+    try:
+        return _make_run(tmp_path_factory.mktemp("dashboard-pseudo-run"), pseudonymize=True)
+    finally:
+        if old is None:
+            del os.environ["TELCO_PSEUDONYM_KEY"]
+        else:
+            os.environ["TELCO_PSEUDONYM_KEY"] = old
+
+
+def _table(run_dir: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(run_dir / "tables" / f"{name}.parquet")
+
+
+def _app(monkeypatch, run_dir: Path | None, page: str | None = None) -> AppTest:
+    if run_dir is None:
+        monkeypatch.delenv(data.RUN_ENV, raising=False)
+    else:
+        monkeypatch.setenv(data.RUN_ENV, str(run_dir))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if page:
+        at.query_params["page"] = page
+    return at.run()
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+# ---------------------------------------------------------------- no run / bad run
+
+
+def test_without_a_run_folder_the_app_says_how_to_make_one(monkeypatch):
+    at = _app(monkeypatch, None)
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "No run folder given" in at.error[0].value
+    assert "telco run --out DIR" in at.error[0].value
+
+
+def test_a_folder_without_manifest_is_refused_with_a_clear_message(monkeypatch, tmp_path):
+    (tmp_path / "tables").mkdir()
+    at = _app(monkeypatch, tmp_path)
+    assert not at.exception
+    assert "no manifest.json" in at.error[0].value
+    assert "telco run --out DIR" in at.error[0].value
+
+
+def test_run_folder_from_script_argument_wins_over_environment(tmp_path):
+    found = data.run_dir_from(["--run", str(tmp_path)], {data.RUN_ENV: "/elsewhere"})
+    assert found == tmp_path
+    assert data.run_dir_from([], {data.RUN_ENV: str(tmp_path)}) == tmp_path
+    assert data.run_dir_from(["unrelated", "--flag"], {}) is None
+
+
+# ---------------------------------------------------------------- every page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(monkeypatch, small_run, page):
+    at = _app(monkeypatch, small_run, page)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert at.sidebar.radio(key="page").value == page
+
+
+def test_sidebar_navigation_switches_page(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run)
+    assert at.title[0].value == TITLES["overview"]
+    at.sidebar.radio(key="page").set_value("satisfaction").run()
+    assert at.title[0].value == TITLES["satisfaction"]
+    assert at.query_params["page"] == "satisfaction"
+
+
+def test_overview_numbers_come_from_the_run(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "overview")
+    shown = _metrics(at)
+    manifest = json.loads((small_run / "manifest.json").read_text())
+    assert shown["Users"] == f"{len(_table(small_run, 'user_overview')):,}"
+    assert shown["Sessions (xDRs)"] == f"{manifest['rows']['sessions']:,}"
+    assert shown["Sessions without MSISDN"] == f"{manifest['rows']['sessions_without_msisdn']:,}"
+
+
+def test_overview_manufacturer_filter_restricts_the_handset_tables(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "overview")
+    top3 = _table(small_run, "manufacturers_top3")
+    maker = top3["manufacturer"].iloc[-1]
+    at.selectbox(key="overview-maker").set_value(maker).run()
+    assert not at.exception
+    per_maker = _table(small_run, "handsets_top5_per_manufacturer")
+    # the handset expander's first table is handsets_top10, then top 3, then top 5 per maker
+    shown = [df.value for df in at.dataframe]
+    top10 = _table(small_run, "handsets_top10")
+    assert len(shown[0]) == (top10["manufacturer"] == maker).sum()
+    assert set(shown[2]["manufacturer"]) == {maker}
+    assert len(shown[2]) == (per_maker["manufacturer"] == maker).sum()
+
+
+def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "engagement")
+    clusters = _table(small_run, "engagement_clusters")
+    values = [m.value for m in at.metric]
+    assert values == [f"{int(n):,} users" for n in clusters["users"]]
+    users = _table(small_run, "engagement_users")
+    at.multiselect(key="engagement-cluster").set_value([2]).run()
+    page = at.dataframe[-1].value
+    assert set(page["cluster"]) == {2}
+    assert len(page) == min(100, (users["cluster"] == 2).sum())
+    # default sort: total_bytes, largest first
+    expected = users[users["cluster"] == 2]["total_bytes"].sort_values(ascending=False)
+    assert page["total_bytes"].tolist() == expected.head(100).tolist()
+    caption = next(c.value for c in at.caption if "engagement_users" in c.value)
+    assert f"of {(users['cluster'] == 2).sum():,} matching" in caption
+
+
+def test_experience_handset_filter(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "experience")
+    users = _table(small_run, "experience_users")
+    handset = users["handset"].value_counts().index[0]
+    at.multiselect(key="experience-handset").set_value([handset]).run()
+    assert not at.exception
+    page = at.dataframe[-1].value
+    assert set(page["handset"]) == {handset}
+    caption = next(c.value for c in at.caption if "experience_users" in c.value)
+    assert f"of {(users['handset'] == handset).sum():,} matching" in caption
+
+
+def test_satisfaction_page_shows_cluster_means(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "satisfaction")
+    clusters = _table(small_run, "satisfaction_clusters")
+    shown = _metrics(at)
+    for row in clusters.itertuples():
+        assert shown[f"Cluster {row.cluster}: mean satisfaction"] == f"{row.mean_satisfaction:.3f}"
+    page = at.dataframe[-1].value
+    assert page["satisfaction_score"].iloc[0] == _table(small_run, "satisfaction")[
+        "satisfaction_score"].max()
+
+
+def test_model_page_shows_test_quality(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "model")
+    metrics = _table(small_run, "regression_metrics")
+    test = metrics[(metrics["split"] == "test") & (metrics["model"] == "hist_gradient_boosting")]
+    assert _metrics(at)["Test R²"] == f"{test['r2'].iloc[0]:.4f}"
+
+
+def test_customer_lookup_shows_score_and_percentile(monkeypatch, small_run):
+    sat = _table(small_run, "satisfaction")
+    person = sat.sort_values("satisfaction_score").iloc[len(sat) // 3]  # not an extreme user
+    at = _app(monkeypatch, small_run, "lookup")
+    box = at.text_input(key="lookup-key")
+    assert box.label == "MSISDN"
+    box.input(f"  {person['msisdn']} ").run()
+    assert not at.exception
+    shown = _metrics(at)
+    assert shown["Satisfaction score"] == f"{person['satisfaction_score']:.4f}"
+    assert shown["Engagement score"] == f"{person['engagement_score']:.4f}"
+    assert shown["Satisfaction cluster"] == str(int(person["cluster"]))
+    share = 100 * (sat["satisfaction_score"] <= person["satisfaction_score"]).mean()
+    assert f"percentile {share:.1f}" in next(c.value for c in at.caption)
+    engagement = _table(small_run, "engagement_users").set_index("msisdn")
+    assert shown["Engagement cluster"].startswith(f"{engagement.loc[person['msisdn'], 'cluster']}:")
+    usage = at.dataframe[0].value.set_index("metric")
+    overview = _table(small_run, "user_overview").set_index("msisdn")
+    sessions = overview["sessions"]
+    expected = 100 * (sessions <= sessions.loc[person["msisdn"]]).mean()
+    assert usage.loc["sessions", "percentile"] == pytest.approx(expected, abs=0.05)
+
+
+def test_customer_lookup_of_an_unknown_key_warns(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "lookup")
+    at.text_input(key="lookup-key").input("not-a-customer").run()
+    assert not at.exception
+    assert "No customer with MSISDN not-a-customer" in at.warning[0].value
+    assert not at.metric
+
+
+def test_lookup_in_a_pseudonymized_run_is_by_pseudonym(monkeypatch, pseudonymized_run):
+    sat = _table(pseudonymized_run, "satisfaction")
+    person = sat.iloc[0]
+    assert len(person["msisdn"]) == 16  # the column holds pseudonyms, not numbers
+    at = _app(monkeypatch, pseudonymized_run, "lookup")
+    box = at.text_input(key="lookup-key")
+    assert box.label == "Pseudonym"
+    assert "pseudonymized" in at.info[0].value
+    box.input(person["msisdn"]).run()
+    assert _metrics(at)["Satisfaction score"] == f"{person['satisfaction_score']:.4f}"
+
+
+def test_tables_page_pages_through_any_table(monkeypatch, small_run):
+    at = _app(monkeypatch, small_run, "tables")
+    at.selectbox(key="tables-name").set_value("user_overview").run()
+    at.number_input[0].set_value(3).run()
+    page = at.dataframe[0].value
+    table = _table(small_run, "user_overview")
+    assert page["msisdn"].tolist() == table["msisdn"].iloc[200:300].tolist()
+    assert list(page.index) == list(range(201, 301))
+    assert [b.label for b in at.get("download_button")] == ["Download user_overview.csv"]
+
+
+# ---------------------------------------------------------------- data layer on many row groups
+
+
+@pytest.fixture
+def grouped_run(tmp_path) -> Path:
+    """A fake run whose only table is split into many small row groups, in shuffled order."""
+    rng = np.random.default_rng(1)
+    n = 1000
+    frame = pd.DataFrame({"msisdn": [f"u{i:04d}" for i in rng.permutation(n)],
+                          "value": rng.normal(size=n).round(6),
+                          "cluster": rng.integers(0, 3, n)})
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                   tmp_path / "tables" / "users.parquet", row_group_size=64)
+    return tmp_path
+
+
+def test_pages_filters_and_sorts_across_row_groups(grouped_run):
+    frame = _table(grouped_run, "users")
+    assert data.shape(grouped_run, "users").row_group_rows[0] == 64
+    filters = (("cluster", (0, 2)),)
+    expected = frame[frame["cluster"].isin([0, 2])].sort_values("value", ascending=False,
+                                                                kind="stable")
+    for number in (0, 3):
+        got = data.page(grouped_run, "users", number, size=50, filters=filters,
+                        sort=("value", True))
+        want = expected.iloc[number * 50:(number + 1) * 50]
+        assert got["msisdn"].tolist() == want["msisdn"].tolist()
+    assert data.matching_count(grouped_run, "users", filters) == len(expected)
+    last = data.page(grouped_run, "users", 19, size=50)
+    assert last["msisdn"].tolist() == frame["msisdn"].iloc[950:].tolist()
+    beyond = data.page(grouped_run, "users", 20, size=50)
+    assert beyond.empty and list(beyond.columns) == list(frame.columns)
+
+
+def test_chart_rows_samples_big_tables_and_keeps_small_ones(grouped_run):
+    frame = _table(grouped_run, "users")
+    whole = data.chart_rows(grouped_run, "users", ["value"], limit=5000)
+    assert whole["value"].tolist() == frame["value"].tolist()
+    sample = data.chart_rows(grouped_run, "users", ["msisdn", "value"], limit=100)
+    assert len(sample) == 100 and sample["msisdn"].is_unique
+    assert set(sample["msisdn"]) <= set(frame["msisdn"])
+    kept = data.chart_rows(grouped_run, "users", ["cluster"], filters=(("cluster", (1,)),),
+                           limit=5000)
+    assert len(kept) == (frame["cluster"] == 1).sum() and set(kept["cluster"]) == {1}
+
+
+def test_lookup_and_percentile(grouped_run):
+    frame = _table(grouped_run, "users")
+    row = frame.iloc[777]
+    found = data.lookup(grouped_run, "users", row["msisdn"])
+    assert found["value"].tolist() == [row["value"]]
+    assert data.lookup(grouped_run, "users", "nobody").empty
+    share = data.percentile_rank(grouped_run, "users", "value", row["value"])
+    assert share == pytest.approx(100 * (frame["value"] <= row["value"]).mean())
+
+
+def test_csv_download_is_the_table(grouped_run, small_run):
+    # a run's own CSV is served as written; without one it is written from the Parquet
+    assert data.csv_bytes(small_run, "satisfaction_top10") == (
+        small_run / "tables" / "satisfaction_top10.csv").read_bytes()
+    from io import BytesIO
+
+    back = pd.read_csv(BytesIO(data.csv_bytes(grouped_run, "users")))
+    pd.testing.assert_frame_equal(back, _table(grouped_run, "users"), check_dtype=False)
+
+
+# ---------------------------------------------------------------- launcher
+
+
+def test_find_latest_run_picks_the_newest_complete_run(tmp_path):
+    assert launch.find_latest_run(tmp_path / "absent") is None
+    assert launch.find_latest_run(tmp_path) is None
+    for i, name in enumerate(["run-a", "run-b", ".run-c.partial-1234", "not-a-run"]):
+        folder = tmp_path / name
+        folder.mkdir()
+        if name != "not-a-run":
+            (folder / "manifest.json").write_text("{}")
+            os.utime(folder / "manifest.json", ns=(10**18 + i, 10**18 + i))
+    assert launch.find_latest_run(tmp_path) == tmp_path / "run-b"
+
+
+def test_launch_refuses_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(ConfigError, match="not a run folder.*telco run --out DIR"):
+        launch.launch(tmp_path)
+    with pytest.raises(ConfigError, match="not found"):
+        launch.launch(tmp_path / "missing")
+
+
+def test_launch_command_serves_the_app_over_the_run(small_run):
+    command = launch.dashboard_command(small_run, port=8765, headless=True)
+    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert Path(command[4]) == APP
+    assert command[command.index("--server.port") + 1] == "8765"
+    assert command[command.index("--server.headless") + 1] == "true"
+    assert command[-3:] == ["--", "--run", str(small_run.resolve())]
+
+
+def test_launch_returns_the_server_exit_code(small_run, monkeypatch):
+    calls = []
+    monkeypatch.setattr(launch.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    assert launch.launch(small_run, port=9999) == 3
+    assert calls and calls[0] == launch.dashboard_command(small_run, 9999, True)
+
+
+def test_copied_run_is_still_readable(tmp_path, small_run, monkeypatch):
+    # a run moved elsewhere (e.g. to a share) needs no path inside it
+    moved = tmp_path / "moved"
+    shutil.copytree(small_run, moved)
+    at = _app(monkeypatch, moved, "overview")
+    assert not at.exception and _metrics(at)["Users"] == f"{len(_table(moved, 'user_overview')):,}"
