@@ -1,0 +1,139 @@
+"""The whole run on a small generated extract: outputs, manifest, database, pseudonyms."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from telco_analytics import schema
+from telco_analytics.pipeline import RunOptions, run
+from telco_analytics.synth import write_extract
+from tests.helpers import pandas_clean
+
+SPEC_TABLES = {
+    "cleaning_report": ["column", "missing", "outliers", "lower_fence", "upper_fence", "replacement"],
+    "handsets_top10": ["rank", "handset", "manufacturer", "sessions", "users"],
+    "manufacturers_top3": ["rank", "manufacturer", "sessions", "users"],
+    "handsets_top5_per_manufacturer": ["manufacturer", "rank", "handset", "sessions", "users"],
+    "user_overview": schema.USER_OVERVIEW_COLUMNS,
+    "variables": ["column", "dtype", "kind", "description", "missing"],
+    "univariate": ["variable", "count", "mean", "median", "std", "var", "min", "q1", "q3", "iqr",
+                   "max", "range", "skew", "kurtosis", "cv"],
+    "decile_data": ["decile", "users", "min_duration_ms", "max_duration_ms", "total_bytes"],
+    "app_correlation": ["app"],
+    "pca": ["component", "explained_variance_ratio", "cumulative_ratio"],
+    "engagement_users": ["msisdn", "sessions", "duration_ms", "total_bytes", "cluster"],
+    "engagement_top10": ["metric", "rank", "msisdn", "value"],
+    "engagement_clusters": ["cluster", "users", "sessions_min", "sessions_max", "sessions_mean",
+                            "sessions_sum", "duration_ms_sum", "total_bytes_sum"],
+    "app_top10_users": ["app", "rank", "msisdn", "bytes"],
+    "app_totals": ["app", "bytes", "users"],
+    "engagement_elbow": ["k", "inertia", "chosen"],
+    "experience_users": ["msisdn", "tcp_retrans_bytes", "rtt_ms", "throughput_kbps", "handset",
+                         "cluster"],
+    "experience_values": ["metric", "kind", "rank", "value", "count"],
+    "throughput_per_handset": ["handset", "users", "mean", "median", "p25", "p75"],
+    "tcp_per_handset": ["handset", "users", "mean", "median"],
+    "experience_clusters": ["cluster", "users", "description"],
+    "satisfaction": ["msisdn", "engagement_score", "experience_score", "satisfaction_score",
+                     "cluster"],
+    "satisfaction_top10": ["rank", "msisdn", "satisfaction_score", "engagement_score",
+                           "experience_score"],
+    "satisfaction_clusters": ["cluster", "users", "mean_satisfaction", "mean_experience",
+                              "mean_engagement"],
+    "regression_metrics": ["model", "split", "r2", "rmse", "mae", "n"],
+}
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory):
+    return write_extract(tmp_path_factory.mktemp("in") / "x.csv", rows=3000, seed=7)
+
+
+@pytest.fixture(scope="module")
+def result(extract, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "r"
+    return run(str(extract), out, options=RunOptions(report=False, tracking=False))
+
+
+def test_every_spec_table_is_written_with_its_columns(result):
+    for name, columns in SPEC_TABLES.items():
+        parquet = pd.read_parquet(result.out / "tables" / f"{name}.parquet")
+        csv = pd.read_csv(result.out / "tables" / f"{name}.csv")
+        assert len(parquet) == len(csv), name
+        missing = [c for c in columns if c not in parquet.columns]
+        assert not missing, f"{name} lacks {missing}"
+    assert (result.out / "tables" / "insights.json").exists()
+
+
+def test_manifest_records_input_rows_parameters_and_times(result, extract):
+    manifest = json.loads((result.out / "manifest.json").read_text())
+    assert manifest["input"]["files"][0]["bytes"] == extract.stat().st_size
+    assert len(manifest["input"]["files"][0]["sha256"]) == 64
+    rows = manifest["rows"]
+    assert rows["read"] == 3001 and rows["dropped_artifact"] == 1 and rows["sessions"] == 3000
+    users = pd.read_parquet(result.out / "tables" / "user_overview.parquet")
+    assert rows["users"] == len(users)
+    assert users["sessions"].sum() == rows["sessions"] - rows["sessions_without_msisdn"]
+    assert manifest["parameters"]["k_engagement"] == 3
+    assert manifest["parameters"]["iqr_factor"] == 1.5
+    assert set(manifest["seconds_per_step"]) >= {"read and validate", "clean", "engagement"}
+    assert manifest["code"]["version"]
+    assert "cleaning" in manifest["definitions"]
+
+
+def test_user_overview_matches_plain_pandas_from_the_raw_csv(result, extract):
+    raw = pd.read_csv(extract, dtype={"MSISDN/Number": str, "IMSI": str, "IMEI": str,
+                                      "Bearer Id": str})
+    raw = raw.iloc[:-1]  # the artifact last row
+    raw = raw.rename(columns={c.raw: c.name for c in schema.COLUMNS})
+    clean = pandas_clean(raw, schema.MEASUREMENT_COLUMNS)
+    clean = clean[clean["msisdn"].notna()]
+    ref = clean.groupby("msisdn").agg(
+        sessions=("msisdn", "size"), duration_ms=("duration_ms", "sum"),
+        dl_bytes=("total_dl_bytes", "sum"), ul_bytes=("total_ul_bytes", "sum"))
+    got = pd.read_parquet(result.out / "tables" / "user_overview.parquet").set_index("msisdn")
+    assert sorted(got.index) == sorted(ref.index)
+    np.testing.assert_allclose(got[["sessions", "duration_ms", "dl_bytes", "ul_bytes"]].to_numpy(),
+                               ref.loc[got.index].to_numpy(), rtol=1e-12)
+
+
+def test_database_table_equals_the_satisfaction_table(result):
+    table = pd.read_parquet(result.out / "tables" / "satisfaction.parquet")
+    with sqlite3.connect(result.out / "telco.db") as db:
+        stored = pd.read_sql("SELECT * FROM satisfaction ORDER BY msisdn", db)
+    assert len(stored) == len(table)
+    merged = table.merge(stored, on="msisdn", suffixes=("", "_db"))
+    np.testing.assert_allclose(merged["satisfaction_score"], merged["satisfaction_score_db"])
+    assert (merged["cluster"] == merged["cluster_db"]).all()
+    assert "satisfaction_score" in (result.out / "db_select.txt").read_text()
+
+
+def test_pseudonymized_run_has_no_raw_msisdn_in_any_export(extract, tmp_path, monkeypatch):
+    monkeypatch.setenv("TELCO_PSEUDONYM_KEY", "test-key")
+    out = tmp_path / "p"
+    run(str(extract), out, options=RunOptions(report=False, tracking=False, figures=False,
+                                               pseudonymize=True))
+    raw_ids = set(pd.read_csv(extract, dtype=str)["MSISDN/Number"].dropna())
+    for path in (out / "tables").glob("*.csv"):
+        text = path.read_text()
+        leaked = [m for m in list(raw_ids)[:200] if m in text]
+        assert not leaked, f"{path.name} holds raw MSISDNs"
+    with sqlite3.connect(out / "telco.db") as db:
+        stored = {r[0] for r in db.execute("SELECT msisdn FROM satisfaction")}
+    assert not stored & raw_ids and all(len(m) == 16 for m in stored)
+    assert not any(m in (out / "db_select.txt").read_text() for m in raw_ids)
+
+
+def test_pseudonymize_without_key_fails_before_any_work(extract, tmp_path, monkeypatch):
+    from telco_analytics.errors import ConfigError
+
+    monkeypatch.delenv("TELCO_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ConfigError, match="TELCO_PSEUDONYM_KEY"):
+        run(str(extract), tmp_path / "q", options=RunOptions(pseudonymize=True, tracking=False,
+                                                             report=False))
+    assert not (tmp_path / "q").exists()
