@@ -356,3 +356,17 @@ def test_insights_on_generated_run(generated):
     )
     assert numbers["satisfied_users"] == int((sat["cluster"] == 1).sum())
     assert numbers["top_score"] == sat["satisfaction_score"].max()
+
+
+def test_beyond_the_threshold_models_learn_from_a_sample_but_every_user_is_scored():
+    from telco_analytics.config import RunConfig
+
+    eng, exp = _users(400, seed=3)
+    pe, px = _ordered_pipelines(eng, exp)
+    config = RunConfig(kmeans_sample_threshold=300, kmeans_sample_size=200)
+    result = satisfaction_analysis(eng, exp, pe, px, config)
+    assert len(result.tables["satisfaction"]) == 400
+    assert result.cluster_pipeline.fitted_on_sample_
+    metrics = result.tables["regression_metrics"]
+    model_rows = metrics[metrics["model"] != "baseline_mean"]
+    assert model_rows["n"].sum() == 200  # train + test come from the 200-user sample

@@ -178,8 +178,13 @@ def satisfaction_analysis(
     satisfaction = users[[KEY, "engagement_score", "experience_score", "satisfaction_score"]].copy()
     satisfaction["cluster"] = labels
 
+    training = users[[KEY, *FEATURES, "satisfaction_score"]]
+    if len(training) > config.kmeans_sample_threshold:
+        # beyond the sampling threshold the model learns from a uniform sample of users, like
+        # the k-means fits: the score is a smooth function of six metrics, 1M users is plenty
+        training = training.sample(n=config.kmeans_sample_size, random_state=config.random_state)
     fit = fit_satisfaction_regression(
-        users[[KEY, *FEATURES, "satisfaction_score"]],
+        training,
         max_iter=config.regression_max_iter,
         test_size=config.test_size,
         random_state=config.random_state,
