@@ -7,6 +7,15 @@ import ibis
 from . import schema
 
 
+# The session columns the per-user tables and handset rankings need (the rest is only
+# profiled and cleaned for the report, never kept in full).
+SESSION_COLUMNS_USED = [
+    "msisdn", "handset_manufacturer", "handset_type", "duration_ms", "total_dl_bytes",
+    "total_ul_bytes", *schema.APP_COLUMNS, *schema.TCP_COLUMNS, *schema.RTT_COLUMNS,
+    *schema.THROUGHPUT_COLUMNS,
+]
+
+
 def known_handset(value: ibis.Value) -> ibis.Value:
     """True for a real handset name: not missing and not the literal 'undefined'."""
     return value.notnull() & (value.strip().lower() != schema.UNKNOWN_HANDSET)

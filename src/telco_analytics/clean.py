@@ -14,6 +14,9 @@ import pandas as pd
 
 from . import schema
 
+# values held at once by the quartile queries (8 bytes each: 2 GB)
+MAX_QUANTILE_VALUES = 250_000_000
+
 REPORT_COLUMNS = [
     "column", "missing", "outliers", "q1", "q3", "lower_fence", "upper_fence", "replacement",
     "replaced",
@@ -41,10 +44,15 @@ def cleaning_report(
     columns = columns or schema.MEASUREMENT_COLUMNS
     real = real_sessions(sessions)
     quart = real.aggregate(
-        **{f"q_{i}": real[c].quantile([0.25, 0.75]) for i, c in enumerate(columns)},
-        **{f"m_{i}": real[c].isnull().sum() for i, c in enumerate(columns)},
-        n=real.count(),
+        **{f"m_{i}": real[c].isnull().sum() for i, c in enumerate(columns)}, n=real.count()
     ).to_pyarrow().to_pylist()[0]
+    # exact quartiles hold every value of a column in memory: a few columns per query
+    per_query = max(1, int(MAX_QUANTILE_VALUES // max(quart["n"], 1)))
+    for start in range(0, len(columns), per_query):
+        batch = list(enumerate(columns))[start:start + per_query]
+        quart.update(real.aggregate(
+            **{f"q_{i}": real[c].quantile([0.25, 0.75]) for i, c in batch}
+        ).to_pyarrow().to_pylist()[0])
     rows = []
     for i, c in enumerate(columns):
         q = quart[f"q_{i}"] or [None, None]
@@ -71,9 +79,13 @@ def cleaning_report(
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 
-def clean_sessions(sessions: ibis.Table, report: pd.DataFrame) -> ibis.Table:
-    """Real sessions with missing and out-of-fence values replaced (columns in schema order)."""
+def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
+                   columns: list[str] | None = None) -> ibis.Table:
+    """Real sessions with missing and out-of-fence values replaced (only `columns` if given)."""
     real = real_sessions(sessions)
+    if columns is not None:
+        real = real.select(*columns)
+        report = report[report["column"].isin(columns)]
     replaced = {}
     for r in report.itertuples(index=False):
         if r.replacement is None or pd.isna(r.replacement):

@@ -22,20 +22,24 @@ from .errors import ConfigError
 log = logging.getLogger(__name__)
 
 ENGINES = ("duckdb", "spark")
+# DuckDB's working memory; the per-user tables and models live beside it in Python.
+DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 def connect(engine: str = "duckdb", *, workdir: Path | None = None,
             spark_master: str | None = None) -> Any:
-    """An Ibis backend. DuckDB spills to `workdir` when data outgrows memory."""
+    """An Ibis backend. With a `workdir`, DuckDB keeps its tables in a file there and spills
+    to it, so data larger than memory runs out of core (memory bounded by memory_limit)."""
     if engine == "duckdb":
-        config = {"preserve_insertion_order": "false"}
-        if workdir is not None:
-            Path(workdir).mkdir(parents=True, exist_ok=True)
-            config["temp_directory"] = str(workdir)
-        limit = os.environ.get("TELCO_DUCKDB_MEMORY_LIMIT")
-        if limit:
-            config["memory_limit"] = limit
-        return ibis.duckdb.connect(**config)
+        config = {
+            "preserve_insertion_order": "false",  # every result is ordered explicitly
+            "memory_limit": os.environ.get("TELCO_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT),
+        }
+        if workdir is None:
+            return ibis.duckdb.connect(**config)
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(Path(workdir) / "spill")
+        return ibis.duckdb.connect(str(Path(workdir) / "engine.duckdb"), **config)
     if engine == "spark":
         try:
             from pyspark.sql import SparkSession

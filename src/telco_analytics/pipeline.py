@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__, engine, schema
-from .aggregate import user_experience, user_overview
+from .aggregate import SESSION_COLUMNS_USED, user_experience, user_overview
 from .analysis import handsets
 from .clean import clean_sessions, cleaning_report, is_artifact
 from .config import RunConfig
@@ -121,7 +121,8 @@ def step_read(state: RunState) -> None:
 def step_clean(state: RunState) -> None:
     report = cleaning_report(state.sessions, iqr_factor=state.config.iqr_factor)
     state.tables["cleaning_report"] = report
-    state.clean = engine.materialize(state.con, clean_sessions(state.sessions, report), "clean")
+    clean = clean_sessions(state.sessions, report, SESSION_COLUMNS_USED)
+    state.clean = engine.materialize(state.con, clean, "clean")
 
 
 def step_aggregate(state: RunState) -> None:

@@ -111,13 +111,13 @@ def test_every_page_renders_without_exception(monkeypatch, small_run, page):
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error
     assert [t.value for t in at.title] == [TITLES[page]]
-    assert at.sidebar.radio(key="page").value == page
+    assert at.radio(key="page").value == page
 
 
-def test_sidebar_navigation_switches_page(monkeypatch, small_run):
+def test_menu_switches_page(monkeypatch, small_run):
     at = _app(monkeypatch, small_run)
     assert at.title[0].value == TITLES["overview"]
-    at.sidebar.radio(key="page").set_value("satisfaction").run()
+    at.radio(key="page").set_value("satisfaction").run()
     assert at.title[0].value == TITLES["satisfaction"]
     assert at.query_params["page"] == "satisfaction"
 

@@ -72,3 +72,14 @@ def test_matches_plain_numpy_on_generated_data(con, tmp_path):
         np.testing.assert_allclose(got[c].to_numpy(), expected[c].to_numpy(), rtol=1e-12,
                                    err_msg=c)
     assert got["avg_rtt_dl_ms"].notna().all()
+
+
+def test_quartiles_in_several_queries_give_the_same_report(con, tmp_path, monkeypatch):
+    from telco_analytics import clean
+    from telco_analytics.io.reader import read_sessions
+
+    raw = random_raw_sessions(n=300, seed=4)
+    sessions = read_sessions(con, write_raw_csv(raw, tmp_path / "r.csv")).sessions
+    one_query = cleaning_report(sessions)
+    monkeypatch.setattr(clean, "MAX_QUANTILE_VALUES", 700)  # two columns per query
+    pd.testing.assert_frame_equal(cleaning_report(sessions), one_query)

@@ -363,7 +363,10 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
         )
         notes.append(f"duration unit: {unit_note}")
         log.info("duration unit: %s", unit_note)
-    sessions = engine.materialize(con, canonical(raw, mapping, lone_unit), "sessions")
+    sessions = canonical(raw, mapping, lone_unit)
+    if _kind(files[0]) != "parquet":
+        # columnar Parquet is cheaper to re-read than to copy; text is parsed once
+        sessions = engine.materialize(con, sessions, "sessions")
     absent = [c for c in schema.NAMES if c not in mapping and c != "duration_ms"
               and not (c == "duration_s" and lone_unit)]
     if absent:

@@ -46,7 +46,7 @@ class Chunk:
     ids: dict[str, np.ndarray] = field(default_factory=dict)  # int64, -1 = null
     location: np.ndarray | None = None  # int32 pool index, -1 = null
     handset: np.ndarray | None = None  # int32 catalog index, -1 = null
-    nullable: set[str] = field(default_factory=set)  # number columns that hold NaN
+    nulls: dict[str, np.ndarray] = field(default_factory=dict)  # null masks of number columns
 
 
 def _null_masks(strata: Strata, rows: int) -> dict[str, np.ndarray]:
@@ -94,7 +94,6 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     chunk = Chunk(rows)
     strata = Strata(rng, rows)
     masks = _null_masks(strata, rows)
-    chunk.nullable = set(masks)
     people = subscribers(rng, rows, first_row, seed)
     times = timing(rng, strata, rows)
     order = np.argsort(times.start, kind="stable")  # the extract is in start order
@@ -112,13 +111,18 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     chunk.location = np.where(masks["last_location_name"], -1, location_index(rng.random(rows)))
 
     for names in (_DL_SHARES, _UL_SHARES):
-        chunk.numbers.update(_shares(rng, strata, names, masks.get(names[0]), rows))
+        mask = masks.get(names[0])
+        chunk.numbers.update(_shares(rng, strata, names, mask, rows))
+        if mask is not None:  # one mask object for the group: its bitmap is packed once
+            chunk.nulls.update(dict.fromkeys(names, mask))
     for name in DRAWN:
         if name in chunk.numbers:
             continue
         mask = masks.get(name)
         n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
         chunk.numbers[name] = _draw(name, strata.uniforms(n), mask, rows)
+        if mask is not None:
+            chunk.nulls[name] = mask
     for name in schema.APP_COLUMNS:  # i.i.d. Uniform(0, max), as published
         chunk.numbers[name] = np.rint(rng.random(rows) * APP_MAX[name])
     dl = [schema.app_columns(a)[0] for a in schema.APPS if a != "other"]  # Total DL excludes Other

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from .. import schema
 from .catalog import handset_catalog, location_names
 from .chunk import Chunk
+from .digits import ZERO, decimal_text, digit_matrix, strings_from_rows, validity
 
 _MINUTE_MS = 60_000
 _TEXT_BASE = np.datetime64("2019-03-01T00:00", "m")  # first minute of the date text table
@@ -39,74 +40,111 @@ def date_text(epoch_ms: np.ndarray) -> pa.Array:
     return _minute_text().take(pa.array((epoch_ms - base) // _MINUTE_MS))
 
 
+# Trailing zeros of every four-digit group (4 for "0000").
+_TRAILING_ZEROS = np.array([4] + [len(str(i)) - len(str(i).rstrip("0")) for i in range(1, 10_000)],
+                           dtype=np.int64)
+
+
+def _trailing_zeros(values: np.ndarray) -> np.ndarray:
+    """Trailing decimal zeros of positive integers (one table lookup; a rare loop for more
+    than four zeros)."""
+    zeros = _TRAILING_ZEROS[values % 10_000]
+    deep = np.flatnonzero(zeros == 4)
+    rest = values[deep] // 10_000
+    while len(deep):
+        more = _TRAILING_ZEROS[rest % 10_000]
+        zeros[deep] += more
+        going = more == 4
+        deep, rest = deep[going], rest[going] // 10_000
+    return zeros
+
+
 def excel_scientific(mantissa: np.ndarray, exponent: np.ndarray) -> pa.Array:
     """Excel's text of 15-significant-digit numbers: 1.31144834608449E+019 (null where < 0).
 
-    Built as bytes with numpy (one fixed-width row per value, trailing zeros of the fraction
-    dropped, then packed), ~5x faster than string kernels on a million values.
+    Built as one 21-byte row per value ("d.ddddddddddddddE+01e"), from which the trailing
+    zeros of the fraction (and the point itself when the fraction is all zeros) are dropped.
     """
     n = len(mantissa)
     null = mantissa < 0
-    # every mantissa has 15 digits, so Arrow's int -> text buffer is an (n, 15) digit matrix
-    text = pc.cast(pa.array(np.where(null, 10**14, mantissa)), pa.string())
-    digits = np.frombuffer(text.buffers()[2], np.uint8, count=15 * n).reshape(n, 15)
+    mantissa = np.where(null, 10**14, mantissa)
+    digits = digit_matrix(mantissa, 15)
     rows = np.empty((n, 21), dtype=np.uint8)
     rows[:, 0] = digits[:, 0]
     rows[:, 1] = ord(".")
     rows[:, 2:16] = digits[:, 1:]
     rows[:, 16:19] = np.frombuffer(b"E+0", np.uint8)
     rows[:, 19] = ord("1")  # exponents are 15..19: E+015, E+018, E+019
-    rows[:, 20] = ord("0") + exponent.astype(np.uint8) - 10
-    # trailing zeros of the fraction (and the point itself when the fraction is all zeros)
-    nonzero = digits[:, 1:] != ord("0")
-    kept = np.where(nonzero.any(axis=1), 14 - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    rows[:, 20] = ZERO + exponent.astype(np.uint8) - 10
+    kept = 14 - np.minimum(_trailing_zeros(mantissa), 14)  # fraction digits kept
     keep = np.ones((n, 21), dtype=bool)
     keep[:, 2:16] = np.arange(14) < kept[:, None]
     keep[:, 1] = kept > 0
-    keep[null] = False
-    lengths = keep.sum(axis=1)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    validity = pa.array(~null).buffers()[1]
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(rows[keep]),
-                                       validity, null_count=int(null.sum()))
+    return strings_from_rows(rows, keep, null)
 
 
 @dataclass(frozen=True)
 class Catalogs:
-    """Text pools the index columns point into (built once per extract)."""
+    """Text pools the index columns point into (built once per extract): the location names,
+    the handset types and the distinct manufacturers, with each type's manufacturer."""
 
     locations: pa.Array
     types: pa.Array
     makers: pa.Array
+    maker_of_type: np.ndarray  # int32 index into makers, per type
 
     @classmethod
     def for_seed(cls, seed: int) -> Catalogs:
         cat = handset_catalog()
-        return cls(pa.array(location_names(seed), pa.string()),
-                   pa.array(cat.types, pa.string()), pa.array(cat.makers, pa.string()))
+        makers, maker_of_type = np.unique(cat.makers.astype(str), return_inverse=True)
+        return cls(pa.array(location_names(seed), pa.string()), pa.array(cat.types, pa.string()),
+                   pa.array(makers, pa.string()), maker_of_type.astype(np.int32))
 
 
-def _take(pool: pa.Array, index: np.ndarray) -> pa.Array:
-    """pool[index], null where index < 0."""
-    return pool.take(pa.array(index, mask=index < 0))
+def _categories(pool: pa.Array, index: np.ndarray) -> pa.DictionaryArray:
+    """pool[index] as a dictionary array (null where index < 0): no strings are copied, and
+    the Parquet writer stores the pool once per row group plus the indexes."""
+    null = index < 0
+    nulls = int(np.count_nonzero(null))
+    indices = pa.Array.from_buffers(pa.int32(), len(index),
+                                    [validity(null), pa.py_buffer(index.astype(np.int32))],
+                                    null_count=nulls)
+    return pa.DictionaryArray.from_arrays(indices, pool)
 
 
-def _floats(values: np.ndarray, nullable: bool) -> pa.Array:
-    """float64 with NaN as null (zero-copy when the column has no nulls)."""
-    return pa.array(values, from_pandas=True) if nullable else pa.array(values)
+class _Bitmaps:
+    """Validity bitmaps of a chunk's null masks, each packed once (columns share masks)."""
+
+    def __init__(self) -> None:
+        self._packed: dict[int, tuple[np.ndarray, pa.Buffer | None, int]] = {}
+
+    def get(self, mask: np.ndarray | None) -> tuple[pa.Buffer | None, int]:
+        if mask is None:
+            return None, 0
+        key = id(mask)
+        if key not in self._packed:  # the mask is kept in the entry so its id stays unique
+            self._packed[key] = (mask, validity(mask), int(np.count_nonzero(mask)))
+        _, buffer, nulls = self._packed[key]
+        return buffer, nulls
 
 
-def _ints(values: np.ndarray, nullable: bool = True) -> pa.Array:
-    """Nullable int64 from int64 ids (-1 = null) or from integral floats (NaN = null)."""
-    if values.dtype.kind == "f":
-        return pc.cast(_floats(values, nullable), pa.int64())
-    return pa.array(values, mask=values < 0)
+def _numbers(values: np.ndarray, mask: np.ndarray | None, bitmaps: _Bitmaps,
+             as_int: bool) -> pa.Array:
+    """float64 (or int64 for text: "123", not "123.0") column; the mask marks the nulls,
+    whose values are ignored. Zero-copy for floats."""
+    if as_int:
+        with np.errstate(invalid="ignore"):  # NaN at nulls: any value will do there
+            values = values.astype(np.int64)
+    kind = pa.int64() if as_int else pa.float64()
+    buffer, nulls = bitmaps.get(mask)
+    return pa.Array.from_buffers(kind, len(values), [buffer, pa.py_buffer(values)],
+                                 null_count=nulls)
 
 
 def _columns(chunk: Chunk, pools: Catalogs, text: bool) -> list[pa.Array]:
     """Arrays in schema order; text=True for the CSV layout, else the Parquet layout."""
     out = []
+    bitmaps = _Bitmaps()
     for col in schema.COLUMNS:
         name = col.name
         if name == "bearer_id":
@@ -116,18 +154,17 @@ def _columns(chunk: Chunk, pools: Catalogs, text: bool) -> list[pa.Array]:
             out.append(date_text(ms) if text else
                        pa.array(ms // _MINUTE_MS * _MINUTE_MS, pa.timestamp("ms")))
         elif name in chunk.ids:
-            ids = _ints(chunk.ids[name])
-            out.append(ids if text else pc.cast(ids, pa.string()))
+            ids = chunk.ids[name]
+            out.append(decimal_text(ids, ids < 0))
         elif name == "last_location_name":
-            out.append(_take(pools.locations, chunk.location))
+            out.append(_categories(pools.locations, chunk.location))
         elif name == "handset_type":
-            out.append(_take(pools.types, chunk.handset))
+            out.append(_categories(pools.types, chunk.handset))
         elif name == "handset_manufacturer":
-            out.append(_take(pools.makers, chunk.handset))
+            makers = np.where(chunk.handset < 0, -1, pools.maker_of_type[chunk.handset])
+            out.append(_categories(pools.makers, makers))
         else:
-            values = chunk.numbers[name]
-            nullable = name in chunk.nullable
-            out.append(_ints(values, nullable) if text else _floats(values, nullable))
+            out.append(_numbers(chunk.numbers[name], chunk.nulls.get(name), bitmaps, text))
     return out
 
 

@@ -20,7 +20,9 @@ def chart(figure: alt.TopLevelMixin | None, caption: str | None = None) -> None:
     """Show one chart of report/figures as it looks in the report (the house theme, not Streamlit's)."""
     if figure is None:
         return
-    st.altair_chart(figure, theme=None)
+    # width="content": the chart keeps the width it was designed at (stretching a 640 px chart
+    # to the page crowds its axis ticks)
+    st.altair_chart(figure, theme=None, width="content")
     if caption:
         st.caption(caption)
 

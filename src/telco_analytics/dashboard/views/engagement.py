@@ -46,11 +46,8 @@ def engagement_page(run_dir: Path) -> None:
     if data.has_table(run_dir, USERS):
         points = data.chart_rows(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"])
         common.chart(fig.engagement_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    left, right = st.columns(2)
-    with left:
-        common.chart(common.build_chart(fig.cluster_profile, clusters))
-    with right:
-        common.chart(common.build_chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow")))
+    common.chart(common.build_chart(fig.cluster_profile, clusters))
+    common.chart(common.build_chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow")))
     common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
 
     st.header("Top users")

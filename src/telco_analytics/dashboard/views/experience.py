@@ -59,13 +59,10 @@ def experience_page(run_dir: Path) -> None:
         picked = st.multiselect("Handset", of_manufacturer(known, maker), default=[],
                                 key="experience-handset", placeholder="All handsets")
     handsets = picked or (None if maker is None else of_manufacturer(known, maker))
-    left, right = st.columns(2)
     throughput = _per_handset(data.table(run_dir, "throughput_per_handset"), handsets)
     tcp = _per_handset(data.table(run_dir, "tcp_per_handset"), handsets)
-    with left:
-        common.chart(common.build_chart(fig.throughput_per_handset_chart, throughput))
-    with right:
-        common.chart(common.build_chart(fig.tcp_per_handset_chart, tcp))
+    common.chart(common.build_chart(fig.throughput_per_handset_chart, throughput))
+    common.chart(common.build_chart(fig.tcp_per_handset_chart, tcp))
     if handsets is not None and (throughput is None or throughput.empty):
         st.caption("The chosen handsets have too few users for the per-handset tables "
                    "(see handset_min_users in the run parameters).")

@@ -31,11 +31,8 @@ def satisfaction_page(run_dir: Path) -> None:
     if data.has_table(run_dir, USERS):
         points = data.chart_rows(run_dir, USERS, SCORE_COLUMNS)
         common.chart(fig.score_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    left, right = st.columns(2)
-    with left:
-        common.chart(common.build_chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10")))
-    with right:
-        common.chart(common.build_chart(fig.clusters_chart, clusters))
+    common.chart(common.build_chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10")))
+    common.chart(common.build_chart(fig.clusters_chart, clusters))
     common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
     common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
 
