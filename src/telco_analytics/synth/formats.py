@@ -7,7 +7,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import schema
 from .catalog import handset_catalog, location_names
@@ -172,13 +171,21 @@ RAW_NAMES = [c.raw for c in schema.COLUMNS]  # second duration is "Dur. (ms).1"
 
 
 def parquet_table(chunk: Chunk, pools: Catalogs) -> pa.Table:
-    """The chunk as the Parquet layout: raw names, ids/text as strings, floats with nulls."""
+    """The chunk as the Parquet layout: raw names, ids as strings, floats with nulls, handset
+    and location text as dictionary arrays (plain strings once written: see writer.py)."""
     return pa.Table.from_arrays(_columns(chunk, pools, text=False), names=RAW_NAMES)
 
 
 def csv_table(chunk: Chunk, pools: Catalogs) -> pa.Table:
     """The chunk as the raw text layout (integers as int64, dates and ids as text)."""
     return pa.Table.from_arrays(_columns(chunk, pools, text=True), names=RAW_NAMES)
+
+
+def decoded(table: pa.Table) -> pa.Table:
+    """The table with dictionary columns as plain strings (what a reader of the file sees)."""
+    fields = [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+              for f in table.schema]
+    return table.cast(pa.schema(fields))
 
 
 def artifact_values(means: dict[str, float]) -> dict[str, float]:
