@@ -387,11 +387,21 @@ class Deck:
         return slide
 
     def png(self, *stems: str) -> bytes | None:
-        """The first of these figures that the run rendered."""
+        """The first of these figures the run rendered, else the first that can be rebuilt
+        from the saved tables (a run made without figures), else None."""
         for stem in stems:
             path = self.data.figures.get(stem)
             if path is not None and path.is_file():
                 return path.read_bytes()
+        charts = self.data.charts()
+        for stem in stems:
+            if stem in charts:
+                from .render import chart_png
+
+                try:
+                    return chart_png(charts[stem])
+                except Exception as exc:  # noqa: BLE001 - the slide says the chart is missing
+                    log.warning("could not render %s for the slides: %s", stem, exc)
         return None
 
     def chart_slide(self, title: str, stems: Sequence[str], bullets: Sequence[str],
@@ -402,15 +412,15 @@ class Deck:
         png = self.png(*stems)
         area = Box(MARGIN, TOP, CONTENT_W, BOTTOM - TOP)
         if png is None:
+            placed = None
             if table is not None and not table.empty:
                 placed = add_table(slide, table, Box(area.x, area.y, area.w * 0.62, area.h))
-                if placed is not None:
-                    table = None
-            if table is not None or not bullets:
-                note = "Chart not rendered in this run (figures were skipped)."
-                bullets = [*bullets, note] if table is None else [note]
+            if placed is None:  # neither chart nor table: say so, in the chart's place
+                missing = _kv([(f"{stems[0]}.png", ("not in this run's figures, and the "
+                                "tables to draw it are missing"))], ("Chart", "Status"))
+                add_table(slide, missing, Box(area.x, area.y, area.w * 0.62, area.h))
             side = Box(area.x + area.w * 0.62 + GAP, area.y, area.w * 0.38 - GAP, area.h)
-            add_bullets(slide, bullets, side if table is None else area)
+            add_bullets(slide, bullets, side)
             return slide
         with Image.open(io.BytesIO(png)) as img:
             aspect = img.size[0] / img.size[1]

@@ -1,0 +1,125 @@
+"""build_report on a real run folder (the pipeline on a small generated extract): both documents
+written, tables untouched, HTML self-contained with every section, the deck fits its slides
+and LibreOffice renders every page with visible content."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from telco_analytics.report.build import build_report
+from telco_analytics.report.html import SECTIONS
+from telco_analytics.report.slides import slide_titles
+from tests.unit.test_report_html import external_fetches
+from tests.unit.test_slides import EXPECTED_TITLES, assert_deck_fits
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A pipeline run on 3,000 generated sessions (no report, no tracking), then build_report."""
+    from telco_analytics.pipeline import RunOptions, run
+    from telco_analytics.synth import write_extract
+
+    root = tmp_path_factory.mktemp("report")
+    src = write_extract(root / "xdr.csv", rows=3000, seed=0)
+    out = root / "run"
+    run(str(src), out, options=RunOptions(report=False, tracking=False))
+    before = _hashes(out / "tables")
+    written = build_report(out)
+    return out, written, before
+
+
+def test_both_documents_written_and_tables_unchanged(built):
+    out, written, before = built
+    assert written == {"html": out / "report.html", "slides": out / "slides.pptx"}
+    assert _hashes(out / "tables") == before
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_html_is_self_contained_with_every_section(built):
+    out, _, _ = built
+    text = (out / "report.html").read_text()
+    assert len(text) < 8_000_000  # a few MB at most
+    soup = BeautifulSoup(text, "html.parser")
+    assert soup.find("nav", class_="toc") is not None
+    for key, _title in SECTIONS:
+        assert soup.find("section", id=key) is not None, key
+    assert external_fetches(soup) == []
+    # the Vega scripts are inlined once, not once per chart
+    assert text.count("window.vegaEmbed=") == 1
+    charts = soup.find_all("div", class_="chart")
+    assert len(charts) > 20
+    for div in charts:
+        assert soup.find("script", id=div["data-spec"]) is not None
+    # the database section shows the SELECT and its picture
+    database = soup.find("section", id="database")
+    assert "SELECT" in database.get_text()
+    assert database.find("img")["src"].startswith("data:image/png;base64,")
+
+
+def test_html_tables_show_units(built):
+    out, _, _ = built
+    soup = BeautifulSoup((out / "report.html").read_text(), "html.parser")
+    cells = [td.get_text() for td in soup.find("section", id="overview").find_all("td")]
+    assert any(c.endswith((" MB", " GB", " TB")) for c in cells)
+    assert any(c.endswith(" h") for c in cells)
+
+
+def test_deck_titles_and_fit(built):
+    out, _, _ = built
+    deck = (out / "slides.pptx").read_bytes()
+    titles = slide_titles(deck)
+    assert titles[:len(EXPECTED_TITLES)] == EXPECTED_TITLES
+    assert all(t.startswith("Appendix: definitions") for t in titles[len(EXPECTED_TITLES):])
+    assert_deck_fits(deck)
+
+
+def _non_blank(png: Path) -> tuple[int, float]:
+    """(distinct colours, share of non-white pixels) of a rendered page."""
+    with Image.open(png) as img:
+        rgb = img.convert("RGB")
+        colours = len(rgb.getcolors(maxcolors=1 << 20) or [])
+        grey = rgb.convert("L")
+        hist = grey.histogram()
+        non_white = sum(hist[:245]) / (rgb.width * rgb.height)
+    return colours, non_white
+
+
+@pytest.mark.slow
+def test_libreoffice_renders_every_slide(built, tmp_path):
+    out, _, _ = built
+    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    assert soffice and pdftoppm, "install libreoffice-impress and poppler-utils (scripts/system-deps.sh)"
+    deck = out / "slides.pptx"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "slides.pdf"
+    assert pdf.is_file()
+    subprocess.run([pdftoppm, "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True,
+                   timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(slide_titles(deck.read_bytes()))
+    for page in pages:
+        colours, non_white = _non_blank(page)
+        # the title bar alone is ~14% of the page: content must add to it
+        assert colours > 20, page.name
+        assert non_white > 0.16, (page.name, non_white)
+
+
+def test_blank_page_check_can_fail(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 225), "white").save(blank)
+    colours, non_white = _non_blank(blank)
+    assert colours == 1 and non_white == 0.0
