@@ -399,6 +399,7 @@ def _tracking_section(page: Page) -> str:
                      "is written when the run is tracked with MLflow).</p>")
     loss = page.figure("loss_curve", "Training and validation loss per boosting iteration")
     parts.append(loss or page.figure("regression_loss"))
+    page.placed.add("regression_loss")  # the same curve: not repeated under "Other figures"
     return "".join(parts)
 
 
