@@ -1,0 +1,235 @@
+"""`telco run` on generated extracts of growing size, optionally against the pandas baseline.
+
+Usage: .venv/bin/python benchmarks/scale.py --sizes 1.5M,15M,100M [--skip-generate] [--pandas]
+
+For each size N: generate benchmarks/data/xdr_<N>.parquet with `telco generate --rows N --seed 0`
+(skipped when the file exists; prints rows/s), then run
+`telco run FILE --engine duckdb --no-report --no-tracking --no-figures --quiet --out <tmp>` as a
+subprocess and print the seconds per step (manifest), the wall time and the peak RSS. With
+--pandas, benchmarks/pandas_baseline.py runs on the same file (sizes up to --pandas-max-rows;
+with a timeout and a memory cap: "out of memory" is reported, not a crash) and the speedup is
+printed. Ends with a Markdown table for the README, with the machine's cores, memory and load.
+A failing run (error, out of memory, timeout) is reported with its peak RSS and the next one
+goes on. Results are also appended to benchmarks/data/scale_results.jsonl.
+
+`--profile "per-user tables,engagement"` instead runs the pipeline in this process with those
+steps under cProfile and prints their top-20 functions (cumulative and own time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    ANALYSIS_STEPS,
+    DATA,
+    GB,
+    TELCO,
+    analyses_seconds,
+    machine_facts,
+    machine_line,
+    markdown_table,
+    measure,
+    read_manifest,
+    short,
+)
+
+BASELINE = Path(__file__).resolve().parent / "pandas_baseline.py"
+STEP_COLUMNS = [*ANALYSIS_STEPS, "insights", "write tables", "database export"]
+GOALS = {1_500_000: (15.0, None), 15_000_000: (120.0, 6.0), 100_000_000: (None, 16.0)}
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"\s*([\d.]+)\s*([kKmMbB]?)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (e.g. 150k, 1.5M, 100M)")
+    scale = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}[m.group(2).lower()]
+    return round(float(m.group(1)) * scale)
+
+
+def label(n: int) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= div:
+            return f"{n / div:g}{suffix}"
+    return str(n)
+
+
+def ensure_extract(n: int, data: Path, skip: bool) -> tuple[Path, dict | None]:
+    path = data / f"xdr_{n}.parquet"
+    if path.exists():
+        print(f"[{label(n)}] {path} present ({path.stat().st_size / GB:.2f} GB), not regenerated")
+        return path, None
+    if skip:
+        raise SystemExit(f"{path} missing and --skip-generate given")
+    m = measure([TELCO, "generate", "--rows", str(n), "--seed", "0", "--out", str(path),
+                 "--quiet"], timeout=4 * 3600)
+    if not m.ok:
+        raise SystemExit(f"generate {label(n)}: {m.status}\n{m.stderr[-2000:]}")
+    rate = n / m.wall_s
+    print(f"[{label(n)}] generated {path} in {m.wall_s:.1f} s: {rate:,.0f} rows/s "
+          f"(goal >= 1,000,000), peak RSS {m.peak_rss_bytes / GB:.2f} GB, "
+          f"{path.stat().st_size / GB:.2f} GB on disk, load {m.load_before[0]:.2f}")
+    return path, {"seconds": m.wall_s, "rows_per_s": rate, "peak_rss_gb": m.peak_rss_bytes / GB}
+
+
+def run_telco(path: Path, timeout: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="telco-bench-scale-", dir=DATA) as tmp:
+        out = Path(tmp) / "run"
+        cmd = [TELCO, "run", str(path), "--engine", "duckdb", "--no-report", "--no-tracking",
+               "--no-figures", "--quiet", "--out", str(out)]
+        m = measure(cmd, timeout=timeout, cwd=tmp)
+        steps, manifest_s = {}, None
+        if m.ok:
+            manifest = read_manifest(out)
+            steps, manifest_s = manifest["seconds_per_step"], manifest["seconds"]
+    return {"engine": "telco (duckdb)", "status": m.status, "ok": m.ok, "wall_s": m.wall_s,
+            "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "manifest_s": manifest_s,
+            "load": m.load_before, "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
+
+
+def run_pandas(path: Path, timeout: float) -> dict:
+    m = measure([sys.executable, str(BASELINE), str(path)], timeout=timeout)
+    steps, total = {}, None
+    for line in m.stdout.splitlines():
+        if line.startswith("BASELINE_JSON "):
+            facts = json.loads(line.split(" ", 1)[1])
+            steps, total = facts["seconds_per_step"], facts["seconds"]
+    status = m.status
+    if "OUT OF MEMORY" in m.stdout:
+        status = f"out of memory ({m.stdout.strip().splitlines()[-1]}, " \
+                 f"peak {m.peak_rss_bytes / GB:.1f} GB)"
+    return {"engine": "pandas baseline", "status": status, "ok": m.ok, "wall_s": m.wall_s,
+            "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "manifest_s": total,
+            "load": m.load_before, "stdout": m.stdout[-3000:],
+            "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
+
+
+def print_result(n: int, r: dict) -> None:
+    print(f"[{label(n)}] {r['engine']}: {r['status']}, wall {r['wall_s']:.1f} s, "
+          f"peak RSS {r['peak_rss_gb']:.2f} GB, load avg at start {r['load'][0]:.2f}")
+    for name, secs in r["steps"].items():
+        print(f"      {name:20s} {secs:8.2f} s")
+    if r["steps"]:
+        print(f"      {'analyses (read..satisfaction)':30s} {analyses_seconds(r['steps']):8.2f} s")
+    goal_s, goal_gb = GOALS.get(n, (None, None))
+    if r["engine"].startswith("telco") and r["ok"] and (goal_s or goal_gb):
+        a = analyses_seconds(r["steps"])
+        parts = []
+        if goal_s:
+            parts.append(f"analyses {a:.1f} s vs goal {goal_s:g} s "
+                         f"{'OK' if a <= goal_s else 'MISSED'}")
+        if goal_gb:
+            parts.append(f"peak {r['peak_rss_gb']:.1f} GB vs goal {goal_gb:g} GB "
+                         f"{'OK' if r['peak_rss_gb'] <= goal_gb else 'MISSED'}")
+        print("      SPEC: " + "; ".join(parts))
+    if not r["ok"] and r.get("stderr_tail"):
+        print("      stderr: " + r["stderr_tail"].strip().splitlines()[-1][:400])
+
+
+def profile_steps(path: Path, steps: list[str], top: int = 20) -> None:
+    """Run the pipeline in this process, each named step under its own cProfile; print the
+    top functions by cumulative time (and by own time) per step."""
+    import cProfile
+    import pstats
+
+    from telco_analytics import pipeline
+    from telco_analytics.pipeline import RunOptions
+
+    profiles = {}
+
+    def wrap(name, func):
+        def profiled(state):
+            prof = cProfile.Profile()
+            prof.enable()
+            try:
+                return func(state)
+            finally:
+                prof.disable()
+                profiles[name] = prof
+        return profiled
+
+    unknown = set(steps) - {n for n, _ in pipeline.STEPS}
+    if unknown:
+        raise SystemExit(f"unknown step(s) {sorted(unknown)}; steps: {[n for n, _ in pipeline.STEPS]}")
+    original = list(pipeline.STEPS)
+    pipeline.STEPS[:] = [(n, wrap(n, f) if n in steps else f) for n, f in original]
+    try:
+        with tempfile.TemporaryDirectory(prefix="telco-bench-profile-", dir=DATA) as tmp:
+            result = pipeline.run(str(path), Path(tmp) / "run",
+                                  options=RunOptions(report=False, tracking=False, figures=False))
+    finally:
+        pipeline.STEPS[:] = original
+    print(f"in-process run, seconds per step (profiled steps are slower): "
+          f"{result.manifest['seconds_per_step']}")
+    for name in steps:
+        for key in ("cumulative", "tottime"):
+            print(f"\n### cProfile of step '{name}' at {path.name}, top {top} by {key}\n")
+            pstats.Stats(profiles[name], stream=sys.stdout).sort_stats(key).print_stats(top)
+
+
+def record(data: Path, n: int, gen: dict | None, facts: dict, result: dict) -> None:
+    with open(data / "scale_results.jsonl", "a") as fh:
+        fh.write(json.dumps({"when": dt.datetime.now().isoformat(), "rows": n, "generate": gen,
+                             "machine": facts, **result}) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1.5M,15M",
+                        type=lambda s: [parse_size(x) for x in s.split(",") if x.strip()])
+    parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument("--pandas", action="store_true", help="also run the pandas baseline")
+    parser.add_argument("--pandas-max-rows", type=parse_size, default=parse_size("15M"))
+    parser.add_argument("--timeout", type=float, default=3 * 3600, help="per telco run, s")
+    parser.add_argument("--pandas-timeout", type=float, default=1200, help="per baseline run, s")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--profile", metavar="STEPS",
+                        help="instead of timing: run in-process with these comma-separated "
+                        "steps under cProfile (e.g. 'per-user tables,engagement')")
+    args = parser.parse_args()
+    if args.profile:
+        for n in args.sizes:
+            path, _ = ensure_extract(n, args.data, args.skip_generate)
+            profile_steps(path, [s.strip() for s in args.profile.split(",") if s.strip()])
+        return
+    args.data.mkdir(parents=True, exist_ok=True)
+    facts = machine_facts()
+    print(machine_line(facts))
+    results = []
+    for n in args.sizes:
+        path, gen = ensure_extract(n, args.data, args.skip_generate)
+        r = run_telco(path, args.timeout)
+        print_result(n, r)
+        record(args.data, n, gen, facts, r)
+        results.append((n, r))
+        if args.pandas and n <= args.pandas_max_rows:
+            p = run_pandas(path, args.pandas_timeout)
+            print_result(n, p)
+            record(args.data, n, gen, facts, p)
+            results.append((n, p))
+            if p["ok"] and r["ok"]:
+                print(f"[{label(n)}] speedup telco vs pandas: wall {p['wall_s'] / r['wall_s']:.1f}x, "
+                      f"analyses {analyses_seconds(p['steps']) / analyses_seconds(r['steps']):.1f}x")
+
+    header = ["sessions", "engine", "status", "wall s", "analyses s", "peak RSS GB",
+              *[short(s) for s in STEP_COLUMNS], "load 1m"]
+    rows = []
+    for n, r in results:
+        rows.append([label(n), r["engine"], "ok" if r["ok"] else r["status"], r["wall_s"],
+                     analyses_seconds(r["steps"]) if r["steps"] else "-", r["peak_rss_gb"],
+                     *[r["steps"].get(s, "-") for s in STEP_COLUMNS], r["load"][0]])
+    print("\n" + markdown_table(header, rows))
+    print("\n" + machine_line())
+    print("wall s = process start to exit (imports included); analyses s = sum of the manifest's "
+          "steps read..satisfaction; peak RSS = max of wait4 ru_maxrss and 0.2 s psutil polls.")
+
+
+if __name__ == "__main__":
+    main()
