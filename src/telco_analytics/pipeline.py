@@ -273,6 +273,14 @@ def step_tracking(state: RunState) -> None:
     state.manifest["tracking"] = {**result, "tracking_uri": tracking.mask_uri(uri)}
 
 
+def step_report(state: RunState) -> None:
+    """report.html and slides.pptx, built from the run folder as `telco report` would."""
+    from .report.build import build_report
+
+    write_json(state.out / "manifest.json", _final_manifest(state))
+    build_report(state.out)
+
+
 STEPS: list[tuple[str, Callable[[RunState], None]]] = [
     ("read and validate", step_read),
     ("clean", step_clean),
@@ -287,6 +295,7 @@ STEPS: list[tuple[str, Callable[[RunState], None]]] = [
     ("write tables", step_write_tables),
     ("database export", step_database),
     ("tracking", step_tracking),
+    ("report", step_report),
 ]
 
 
@@ -341,6 +350,8 @@ def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], 
         skip.add("figures")
     if not options.tracking:
         skip.add("tracking")
+    if not options.report:
+        skip.add("report")
     return [(n, f) for n, f in STEPS if n not in skip]
 
 
