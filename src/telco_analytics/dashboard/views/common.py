@@ -70,7 +70,7 @@ def small_table(run_dir: Path, name: str, key: str, frame: pd.DataFrame | None =
     if shown is None:
         st.warning(f"This run has no `{name}` table.")
         return
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(shown, hide_index=True, column_config=readable_numbers(shown))
     download(run_dir, name, key)
 
 
@@ -97,5 +97,11 @@ def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),
     first = (int(number) - 1) * data.PAGE_SIZE
     st.caption(f"`{name}`: rows {first + 1 if total else 0:,}–{first + len(rows):,} of {total:,}"
                + (" matching the filters" if filters else ""))
-    st.dataframe(rows)
+    st.dataframe(rows, column_config=readable_numbers(rows))
     download(run_dir, name, key)
+
+
+def readable_numbers(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
+    """Thousands separators and few decimals for float columns (sums of bytes and ms are long)."""
+    return {c: st.column_config.NumberColumn(format="localized")
+            for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}

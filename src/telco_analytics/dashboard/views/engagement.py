@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -18,11 +19,13 @@ METRIC_FORMATS = {"sessions": lambda v: f"{v:,.1f}", "duration_ms": human_durati
                   "total_bytes": human_bytes}
 
 
-def cluster_filter(run_dir: Path, table: str, key: str, label: str) -> data.Filters:
-    """A multiselect of the table's cluster labels; the filter it implies (empty = all)."""
+def cluster_filter(run_dir: Path, table: str, key: str, label: str,
+                   name: Callable[[int, int], str] = fig.cluster_name) -> data.Filters:
+    """A multiselect of the table's clusters (named as in the charts); its filter (empty = all)."""
     clusters = data.distinct_values(run_dir, table, "cluster")
-    picked = st.multiselect(label, clusters, default=[], key=key,
-                            placeholder="All clusters")
+    k = len(clusters)
+    picked = st.multiselect(label, clusters, default=[], key=key, placeholder="All clusters",
+                            format_func=lambda c: name(int(c), k))
     return ((("cluster", tuple(int(c) for c in picked)),) if picked else ())
 
 

@@ -87,7 +87,8 @@ def experience_page(run_dir: Path) -> None:
         common.small_table(run_dir, "experience_values", "experience_values", shown)
 
     st.header("Users")
-    filters = cluster_filter(run_dir, USERS, "experience-cluster", "Experience cluster")
+    filters = cluster_filter(run_dir, USERS, "experience-cluster", "Experience cluster",
+                             fig.cluster_name)
     if handsets is not None:
         filters = (*filters, ("handset", tuple(handsets)))
     common.paged_table(run_dir, USERS, "experience-users", filters, default_sort="throughput_kbps")

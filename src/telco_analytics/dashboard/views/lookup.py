@@ -14,6 +14,7 @@ from ...report.figures import experience as experience_fig
 from ...report.figures.style import human_bytes, human_duration_ms
 from .. import data
 
+ROW_PX = 35  # st.dataframe's row height: tables sized to show every row
 SCORES = ["satisfaction_score", "engagement_score", "experience_score"]
 UNITS = {"duration_ms": human_duration_ms, "tcp_retrans_bytes": human_bytes,
          "rtt_ms": lambda v: f"{v:,.1f} ms", "throughput_kbps": lambda v: f"{v:,.0f} kbps",
@@ -49,6 +50,23 @@ def _metrics_table(run_dir: Path, name: str, row: pd.Series) -> pd.DataFrame:
         "value": [_shown(c, row[c]) for c in numeric],
         "percentile": [round(data.percentile_rank(run_dir, name, c, row[c]), 1) for c in numeric],
     })
+
+
+def _show_metrics(frame: pd.DataFrame) -> None:
+    """The metrics table whole (no inner scrollbar), percentiles drawn as bars."""
+    st.dataframe(
+        frame, hide_index=True, height=ROW_PX * (len(frame) + 1) + 3,
+        column_config={"percentile": st.column_config.ProgressColumn(
+            "percentile (share of users at or below)", min_value=0, max_value=100,
+            format="%.1f")},
+    )
+
+
+def satisfaction_cluster_name(cluster: int, k: int) -> str:
+    """Satisfaction clusters are ordered: the highest label has the higher mean satisfaction."""
+    if k == 2:
+        return f"{cluster}: " + ("more satisfied" if cluster == 1 else "less satisfied")
+    return str(cluster)
 
 
 def _first(run_dir: Path, name: str, key: str) -> pd.Series | None:
@@ -90,16 +108,20 @@ def lookup_page(run_dir: Path) -> None:
             share = data.percentile_rank(run_dir, "satisfaction", score, satisfaction[score])
             col.metric(score.replace("_", " ").capitalize(), f"{satisfaction[score]:.4f}")
             col.caption(_rank_caption(share))
-        cols[-1].metric("Satisfaction cluster", int(satisfaction["cluster"]),
-                        help="Cluster 1 has the higher mean satisfaction")
+        clusters = data.table(run_dir, "satisfaction_clusters")
+        k = 2 if clusters is None else len(clusters)
+        cols[-1].metric("Satisfaction cluster",
+                        satisfaction_cluster_name(int(satisfaction["cluster"]), k),
+                        help="Clusters are ordered: the higher label has the higher mean "
+                        "satisfaction")
     _clusters(run_dir, key)
     if overview is not None:
         st.subheader("Usage (user_overview)")
-        st.dataframe(_metrics_table(run_dir, "user_overview", overview), hide_index=True)
+        _show_metrics(_metrics_table(run_dir, "user_overview", overview))
     experience = _first(run_dir, "experience_users", key)
     if experience is not None:
         st.subheader(f"Network experience (handset: {experience.get('handset', 'unknown')})")
-        st.dataframe(_metrics_table(run_dir, "experience_users", experience), hide_index=True)
+        _show_metrics(_metrics_table(run_dir, "experience_users", experience))
 
 
 def _clusters(run_dir: Path, key: str) -> None:

@@ -10,6 +10,7 @@ from ...report.figures import satisfaction as fig
 from .. import data
 from . import common
 from .engagement import cluster_filter
+from .lookup import satisfaction_cluster_name
 
 USERS = "satisfaction"
 SCORE_COLUMNS = ["engagement_score", "experience_score", "satisfaction_score", "cluster"]
@@ -37,6 +38,7 @@ def satisfaction_page(run_dir: Path) -> None:
     common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
 
     st.header("Users")
-    filters = cluster_filter(run_dir, USERS, "satisfaction-cluster", "Satisfaction cluster")
+    filters = cluster_filter(run_dir, USERS, "satisfaction-cluster", "Satisfaction cluster",
+                             satisfaction_cluster_name)
     common.paged_table(run_dir, USERS, "satisfaction-users", filters,
                        default_sort="satisfaction_score")
