@@ -1,43 +1,61 @@
 """Rows per second of the synthetic extract writer (Parquet, CSV, CSV.gz).
 
 Usage: python benchmarks/generate_speed.py [--rows 2000000] [--repeat 3] [--formats parquet csv]
-Prints the median over the repeats (timings on shared machines are noisy).
+Prints, per format, the median over the repeats (timings on shared machines are noisy), the
+CPU seconds per million rows (less sensitive to other work than the wall time), the bytes per
+row, and the load average before and after (other work on the machine slows every figure).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from telco_analytics.synth import write_extract
+from telco_analytics.synth.writer import PARQUET_COMPRESSION
 
 SUFFIX = {"parquet": ".parquet", "parquet-uncompressed": ".parquet", "csv": ".csv",
           "csv.gz": ".csv.gz"}
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
     parser.add_argument("--formats", nargs="+", default=["parquet", "parquet-uncompressed", "csv"],
                         choices=list(SUFFIX))
     args = parser.parse_args()
     write_extract(Path(tempfile.gettempdir()) / "warmup.parquet", 1000)  # fits the curves once
+    print(f"{os.cpu_count()} cores, load average {_load()} (1, 5, 15 min)")
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in args.formats:
             path = Path(tmp) / f"sample{SUFFIX[fmt]}"
-            secs = []
+            secs, cpus = [], []
             for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                codec = {"parquet-uncompressed": "none"}.get(fmt, "zstd")
-                write_extract(path, args.rows, seed=0, parquet_compression=codec)
+                t0, c0 = time.perf_counter(), time.process_time()
+                codec = {"parquet-uncompressed": "none"}.get(fmt, PARQUET_COMPRESSION)
+                write_extract(path, args.rows, seed=0, chunk_rows=args.chunk_rows,
+                              parquet_compression=codec)
                 secs.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
             med = statistics.median(secs)
+            size = path.stat().st_size
             print(f"{fmt:21s} {args.rows:>12,} rows  median {med:6.2f} s  "
-                  f"{args.rows / med:>12,.0f} rows/s  ({path.stat().st_size / 1e6:,.0f} MB)")
+                  f"{args.rows / med:>12,.0f} rows/s  CPU {statistics.median(cpus) * 1e6 / args.rows:5.2f}"
+                  f" s per 1M rows  {size / 1e6:,.0f} MB ({size / args.rows:.0f} B/row)  "
+                  f"runs {' '.join(f'{s:.2f}' for s in secs)} s", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"load average {_load()}; peak RSS of this process {peak:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,16 @@ def stratified_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     return _from_ranks(rng, rng.permutation(n), n)
 
 
+def sorted_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n uniforms in [0, 1), one in each stratum [k/n, (k+1)/n), in stratum order: the same
+    draws as stratified_uniforms before the shuffle (top strata at their midpoints)."""
+    r = rng.random(n)
+    r[max(n - TOP_STRATA, 0):] = 0.5
+    r += np.arange(n)
+    r /= n
+    return r
+
+
 class Strata:
     """Stratified uniforms for the many columns of one chunk at the cost of one permutation.
 
@@ -72,12 +82,23 @@ class Strata:
         s = int(self._offsets.pop())
         return self._twice[s:s + self._rows]
 
+    def order(self, n: int) -> np.ndarray:
+        """A random order of range(n) (n <= rows)."""
+        k = self.ranks()
+        return k[k < n] if n < self._rows else k  # keeps a random order of range(n)
+
     def uniforms(self, n: int) -> np.ndarray:
         """n stratified uniforms in random order (n <= rows)."""
-        k = self.ranks()
-        if n < self._rows:
-            k = k[k < n]  # keeps a random order of range(n)
-        return _from_ranks(self._rng, k, n)
+        return _from_ranks(self._rng, self.order(n), n)
+
+    def draw(self, curve: QuantileCurve, n: int) -> np.ndarray:
+        """curve at n stratified uniforms, in random order.
+
+        Same distribution as curve.values(self.uniforms(n)), ~4x cheaper: the curve is
+        evaluated on the uniforms in stratum order (np.interp is ~6x faster on sorted input)
+        and the values are then put in a random order.
+        """
+        return curve.values(sorted_uniforms(self._rng, n))[self.order(n)]
 
     def subset(self, counts: list[int]) -> list[np.ndarray]:
         """Nested random row masks with the given sizes (smaller ones inside larger ones)."""

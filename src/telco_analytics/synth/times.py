@@ -64,7 +64,7 @@ class Timing:
 
 def timing(rng: np.random.Generator, strata: Strata, rows: int) -> Timing:
     """Start, end and duration of `rows` sessions."""
-    seconds = np.rint(duration_curve().values(strata.uniforms(rows))).astype(np.int64)
+    seconds = np.rint(strata.draw(duration_curve(), rows)).astype(np.int64)
     duration = seconds * _S + rng.integers(0, _S, rows)
     end = np.interp(rng.random(rows), _END_KNOTS_U, _END_KNOTS_MS).astype(np.int64)
     end += rng.integers(0, _S, rows)  # sub-second part

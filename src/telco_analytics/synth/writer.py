@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from .chunk import Chunk, generate_chunk
 from .formats import (Catalogs, artifact_line, artifact_table, csv_table, decoded,
                       parquet_table)
+from .memory import reused_memory
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
 # Parquet codec: zstd level 1 (see _parquet_writer for the encodings that make it cheap);
@@ -82,8 +83,8 @@ def _parquet_writer(path: Path, layout: pa.Schema, compression: str) -> pq.Parqu
     Dictionary encoding for the handset/location text (written from their dictionary arrays
     without hashing) and for numbers with few distinct values; byte-stream-split for the other
     numbers (it groups the bytes of the doubles, so zstd compresses them ~1.5x faster and
-    smaller); statistics for all but the near-unique id text, whose min/max cost ~0.2 s per
-    million rows and prune nothing. store_schema=False: without the stored Arrow schema,
+    smaller); statistics for numbers and times only: min/max of the text columns cost ~0.25 s
+    per million rows (the dictionary ones are decoded for it) and prune nothing. store_schema=False: without the stored Arrow schema,
     readers see plain strings rather than dictionary (pandas category) columns.
     """
     kinds = {c.raw: c for c in schema.COLUMNS}
@@ -91,7 +92,7 @@ def _parquet_writer(path: Path, layout: pa.Schema, compression: str) -> pq.Parqu
            or kinds[f.name].kind in _FEW_VALUES or kinds[f.name].group in _FEW_VALUES_GROUPS]
     split = {f.name: "BYTE_STREAM_SPLIT" for f in layout
              if pa.types.is_floating(f.type) and f.name not in few}
-    stats = [f.name for f in layout if kinds[f.name].kind != "id"]
+    stats = [f.name for f in layout if kinds[f.name].kind not in ("id", "category")]
     return pq.ParquetWriter(path, layout, compression=compression, use_dictionary=few,
                             column_encoding=split, write_statistics=stats,
                             compression_level=_PARQUET_LEVEL.get(compression),
@@ -122,42 +123,64 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        sums: dict[str, float] = dict.fromkeys(schema.APP_COLUMNS, 0.0)
-        done = 0
-
-        def add(part: _Part) -> None:
-            nonlocal done
-            for name, total in part.app_sums.items():
-                sums[name] += total
-            done += part.rows
-            if progress:
-                progress(done)
-
-        if fmt == "parquet":
-            writer, layout = None, None
-            for part in _parts(rows, seed, chunk_rows, parquet_table):
-                layout = part.table.schema
-                writer = writer or _parquet_writer(tmp, layout, parquet_compression)
-                writer.write_table(part.table)
-                add(part)
-            means = {k: v / rows for k, v in sums.items()}
-            writer.write_table(artifact_table(means, layout))
-            writer.close()
-        else:
-            sink = pa.CompressedOutputStream(str(tmp), "gzip") if fmt == "csv.gz" \
-                else pa.OSFile(str(tmp), "wb")
-            with sink:
-                sink.write((",".join(schema.RAW_HEADER) + "\n").encode())
-                options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-                for part in _parts(rows, seed, chunk_rows, csv_table):
-                    pacsv.write_csv(part.table, sink, options)
-                    add(part)
-                sink.write(artifact_line({k: v / rows for k, v in sums.items()}).encode())
+        with reused_memory(enabled=rows > chunk_rows):  # several chunks: recycle their memory
+            if fmt == "parquet":
+                parts = _parts(rows, seed, chunk_rows, parquet_table)
+                _write_parquet(tmp, _counted(parts, rows, progress), parquet_compression)
+            else:
+                parts = _parts(rows, seed, chunk_rows, csv_table)
+                _write_csv(tmp, _counted(parts, rows, progress), gzip=fmt == "csv.gz")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _counted(parts: Iterator[_Part], rows: int,
+             progress: Callable[[int], None] | None) -> Iterator[pa.Table | dict[str, float]]:
+    """The parts' tables, then the app-column means of all rows (for the artifact row);
+    progress(rows_done) after each part has been written."""
+    sums: dict[str, float] = dict.fromkeys(schema.APP_COLUMNS, 0.0)
+    done = 0
+    for part in parts:
+        yield part.table  # the caller writes it before asking for the next one
+        for name, total in part.app_sums.items():
+            sums[name] += total
+        done += part.rows
+        if progress:
+            progress(done)
+    yield {name: total / rows for name, total in sums.items()}
+
+
+def _write_parquet(tmp: Path, items: Iterator[pa.Table | dict[str, float]],
+                   compression: str) -> None:
+    """Row groups of one chunk each, then the artifact row."""
+    writer, layout = None, None
+    try:
+        for item in items:
+            if isinstance(item, pa.Table):
+                layout = item.schema
+                writer = writer or _parquet_writer(tmp, layout, compression)
+                writer.write_table(item)
+            else:
+                writer.write_table(artifact_table(item, layout))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _write_csv(tmp: Path, items: Iterator[pa.Table | dict[str, float]], gzip: bool) -> None:
+    """Header, chunks, then the artifact row, as the raw text layout."""
+    sink = pa.CompressedOutputStream(str(tmp), "gzip") if gzip else pa.OSFile(str(tmp), "wb")
+    with sink:
+        sink.write((",".join(schema.RAW_HEADER) + "\n").encode())
+        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        for item in items:
+            if isinstance(item, pa.Table):
+                pacsv.write_csv(item, sink, options)
+            else:
+                sink.write(artifact_line(item).encode())
 
 
 def generate_frame(rows: int, seed: int = 0) -> pd.DataFrame:
