@@ -299,18 +299,20 @@ def lookup(run_dir: Path, name: str, key: str, column: str = "msisdn") -> pd.Dat
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _sorted_values(path: str, version: float, column: str) -> np.ndarray:
+def _column_values(path: str, version: float, column: str) -> np.ndarray:
     values = pq.read_table(path, columns=[column])[column]
-    return np.sort(values.drop_null().to_numpy().astype("float64"))
+    return values.drop_null().to_numpy().astype("float64")
 
 
 def percentile_rank(run_dir: Path, name: str, column: str, value: float) -> float:
     """Share of the table's rows (users) with `column` <= value, in percent."""
     path = table_path(run_dir, name)
-    values = _sorted_values(str(path), _mtime(path), column)
+    values = _column_values(str(path), _mtime(path), column)
     if len(values) == 0 or value is None or pd.isna(value):
         return float("nan")
-    return 100.0 * np.searchsorted(values, float(value), side="right") / len(values)
+    # one vectorized comparison (~5 ms on 7M users) beats sorting each column once (~0.5 s)
+    # when a lookup shows a dozen metrics
+    return 100.0 * np.count_nonzero(values <= float(value)) / len(values)
 
 
 # ---------------------------------------------------------------- downloads
