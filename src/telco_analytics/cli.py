@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,6 +48,17 @@ def _fail(exc: BaseException, verbose: bool) -> None:
     err.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {first} "
               "(run with --verbose for the traceback)", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+@contextmanager
+def _reported(verbose: bool) -> Iterator[None]:
+    """The CLI boundary: any failure becomes one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the CLI boundary
+        _fail(exc, verbose)
 
 
 class StepPrinter:
@@ -93,7 +106,7 @@ def run(
 ) -> None:
     """Run the whole pipeline: load, validate, clean, analyse, export, report."""
     _setup_logging(verbose, quiet)
-    try:
+    with _reported(verbose):
         from .config import RunConfig
         from .pipeline import RunOptions, run as run_pipeline, selected_steps
 
@@ -113,11 +126,6 @@ def run(
             result = run_pipeline(input, out, config, options, progress=printer)
         finally:
             printer.stop()
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the CLI boundary
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
-        return
     if not quiet:
         rows = result.manifest["rows"]
         err.print(f"[bold green]done[/] in {result.manifest['seconds']:.1f} s: "
@@ -135,7 +143,7 @@ def generate(
 ) -> None:
     """Write a calibrated synthetic xDR extract in the reference extract's raw format."""
     _setup_logging(verbose, quiet)
-    try:
+    with _reported(verbose):
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         from .synth import write_extract
@@ -149,10 +157,6 @@ def generate(
         if not quiet:
             err.print(f"[bold green]wrote[/] {out} ({rows:,} rows in {secs:.1f} s, "
                       f"{rows / max(secs, 1e-9):,.0f} rows/s)", highlight=False)
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
 
 
 @app.command()
@@ -162,17 +166,13 @@ def report(
 ) -> None:
     """Rebuild report.html and slides.pptx from a run's tables (nothing is recomputed)."""
     _setup_logging(verbose, False)
-    try:
+    with _reported(verbose):
         from .report.build import build_report
 
         t0 = time.perf_counter()
         written = build_report(_existing_run(run_dir))
         err.print(f"[bold green]wrote[/] {', '.join(str(p) for p in written.values())} "
                   f"in {time.perf_counter() - t0:.1f} s", highlight=False)
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
 
 
 @app.command()
@@ -186,14 +186,10 @@ def serve(
 ) -> None:
     """Serve the registered satisfaction model over HTTP (/predict, /model, /health)."""
     _setup_logging(verbose, False)
-    try:
+    with _reported(verbose):
         from .serve.app import serve as run_server
 
         run_server(model, host, port, tracking_uri, store, "debug" if verbose else "info")
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
 
 
 @app.command()
@@ -205,7 +201,7 @@ def monitor(
 ) -> None:
     """Compare served inputs with the training data: drift_report.csv and drift_report.png."""
     _setup_logging(verbose, False)
-    try:
+    with _reported(verbose):
         from .io.tables import read_table
         from .monitoring import default_store, monitor as drift, reference_features
 
@@ -218,10 +214,6 @@ def monitor(
         err.print(f"drift: {', '.join(drifted) if drifted else 'none'} -> {out}", highlight=False)
         if drifted:
             raise typer.Exit(3)  # scripts can alert on drift
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
 
 
 @app.command()
@@ -232,14 +224,10 @@ def dashboard(
 ) -> None:
     """Open the interactive dashboard over a run's outputs (read-only)."""
     _setup_logging(verbose, False)
-    try:
+    with _reported(verbose):
         from .dashboard.launch import launch
 
         raise typer.Exit(launch(_existing_run(run_dir), port=port))
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
-        if isinstance(exc, typer.Exit):
-            raise
-        _fail(exc, verbose)
 
 
 def _existing_run(run_dir: Path | None) -> Path:
