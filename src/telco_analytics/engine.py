@@ -51,7 +51,7 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
             spark_master or "local[2]"
         ).config("spark.sql.session.timeZone", "UTC").config(
             "spark.sql.ansi.enabled", "false"
-        ).config("spark.ui.enabled", "false")
+        ).config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
@@ -76,7 +76,9 @@ def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
 def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
     if engine_name(con) == "duckdb":
         return con.read_parquet(paths, union_by_name=len(paths) > 1)
-    return con.read_parquet(paths)
+    # ibis' PySpark reader takes one path: union the files (same schema expected)
+    tables = [con.read_parquet(p) for p in paths]
+    return tables[0].union(*tables[1:]) if len(tables) > 1 else tables[0]
 
 
 def from_arrow(con: Any, table: pa.Table | Any) -> ibis.Table:

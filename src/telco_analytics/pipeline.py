@@ -355,11 +355,29 @@ def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], 
     return [(n, f) for n, f in STEPS if n not in skip]
 
 
+def check_before_work(input_path: str, options: RunOptions) -> None:
+    """Fail in a second, not after the analyses: input files, database, pseudonym key."""
+    import os
+
+    from .io.reader import resolve_inputs
+
+    resolve_inputs(input_path)
+    if options.db_url or os.environ.get("TELCO_DB_URL"):
+        from .io.database import check_connection, resolve_db_url
+
+        check_connection(resolve_db_url(options.db_url, Path(".")))
+    if options.pseudonymize:
+        from .privacy import pseudonym_key_from_env
+
+        pseudonym_key_from_env()
+
+
 def run(input_path: str, out: Path, config: RunConfig | None = None,
         options: RunOptions | None = None, progress: Progress | None = None) -> RunResult:
     """The whole pipeline; `out` appears only when everything succeeded."""
     config = config or RunConfig()
     options = options or RunOptions()
+    check_before_work(input_path, options)
     started = dt.datetime.now(dt.UTC)
     workdir = Path(tempfile.mkdtemp(prefix="telco-engine-"))
     con = engine.connect(config.engine, workdir=workdir, spark_master=options.spark_master)

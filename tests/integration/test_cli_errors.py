@@ -80,3 +80,17 @@ def test_failed_run_keeps_the_previous_output(tmp_path, real_rows):
     assert result.returncode == 2
     assert (out / "manifest.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("url,reason", [
+    ("mysql+pymysql://root:secret-pw@127.0.0.1:1/test", "connecting to"),
+    ("notadialect://x", "cannot use database"),
+])
+def test_unusable_database_fails_before_any_work(tmp_path, real_rows, url, reason):
+    out = tmp_path / "runs" / "r"
+    result = _run(["run", str(real_rows), "--out", str(out), "--db", url, "--quiet"], cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and reason in lines[0]
+    assert "secret-pw" not in result.stderr
+    assert not (tmp_path / "runs").exists()

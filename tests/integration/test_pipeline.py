@@ -137,3 +137,23 @@ def test_pseudonymize_without_key_fails_before_any_work(extract, tmp_path, monke
         run(str(extract), tmp_path / "q", options=RunOptions(pseudonymize=True, tracking=False,
                                                              report=False))
     assert not (tmp_path / "q").exists()
+
+
+@pytest.mark.mysql
+def test_mariadb_export_equals_the_satisfaction_table(extract, tmp_path):
+    import sqlalchemy as sa
+
+    url = "mysql+pymysql://root:@127.0.0.1:3306/test"
+    out = tmp_path / "m"
+    run(str(extract), out, options=RunOptions(report=False, tracking=False, figures=False,
+                                               db_url=url))
+    table = pd.read_parquet(out / "tables" / "satisfaction.parquet").set_index("msisdn")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        stored = pd.read_sql("SELECT * FROM satisfaction", conn).set_index("msisdn")
+    engine.dispose()
+    assert sorted(stored.index) == sorted(table.index)
+    for column in ("engagement_score", "experience_score", "satisfaction_score"):
+        np.testing.assert_allclose(stored.loc[table.index, column], table[column], rtol=1e-12)
+    assert (stored.loc[table.index, "cluster"] == table["cluster"]).all()
+    assert (stored["run_id"] == json.loads((out / "manifest.json").read_text())["run_id"]).all()

@@ -144,6 +144,16 @@ def _engine_for(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
+def check_connection(url: str) -> None:
+    """Connect once and run SELECT 1, so a wrong URL fails before any long work starts."""
+    with _engine_for(url) as engine:
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            raise _db_error("connecting to", url, exc) from exc
+
+
 # --------------------------------------------------------------------------- table layout
 
 
