@@ -169,3 +169,13 @@ def test_empty_and_binary_files(con, tmp_path, content, message):
 def test_missing_file(con, tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_sessions(con, tmp_path / "nope.csv")
+
+
+def test_lake_urls_are_handed_to_the_engine_unchanged():
+    from telco_analytics.io.reader import _kind, describe_file, resolve_inputs
+
+    assert resolve_inputs("s3a://lake/xdr/2019/04/") == ["s3a://lake/xdr/2019/04/"]
+    assert _kind("s3a://lake/xdr/2019/04/") == "parquet"
+    assert _kind("hdfs://nn/xdr/day.csv.gz") == "csv"
+    described = describe_file("s3a://lake/xdr/2019/04/")
+    assert described.sha256 is None and described.path == "s3a://lake/xdr/2019/04/"

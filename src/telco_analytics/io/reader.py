@@ -34,8 +34,8 @@ TIMESTAMP_FORMATS = (
 @dataclass
 class InputFile:
     path: str
-    bytes: int
-    sha256: str
+    bytes: int | None
+    sha256: str | None
 
 
 @dataclass
@@ -53,8 +53,14 @@ class ReadResult:
 
 
 def resolve_inputs(source: str | Path) -> list[Path]:
-    """The files behind a path, a folder or a glob, in a stable order."""
+    """The files behind a path, a folder or a glob, in a stable order.
+
+    A URL (s3a://, hdfs://, ...) is handed to the engine as is: only Spark (with the matching
+    connector) can read it, and the engine reports what it cannot read.
+    """
     text = str(source)
+    if is_remote(text):
+        return [text]  # type: ignore[list-item]
     path = Path(text)
     if any(ch in text for ch in "*?["):
         files = sorted(Path(p) for p in glob.glob(text, recursive=True))
@@ -82,13 +88,20 @@ def resolve_inputs(source: str | Path) -> list[Path]:
     return files
 
 
+def is_remote(text: str) -> bool:
+    """A data-lake URL such as s3a://bucket/prefix/ or hdfs://namenode/path."""
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) is not None and not text.startswith("file://")
+
+
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     return ".csv.gz" if name.endswith(".csv.gz") else path.suffix.lower()
 
 
-def _kind(path: Path) -> str:
-    return {".csv.gz": "csv", ".csv": "csv"}.get(_suffix(path), _suffix(path).lstrip("."))
+def _kind(path: Path | str) -> str:
+    """csv, xlsx or parquet (a lake folder without a suffix is taken as Parquet)."""
+    suffix = _suffix(Path(str(path)))
+    return {".csv.gz": "csv", ".csv": "csv", ".xlsx": "xlsx"}.get(suffix, "parquet")
 
 
 def check_file(path: Path) -> None:
@@ -126,7 +139,11 @@ def check_file(path: Path) -> None:
         raise InputError(f"input is empty: {path}")
 
 
-def describe_file(path: Path) -> InputFile:
+def describe_file(path: Path | str) -> InputFile:
+    """Path, size and SHA-256 of an input file (a remote input is only named)."""
+    if is_remote(str(path)):
+        return InputFile(str(path), None, None)  # type: ignore[arg-type]
+    path = Path(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
