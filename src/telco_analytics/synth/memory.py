@@ -4,9 +4,11 @@ Every chunk allocates a few hundred MB of fresh numpy arrays. With glibc's defau
 this large are returned to the OS when freed (mmap/munmap, trimmed per-thread heaps), so each
 chunk page-faults all of its memory in again: ~45,000 faults and 0.1-0.7 s of system time per
 million rows on this VM, as much as generating the rows. While the extract is written, large
-blocks come from one heap that is kept (no mmap, no trim, one arena for the generator threads);
-afterwards the spare memory is handed back (malloc_trim) and thresholds are set to the values
-glibc's dynamic defaults settle at in a numpy-heavy process (mmap above 32 MiB, trim at 2x).
+blocks come from the heap and freed ones stay there (no mmap, no trim), so the next chunk reuses
+them; afterwards the spare memory is handed back (malloc_trim) and the thresholds are set to
+the values glibc's dynamic defaults settle at in a numpy-heavy process (mmap above 32 MiB, trim
+at 2x). The chunks are generated in one thread (the caller's), whose allocations all come from
+glibc's main heap: other threads' heaps are capped at 64 MiB and unmapped when empty.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # mallopt parameters
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters
 _KEEP = 1 << 30  # blocks below 1 GiB come from the heap, and up to 1 GiB of free top is kept
 _AFTER_MMAP, _AFTER_TRIM = 32 << 20, 64 << 20
 
@@ -41,13 +43,11 @@ def reused_memory(enabled: bool = True) -> Iterator[None]:
     if libc is None:
         yield
         return
-    libc.mallopt(_M_ARENA_MAX, 1)
     libc.mallopt(_M_MMAP_THRESHOLD, _KEEP)
     libc.mallopt(_M_TRIM_THRESHOLD, _KEEP)
     try:
         yield
     finally:
-        libc.mallopt(_M_ARENA_MAX, 0)  # 0: glibc's default (8 per core)
         libc.mallopt(_M_MMAP_THRESHOLD, _AFTER_MMAP)
         libc.mallopt(_M_TRIM_THRESHOLD, _AFTER_TRIM)
         libc.malloc_trim(0)
