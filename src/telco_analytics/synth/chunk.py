@@ -12,7 +12,7 @@ from .curves import SHARE_NOISE, curve, share_curves, share_values
 from .ids import bearer_ids
 from .population import subscribers
 from .profile import column_facts, null_rate
-from .quantiles import Strata
+from .quantiles import Strata, sorted_uniforms
 from .times import START_MIN, timing
 
 RAW = {c.name: c.raw for c in schema.COLUMNS}
@@ -77,10 +77,8 @@ def _null_masks(strata: Strata, rows: int) -> dict[str, np.ndarray]:
     return masks
 
 
-def _draw(name: str, strata: Strata, mask: np.ndarray | None, rows: int) -> np.ndarray:
-    """Integer-valued column drawn from its curve (stratified), NaN where mask."""
-    n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
-    values = np.rint(strata.draw(curve(RAW[name]), n))
+def _spread(values: np.ndarray, mask: np.ndarray | None, rows: int) -> np.ndarray:
+    """The values on the rows outside mask, NaN on the rows in it."""
     if mask is None:
         return values
     out = np.full(rows, np.nan)
@@ -88,19 +86,26 @@ def _draw(name: str, strata: Strata, mask: np.ndarray | None, rows: int) -> np.n
     return out
 
 
+def _draw(name: str, strata: Strata, mask: np.ndarray | None, rows: int) -> np.ndarray:
+    """Integer-valued column drawn from its curve (stratified), NaN where mask."""
+    n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
+    values = strata.draw(curve(RAW[name]), n)
+    return _spread(np.rint(values, out=values), mask, rows)
+
+
 def _shares(rng: np.random.Generator, strata: Strata, names: list[str],
             mask: np.ndarray | None, rows: int) -> dict[str, np.ndarray]:
-    """Throughput-bucket percentages of one direction (sum <= 100), NaN where mask."""
+    """Throughput-bucket percentages of one direction (sum <= 100), NaN where mask.
+
+    Computed in stratum order (main bucket ascending: its curve is evaluated on sorted
+    uniforms, ~6x faster), then put in a random order, as Strata.draw does.
+    """
     n = rows - (np.count_nonzero(mask) if mask is not None else 0)
     curves_ = share_curves(tuple(RAW[name] for name in names))
-    values = share_values(list(curves_), strata.uniforms(n),
+    values = share_values(list(curves_), sorted_uniforms(rng, n),
                           rng.uniform(-1.0, 1.0, (len(names) - 1, n)), SHARE_NOISE[RAW[names[0]]])
-    out = {}
-    for name, v in zip(names, values):
-        col = np.full(rows, np.nan)
-        col[~mask if mask is not None else slice(None)] = v
-        out[name] = col
-    return out
+    order = strata.order(n)
+    return {name: _spread(v[order], mask, rows) for name, v in zip(names, values)}
 
 
 def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_rows: int,
