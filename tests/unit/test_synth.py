@@ -187,3 +187,39 @@ def test_failed_write_leaves_neither_target_nor_temporary(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_extract(tmp_path / "x.parquet", 2000, chunk_rows=1000, progress=stop)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numpy_built_text_matches_python_formatting():
+    from telco_analytics.synth.digits import decimal_text
+    from telco_analytics.synth.formats import excel_scientific
+
+    values = np.array([0, 7, 10, 99_999, 33_601_000_000, 208_201_000_000_123, 10**15 - 1, 42])
+    null = values == 42
+    assert decimal_text(values, null).to_pylist() == [None if n else str(v)
+                                                      for v, n in zip(values.tolist(), null)]
+    mantissa = np.array([131_144_834_608_449, 100_000_000_000_000, 734_988_300_010_000, -1])
+    exponent = np.array([19, 18, 18, 15])
+    assert excel_scientific(mantissa, exponent).to_pylist() == [
+        "1.31144834608449E+019", "1E+018", "7.3498830001E+018", None]
+
+
+def test_start_order_is_a_stable_sort():
+    from telco_analytics.synth.chunk import start_order
+    from telco_analytics.synth.times import START_MIN
+
+    start = START_MIN + np.random.default_rng(0).integers(0, 50, 5000)  # many ties
+    np.testing.assert_array_equal(start_order(start), np.argsort(start, kind="stable"))
+
+
+def test_parquet_reads_back_as_plain_strings_with_one_row_group_per_chunk(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write_extract(tmp_path / "x.parquet", 2500, seed=5, chunk_rows=1000)
+    file = pq.ParquetFile(path)
+    assert file.metadata.num_row_groups == 4  # three chunks and the artifact row
+    for name in TEXT_RAW:
+        if name not in ("Start", "End"):
+            assert file.schema_arrow.field(name).type == pa.string(), name
+    one_chunk = write_extract(tmp_path / "y.parquet", 2500, seed=5)
+    pd.testing.assert_frame_equal(pd.read_parquet(one_chunk), generate_frame(2500, seed=5))

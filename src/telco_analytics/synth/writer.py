@@ -19,8 +19,7 @@ import pyarrow.parquet as pq
 from .. import schema
 from ..errors import ConfigError
 from .chunk import Chunk, generate_chunk
-from .formats import (Catalogs, artifact_line, artifact_table, csv_table, decoded,
-                      parquet_table)
+from .formats import Catalogs, artifact_line, artifact_table, csv_table, decoded, parquet_table
 from .memory import reused_memory
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
