@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from telco_analytics.synth import write_extract
-from telco_analytics.synth.writer import PARQUET_COMPRESSION
+from telco_analytics.synth.writer import CHUNK_ROWS, PARQUET_COMPRESSION
 
 SUFFIX = {"parquet": ".parquet", "parquet-uncompressed": ".parquet", "csv": ".csv",
           "csv.gz": ".csv.gz"}
@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS)
     parser.add_argument("--formats", nargs="+", default=["parquet", "parquet-uncompressed", "csv"],
                         choices=list(SUFFIX))
     args = parser.parse_args()

@@ -93,6 +93,7 @@ class Catalogs:
     maker_of_type: np.ndarray  # int32 index into makers, per type
 
     @classmethod
+    @lru_cache(maxsize=4)  # the location names take ~0.1 s to build
     def for_seed(cls, seed: int) -> Catalogs:
         cat = handset_catalog()
         makers, maker_of_type = np.unique(cat.makers.astype(str), return_inverse=True)
