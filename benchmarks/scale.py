@@ -24,6 +24,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -135,39 +136,62 @@ def print_result(n: int, r: dict) -> None:
 
 def profile_steps(path: Path, steps: list[str], top: int = 20) -> None:
     """Run the pipeline in this process, each named step under its own cProfile; print the
-    top functions by cumulative time (and by own time) per step."""
+    top functions by cumulative time (and by own time) per step, and every step's peak RSS
+    (this process, polled every 0.1 s)."""
     import cProfile
     import pstats
+    import threading
+
+    import psutil
 
     from telco_analytics import pipeline
     from telco_analytics.pipeline import RunOptions
 
-    profiles = {}
+    profiles, peaks, current = {}, {}, {"step": None}
+    me = psutil.Process()
+
+    def sample() -> None:
+        while current["step"] != "<done>":
+            name = current["step"]
+            if name:
+                peaks[name] = max(peaks.get(name, 0), me.memory_info().rss)
+            time.sleep(0.1)
 
     def wrap(name, func):
-        def profiled(state):
-            prof = cProfile.Profile()
-            prof.enable()
+        def run_step(state):
+            current["step"] = name
+            peaks[name] = me.memory_info().rss
+            prof = cProfile.Profile() if name in steps else None
+            if prof:
+                prof.enable()
             try:
                 return func(state)
             finally:
-                prof.disable()
-                profiles[name] = prof
-        return profiled
+                if prof:
+                    prof.disable()
+                    profiles[name] = prof
+                peaks[name] = max(peaks[name], me.memory_info().rss)
+        return run_step
 
     unknown = set(steps) - {n for n, _ in pipeline.STEPS}
     if unknown:
         raise SystemExit(f"unknown step(s) {sorted(unknown)}; steps: {[n for n, _ in pipeline.STEPS]}")
     original = list(pipeline.STEPS)
-    pipeline.STEPS[:] = [(n, wrap(n, f) if n in steps else f) for n, f in original]
+    pipeline.STEPS[:] = [(n, wrap(n, f)) for n, f in original]
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
         with tempfile.TemporaryDirectory(prefix="telco-bench-profile-", dir=DATA) as tmp:
             result = pipeline.run(str(path), Path(tmp) / "run",
                                   options=RunOptions(report=False, tracking=False, figures=False))
     finally:
+        current["step"] = "<done>"
         pipeline.STEPS[:] = original
-    print(f"in-process run, seconds per step (profiled steps are slower): "
-          f"{result.manifest['seconds_per_step']}")
+    print(f"in-process run of {path.name} (profiled steps run slower); users: "
+          f"{result.manifest['rows'].get('users')}")
+    for name, secs in result.manifest["seconds_per_step"].items():
+        print(f"  {name:20s} {secs:8.2f} s   peak RSS during the step {peaks.get(name, 0) / GB:6.2f} GB"
+              f"{'   (profiled)' if name in steps else ''}")
     for name in steps:
         for key in ("cumulative", "tottime"):
             print(f"\n### cProfile of step '{name}' at {path.name}, top {top} by {key}\n")
