@@ -11,6 +11,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -355,6 +356,20 @@ def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], 
     return [(n, f) for n, f in STEPS if n not in skip]
 
 
+def _start_tracking_warm_up(options: RunOptions) -> threading.Thread | None:
+    """Open the MLflow store in the background while the analyses run (see tracking.warm_up)."""
+    if not options.tracking:
+        return None
+    from . import tracking
+
+    thread = threading.Thread(
+        target=tracking.warm_up, args=(tracking.resolve_tracking_uri(options.tracking_uri),),
+        name="mlflow-warm-up", daemon=True,
+    )
+    thread.start()
+    return thread
+
+
 def check_before_work(input_path: str, options: RunOptions) -> None:
     """Fail in a second, not after the analyses: input files, database, pseudonym key."""
     import os
@@ -379,6 +394,7 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
     options = options or RunOptions()
     check_before_work(input_path, options)
     started = dt.datetime.now(dt.UTC)
+    warm = _start_tracking_warm_up(options)
     workdir = Path(tempfile.mkdtemp(prefix="telco-engine-"))
     con = engine.connect(config.engine, workdir=workdir, spark_master=options.spark_master)
     try:
@@ -403,6 +419,8 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
         return RunResult(out=Path(out), run_id=state.run_id, tables=state.tables,
                          manifest=state.manifest)
     finally:
+        if warm is not None:
+            warm.join()
         try:
             con.disconnect()
         except Exception:  # noqa: BLE001 - closing is best effort

@@ -139,6 +139,23 @@ def _prepare_store(mlflow: Any, tracking_uri: str) -> None:
     mlflow.set_registry_uri(tracking_uri)
 
 
+def warm_up(tracking_uri: str, experiment: str = DEFAULT_EXPERIMENT) -> None:
+    """Import MLflow and open (or create and migrate) the store ahead of time.
+
+    Called in a background thread while the analyses run: a fresh process spends several
+    seconds here, mostly in Python imports and SQLite migrations, time that otherwise adds to
+    the run. Failures are left for log_run to report.
+    """
+    try:
+        mlflow = _mlflow()
+        _prepare_store(mlflow, tracking_uri)
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        _experiment_id(client, tracking_uri, experiment)
+        import mlflow.models  # noqa: F401 - the signature and model-logging code paths
+    except Exception as exc:  # noqa: BLE001 - the real step reports the problem
+        log.debug("tracking warm-up failed: %s", exc)
+
+
 def _experiment_id(client: Any, tracking_uri: str, experiment: str) -> str:
     """The experiment's id, created (with an explicit artifact location) when it is new."""
     from mlflow.exceptions import MlflowException
