@@ -55,7 +55,10 @@ def one_run(mode: str, work: Path, i: int) -> dict:
     m = measure(cmd, cwd=work, timeout=900)
     if not m.ok:
         raise SystemExit(f"{mode} run {i} {m.status}\n{m.stderr[-2000:]}")
-    steps = dict(read_manifest(out)["seconds_per_step"])
+    manifest = read_manifest(out)
+    steps = dict(manifest["seconds_per_step"])
+    code = manifest.get("code", {})
+    code = (code.get("commit") or "unknown")[:8] + ("+dirty" if code.get("dirty") else "")
     wall, peak, load = m.wall_s, m.peak_rss_bytes, m.load_before
     report_s = None
     if mode == "full" and not ((out / "report.html").exists() and (out / "slides.pptx").exists()):
@@ -67,7 +70,8 @@ def one_run(mode: str, work: Path, i: int) -> dict:
         wall += r.wall_s
         peak = max(peak, r.peak_rss_bytes)
     shutil.rmtree(out, ignore_errors=True)
-    return {"steps": steps, "wall": wall, "peak": peak, "load": load, "report_s": report_s}
+    return {"steps": steps, "wall": wall, "peak": peak, "load": load, "report_s": report_s,
+            "code": code}
 
 
 def summarize(mode: str, runs: list[dict]) -> dict:
@@ -87,7 +91,8 @@ def summarize(mode: str, runs: list[dict]) -> dict:
     print(f"  {'wall time (process start..exit)':30s} {wall:7.2f} s{goal}")
     print(f"  {'peak RSS':30s} {peak / GB:7.2f} GB")
     print("  walls: " + ", ".join(f"{r['wall']:.2f}" for r in runs)
-          + "; load avg (1 min) at start: " + ", ".join(f"{r['load'][0]:.2f}" for r in runs))
+          + "; load avg (1 min) at start: " + ", ".join(f"{r['load'][0]:.2f}" for r in runs)
+          + "; code: " + ", ".join(sorted({r["code"] for r in runs})))
     return {"mode": mode, "analyses": analyses, "wall": wall, "peak": peak, "steps": med}
 
 

@@ -86,12 +86,14 @@ def run_telco(path: Path, timeout: float) -> dict:
         cmd = [TELCO, "run", str(path), "--engine", "duckdb", "--no-report", "--no-tracking",
                "--no-figures", "--quiet", "--out", str(out)]
         m = measure(cmd, timeout=timeout, cwd=tmp)
-        steps, manifest_s = {}, None
+        steps, manifest_s, code = {}, None, {}
         if m.ok:
             manifest = read_manifest(out)
             steps, manifest_s = manifest["seconds_per_step"], manifest["seconds"]
+            code = manifest.get("code", {})
     return {"engine": "telco (duckdb)", "status": m.status, "ok": m.ok, "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "manifest_s": manifest_s,
+            "code": code,
             "load": m.load_before, "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
 
 
@@ -112,9 +114,16 @@ def run_pandas(path: Path, timeout: float) -> dict:
             "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
 
 
+def commit_label(code: dict) -> str:
+    """Short commit of the code that ran, '+dirty' when the work tree had changes."""
+    commit = (code.get("commit") or "unknown")[:8]
+    return commit + ("+dirty" if code.get("dirty") else "")
+
+
 def print_result(n: int, r: dict) -> None:
     print(f"[{label(n)}] {r['engine']}: {r['status']}, wall {r['wall_s']:.1f} s, "
-          f"peak RSS {r['peak_rss_gb']:.2f} GB, load avg at start {r['load'][0]:.2f}")
+          f"peak RSS {r['peak_rss_gb']:.2f} GB, load avg at start {r['load'][0]:.2f}"
+          + (f", code {commit_label(r['code'])}" if r.get("code") else ""))
     for name, secs in r["steps"].items():
         print(f"      {name:20s} {secs:8.2f} s")
     if r["steps"]:
