@@ -37,15 +37,39 @@ def real_sessions(sessions: ibis.Table) -> ibis.Table:
     return sessions.filter(~is_artifact(sessions))
 
 
+def missing_counts(sessions: ibis.Table) -> dict:
+    """One scan: rows, artifact rows, real sessions without MSISDN, and per column the missing
+    values over all rows (`all`) and over real sessions (`real`, what cleaning replaces)."""
+    artifact = is_artifact(sessions)
+    aggs = {"rows": sessions.count(), "artifact": artifact.sum(),
+            "no_msisdn": (sessions.msisdn.isnull() & ~artifact).sum()}
+    for i, c in enumerate(schema.NAMES):
+        missing = sessions[c].isnull()
+        aggs[f"a_{i}"] = missing.sum()
+        aggs[f"r_{i}"] = (missing & ~artifact).sum()
+    row = sessions.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    return {
+        "rows": int(row["rows"]),
+        "artifact": int(row["artifact"] or 0),
+        "no_msisdn": int(row["no_msisdn"] or 0),
+        "all": {c: int(row[f"a_{i}"] or 0) for i, c in enumerate(schema.NAMES)},
+        "real": {c: int(row[f"r_{i}"] or 0) for i, c in enumerate(schema.NAMES)},
+    }
+
+
 def cleaning_report(
-    sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5
+    sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
+    counts: dict | None = None,
 ) -> pd.DataFrame:
-    """Fences and replacement per column, computed on real sessions (two aggregate passes)."""
+    """Fences and replacement per column, computed on real sessions.
+
+    counts: the result of missing_counts(sessions), when the caller already has it.
+    """
     columns = columns or schema.MEASUREMENT_COLUMNS
     real = real_sessions(sessions)
-    quart = real.aggregate(
-        **{f"m_{i}": real[c].isnull().sum() for i, c in enumerate(columns)}, n=real.count()
-    ).to_pyarrow().to_pylist()[0]
+    counts = counts or missing_counts(sessions)
+    n_real = counts["rows"] - counts["artifact"]
+    quart = {"n": n_real, **{f"m_{i}": counts["real"][c] for i, c in enumerate(columns)}}
     # exact quartiles hold every value of a column in memory: a few columns per query
     per_query = max(1, int(MAX_QUANTILE_VALUES // max(quart["n"], 1)))
     for start in range(0, len(columns), per_query):

@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, engine, schema
+from . import __version__, engine
 from .aggregate import SESSION_COLUMNS_USED, user_experience, user_overview
 from .analysis import handsets
-from .clean import clean_sessions, cleaning_report, is_artifact
+from .clean import clean_sessions, cleaning_report, missing_counts
 from .config import RunConfig
 from .io.reader import read_sessions
 from .io.rundir import staged_dir
@@ -69,6 +69,7 @@ class RunState:
     con: Any = None
     sessions: Any = None
     clean: Any = None
+    counts: dict = field(default_factory=dict)
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -87,12 +88,8 @@ def step_read(state: RunState) -> None:
     result = read_sessions(state.con, state.input)
     state.sessions = result.sessions
     s = result.sessions
-    counts = s.aggregate(
-        rows=s.count(),
-        artifact=is_artifact(s).sum(),
-        no_msisdn=(s.msisdn.isnull() & ~is_artifact(s)).sum(),
-        **{f"m_{c}": s[c].isnull().sum() for c in schema.NAMES},
-    ).to_pyarrow().to_pylist()[0]
+    counts = missing_counts(s)
+    state.counts = counts
     if counts["rows"] == 0:
         from .errors import InputError
 
@@ -116,11 +113,12 @@ def step_read(state: RunState) -> None:
             "from every per-user table (SPEC rule 1)",
         },
     }
-    state.manifest["missing"] = {c: counts[f"m_{c}"] for c in schema.NAMES}
+    state.manifest["missing"] = counts["all"]
 
 
 def step_clean(state: RunState) -> None:
-    report = cleaning_report(state.sessions, iqr_factor=state.config.iqr_factor)
+    report = cleaning_report(state.sessions, iqr_factor=state.config.iqr_factor,
+                             counts=state.counts)
     state.tables["cleaning_report"] = report
     clean = clean_sessions(state.sessions, report, SESSION_COLUMNS_USED)
     state.clean = engine.materialize(state.con, clean, "clean")
@@ -329,7 +327,8 @@ def git_commit() -> dict[str, Any]:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=5, check=True).stdout.strip()
         dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain"],
-                                    capture_output=True, text=True, timeout=5).stdout.strip())
+                                    capture_output=True, text=True, timeout=5,
+                                    check=False).stdout.strip())
         return {"commit": commit, "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -423,8 +422,8 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
             warm.join()
         try:
             con.disconnect()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
+        except Exception as exc:  # noqa: BLE001 - closing is best effort
+            log.debug("closing the engine failed: %s", exc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
