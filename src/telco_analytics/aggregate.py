@@ -6,7 +6,6 @@ import ibis
 
 from . import schema
 
-
 # The session columns the per-user tables and handset rankings need (the rest is only
 # profiled and cleaned for the report, never kept in full).
 SESSION_COLUMNS_USED = [

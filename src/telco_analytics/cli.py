@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -89,17 +89,17 @@ class StepPrinter:
 
 @app.command()
 def run(
-    input: Annotated[Optional[str], typer.Argument(
+    input: Annotated[str | None, typer.Argument(
         help="CSV (.csv/.csv.gz), Parquet, XLSX, a folder or a glob. Default: the built-in sample.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (replaced atomically). Default: telco-runs/run-<time>.")] = None,
-    db: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL for the satisfaction export (else $TELCO_DB_URL, else DIR/telco.db).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder (replaced atomically). Default: telco-runs/run-<time>.")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL for the satisfaction export (else $TELCO_DB_URL, else DIR/telco.db).")] = None,
     pseudonymize: Annotated[bool, typer.Option(help="Replace MSISDN by a keyed hash in every export (key: $TELCO_PSEUDONYM_KEY).")] = False,
     engine: Annotated[str, typer.Option(help="Engine for session-level steps: duckdb or spark.")] = "duckdb",
-    spark_master: Annotated[Optional[str], typer.Option(help="Spark master URL (engine spark).")] = None,
+    spark_master: Annotated[str | None, typer.Option(help="Spark master URL (engine spark).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html and slides.pptx.")] = True,
     figures: Annotated[bool, typer.Option(help="Render the figures.")] = True,
     tracking: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")] = None,
     seed: Annotated[int, typer.Option(help="random_state of the models.")] = 42,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False,
@@ -108,7 +108,8 @@ def run(
     _setup_logging(verbose, quiet)
     with _reported(verbose):
         from .config import RunConfig
-        from .pipeline import RunOptions, run as run_pipeline, selected_steps
+        from .pipeline import RunOptions, selected_steps
+        from .pipeline import run as run_pipeline
 
         config = RunConfig(engine=engine, random_state=seed)
         options = RunOptions(db_url=db, pseudonymize=pseudonymize, report=report,
@@ -180,8 +181,8 @@ def serve(
     model: Annotated[str, typer.Option(help="Registered model URI (models:/NAME/VERSION|latest, @alias).")] = "models:/telco-satisfaction/latest",
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")] = None,
-    store: Annotated[Optional[Path], typer.Option(help="Prediction log folder (else $TELCO_MONITORING_DIR, else ./telco-monitoring).")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")] = None,
+    store: Annotated[Path | None, typer.Option(help="Prediction log folder (else $TELCO_MONITORING_DIR, else ./telco-monitoring).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Serve the registered satisfaction model over HTTP (/predict, /model, /health)."""
@@ -194,16 +195,17 @@ def serve(
 
 @app.command()
 def monitor(
-    run_dir: Annotated[Optional[Path], typer.Option("--run", help="Run whose training users are the reference (default: the latest under telco-runs/).")] = None,
-    store: Annotated[Optional[Path], typer.Option(help="Prediction log folder (default as telco serve).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default RUN/monitoring).")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run", help="Run whose training users are the reference (default: the latest under telco-runs/).")] = None,
+    store: Annotated[Path | None, typer.Option(help="Prediction log folder (default as telco serve).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default RUN/monitoring).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Compare served inputs with the training data: drift_report.csv and drift_report.png."""
     _setup_logging(verbose, False)
     with _reported(verbose):
         from .io.tables import read_table
-        from .monitoring import default_store, monitor as drift, reference_features
+        from .monitoring import default_store, reference_features
+        from .monitoring import monitor as drift
 
         run_dir = _existing_run(run_dir)
         reference = reference_features(read_table(run_dir / "tables", "engagement_users"),
@@ -218,7 +220,7 @@ def monitor(
 
 @app.command()
 def dashboard(
-    run_dir: Annotated[Optional[Path], typer.Argument(help="Run folder (default: the latest under telco-runs/).")] = None,
+    run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the latest under telco-runs/).")] = None,
     port: Annotated[int, typer.Option(help="TCP port of the dashboard.")] = 8501,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:

@@ -151,7 +151,7 @@ def warm_up(tracking_uri: str, experiment: str = DEFAULT_EXPERIMENT) -> None:
         _prepare_store(mlflow, tracking_uri)
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         _experiment_id(client, tracking_uri, experiment)
-        import mlflow.models  # noqa: F401 - the signature and model-logging code paths
+        import mlflow.models
     except Exception as exc:  # noqa: BLE001 - the real step reports the problem
         log.debug("tracking warm-up failed: %s", exc)
 
