@@ -37,17 +37,19 @@ def real_sessions(sessions: ibis.Table) -> ibis.Table:
     return sessions.filter(~is_artifact(sessions))
 
 
-def missing_counts(sessions: ibis.Table) -> dict:
-    """One scan: rows, artifact rows, real sessions without MSISDN, and per column the missing
-    values over all rows (`all`) and over real sessions (`real`, what cleaning replaces)."""
-    artifact = is_artifact(sessions)
+def _count_aggregates(sessions: ibis.Table, artifact: ibis.Value) -> dict:
+    """Rows, artifact rows, real sessions without MSISDN, missing values per column over all
+    rows (a_i) and over real sessions (r_i)."""
     aggs = {"rows": sessions.count(), "artifact": artifact.sum(),
             "no_msisdn": (sessions.msisdn.isnull() & ~artifact).sum()}
     for i, c in enumerate(schema.NAMES):
         missing = sessions[c].isnull()
         aggs[f"a_{i}"] = missing.sum()
         aggs[f"r_{i}"] = (missing & ~artifact).sum()
-    row = sessions.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    return aggs
+
+
+def _counts_from(row: dict) -> dict:
     return {
         "rows": int(row["rows"]),
         "artifact": int(row["artifact"] or 0),
@@ -57,26 +59,41 @@ def missing_counts(sessions: ibis.Table) -> dict:
     }
 
 
+def missing_counts(sessions: ibis.Table) -> dict:
+    """One scan: rows, artifact rows, real sessions without MSISDN, and per column the missing
+    values over all rows (`all`) and over real sessions (`real`, what cleaning replaces)."""
+    row = sessions.aggregate(**_count_aggregates(sessions, is_artifact(sessions)))
+    return _counts_from(row.to_pyarrow().to_pylist()[0])
+
+
 def cleaning_report(
     sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
-    counts: dict | None = None,
 ) -> pd.DataFrame:
-    """Fences and replacement per column, computed on real sessions.
+    """Fences and replacement per column, computed on real sessions."""
+    return profile_sessions(sessions, columns, iqr_factor)[1]
 
-    counts: the result of missing_counts(sessions), when the caller already has it.
-    """
+
+def profile_sessions(
+    sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
+) -> tuple[dict, pd.DataFrame]:
+    """Missing counts (see missing_counts) and the cleaning report, in as few scans as possible:
+    the counts ride along with the first quartile query, then one scan for the replacements."""
     columns = columns or schema.MEASUREMENT_COLUMNS
     real = real_sessions(sessions)
-    counts = counts or missing_counts(sessions)
-    n_real = counts["rows"] - counts["artifact"]
-    quart = {"n": n_real, **{f"m_{i}": counts["real"][c] for i, c in enumerate(columns)}}
+    artifact = is_artifact(sessions)
+    rows_total = int(sessions.count().to_pyarrow().as_py())  # metadata only for Parquet
     # exact quartiles hold every value of a column in memory: a few columns per query
-    per_query = max(1, int(MAX_QUANTILE_VALUES // max(quart["n"], 1)))
+    per_query = max(1, int(MAX_QUANTILE_VALUES // max(rows_total, 1)))
+    quart: dict = {}
     for start in range(0, len(columns), per_query):
         batch = list(enumerate(columns))[start:start + per_query]
-        quart.update(real.aggregate(
-            **{f"q_{i}": real[c].quantile([0.25, 0.75]) for i, c in batch}
-        ).to_pyarrow().to_pylist()[0])
+        aggs = {f"q_{i}": sessions[c].quantile([0.25, 0.75], where=~artifact) for i, c in batch}
+        if start == 0:
+            aggs.update(_count_aggregates(sessions, artifact))
+        quart.update(sessions.aggregate(**aggs).to_pyarrow().to_pylist()[0])
+    counts = _counts_from(quart)
+    quart["n"] = counts["rows"] - counts["artifact"]
+    quart.update({f"m_{i}": counts["real"][c] for i, c in enumerate(columns)})
     rows = []
     for i, c in enumerate(columns):
         q = quart[f"q_{i}"] or [None, None]
@@ -102,7 +119,7 @@ def cleaning_report(
         present = int(quart["n"]) - r["missing"]
         r["outliers"] = present - int(stats.get(f"k_{i}") or 0) if f"k_{i}" in stats else 0
         r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
-    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    return counts, pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 
 def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,

@@ -25,8 +25,9 @@ import pandas as pd
 from . import __version__, engine
 from .aggregate import SESSION_COLUMNS_USED, user_experience, user_overview
 from .analysis import handsets
-from .clean import clean_sessions, cleaning_report, missing_counts
+from .clean import clean_sessions, profile_sessions
 from .config import RunConfig
+from .errors import InputError
 from .io.reader import read_sessions
 from .io.rundir import staged_dir
 from .io.tables import write_json, write_table
@@ -69,7 +70,6 @@ class RunState:
     con: Any = None
     sessions: Any = None
     clean: Any = None
-    counts: dict = field(default_factory=dict)
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -87,12 +87,7 @@ class RunResult:
 def step_read(state: RunState) -> None:
     result = read_sessions(state.con, state.input)
     state.sessions = result.sessions
-    s = result.sessions
-    counts = missing_counts(s)
-    state.counts = counts
-    if counts["rows"] == 0:
-        from .errors import InputError
-
+    if int(result.sessions.count().to_pyarrow().as_py()) == 0:
         raise InputError(f"input has a header but no data rows: {state.input}")
     state.manifest["input"] = {
         "source": state.input,
@@ -101,6 +96,10 @@ def step_read(state: RunState) -> None:
         "notes": result.notes,
         "absent_columns": result.absent_columns,
     }
+
+
+def step_clean(state: RunState) -> None:
+    counts, report = profile_sessions(state.sessions, iqr_factor=state.config.iqr_factor)
     state.manifest["rows"] = {
         "read": counts["rows"],
         "dropped_artifact": counts["artifact"],
@@ -114,11 +113,6 @@ def step_read(state: RunState) -> None:
         },
     }
     state.manifest["missing"] = counts["all"]
-
-
-def step_clean(state: RunState) -> None:
-    report = cleaning_report(state.sessions, iqr_factor=state.config.iqr_factor,
-                             counts=state.counts)
     state.tables["cleaning_report"] = report
     clean = clean_sessions(state.sessions, report, SESSION_COLUMNS_USED)
     state.clean = engine.materialize(state.con, clean, "clean")

@@ -25,8 +25,6 @@ from ..errors import InputError, SchemaError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
-# Parquet inputs up to this many rows are copied into the engine once (faster passes)
-MATERIALIZE_MAX_ROWS = 5_000_000
 TIMESTAMP_FORMATS = (
     "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
@@ -264,14 +262,20 @@ def _backend(table: ibis.Table) -> Any:
     return table._find_backend()
 
 
-def _identifier(raw: ibis.Table, column: str) -> ibis.Value:
-    """Identifiers as text: 33664962239, never 3.3664962239e10 (floats lose digits)."""
+def _identifier(raw: ibis.Table, column: str, key: bool) -> ibis.Value:
+    """Identifiers as text: 33664962239, never 3.3664962239e10 (floats lose digits).
+
+    Only the user key (MSISDN) is normalized from float-looking text; the other identifiers
+    are only profiled (missing counts), so they stay as written (cheaper at 100M rows).
+    """
     value = raw[column]
     kind = value.type()
     if kind.is_integer():
         return value.cast("string")
     if kind.is_floating() or kind.is_decimal():
         return value.cast("decimal(38, 0)").cast("string")
+    if not key:
+        return value.cast("string").nullif("").nullif("\\N")
     text = value.cast("string").strip().nullif("").nullif("\\N")
     return ibis.cases(
         # the common case first: plain digits need no regular expression (cheap at 100M rows)
@@ -287,8 +291,10 @@ def _identifier(raw: ibis.Table, column: str) -> ibis.Value:
     )
 
 
-def _text(raw: ibis.Table, column: str) -> ibis.Value:
-    return raw[column].cast("string").strip().nullif("").nullif("\\N")
+def _text(raw: ibis.Table, column: str, strip: bool) -> ibis.Value:
+    """Text with empty and \\N as missing; stripped where names are compared (handsets)."""
+    value = raw[column].cast("string")
+    return (value.strip() if strip else value).nullif("").nullif("\\N")
 
 
 def type_problems(raw: ibis.Table, mapping: dict[str, str]) -> list[str]:
@@ -347,11 +353,11 @@ def canonical(raw: ibis.Table, mapping: dict[str, str], lone_duration_unit: str 
                 {"string": "string", "timestamp": "timestamp", "float64": "float64"}[col.dtype]
             )
         elif col.kind == "id":
-            exprs[col.name] = _identifier(raw, source)
+            exprs[col.name] = _identifier(raw, source, key=col.name == schema.USER_KEY)
         elif col.dtype == "timestamp":
             exprs[col.name] = _timestamp(raw, source)
         elif col.dtype == "string":
-            exprs[col.name] = _text(raw, source)
+            exprs[col.name] = _text(raw, source, strip=col.group == "handset")
         else:
             exprs[col.name] = _number(raw, source)
     if lone_duration_unit is not None:
@@ -385,9 +391,9 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
         notes.append(f"duration unit: {unit_note}")
         log.info("duration unit: %s", unit_note)
     sessions = canonical(raw, mapping, lone_unit)
-    if _kind(files[0]) != "parquet" or raw.count().execute() <= MATERIALIZE_MAX_ROWS:
-        # parsed once and kept: the checks and cleaning passes then scan memory; only big
-        # Parquet inputs are re-read lazily (columnar, and a copy would double the disk use)
+    if _kind(files[0]) != "parquet":
+        # text is parsed once and kept; Parquet is re-read lazily, column by column, by the
+        # few passes that follow (cheaper than copying all 55 columns, and out of core)
         sessions = engine.materialize(con, sessions, "sessions")
     absent = [c for c in schema.NAMES if c not in mapping and c != "duration_ms"
               and not (c == "duration_s" and lone_unit)]
