@@ -25,9 +25,11 @@ def with_user(sessions: ibis.Table) -> ibis.Table:
     return sessions.filter(sessions.msisdn.notnull())
 
 
-def user_overview(clean: ibis.Table) -> ibis.Table:
-    """One row per MSISDN: sessions, duration, DL/UL/total bytes and bytes per app (DL + UL)."""
-    s = with_user(clean)
+def user_summary(clean: ibis.Table) -> ibis.Table:
+    """One row per MSISDN with everything the per-user tables need, in one group-by:
+    sessions, duration, DL/UL/total and per-app bytes (rule 5), mean TCP retransmission, RTT
+    and throughput (rule 9) and the handset (rule 2)."""
+    s = with_user(session_experience(clean, keep=True))
     apps = {}
     for app in schema.APPS:
         dl, ul = schema.app_columns(app)
@@ -38,19 +40,38 @@ def user_overview(clean: ibis.Table) -> ibis.Table:
         dl_bytes=s.total_dl_bytes.sum(),
         ul_bytes=s.total_ul_bytes.sum(),
         **apps,
+        **{m: s[m].mean() for m in schema.EXPERIENCE_METRICS},
     )
     out = out.mutate(total_bytes=out.dl_bytes + out.ul_bytes)
-    return out.select(*schema.USER_OVERVIEW_COLUMNS).order_by("msisdn")
+    joined = out.left_join(user_handset(clean), "msisdn")
+    return joined.select(
+        *schema.USER_OVERVIEW_COLUMNS,
+        *schema.EXPERIENCE_METRICS,
+        handset=joined.handset.fill_null(schema.UNKNOWN_USER_HANDSET),
+    ).order_by("msisdn")
 
 
-def session_experience(clean: ibis.Table) -> ibis.Table:
-    """Per session: TCP retransmitted bytes (DL+UL), RTT (mean of DL and UL), throughput (DL+UL)."""
+USER_EXPERIENCE_COLUMNS = ["msisdn", *schema.EXPERIENCE_METRICS, "handset"]
+
+
+def user_overview(clean: ibis.Table) -> ibis.Table:
+    """One row per MSISDN: sessions, duration, DL/UL/total bytes and bytes per app (DL + UL)."""
+    return user_summary(clean).select(*schema.USER_OVERVIEW_COLUMNS)
+
+
+def user_experience(clean: ibis.Table) -> ibis.Table:
+    """One row per MSISDN: mean TCP retransmission, RTT and throughput; handset (rule 2)."""
+    return user_summary(clean).select(*USER_EXPERIENCE_COLUMNS)
+
+
+def session_experience(clean: ibis.Table, keep: bool = False) -> ibis.Table:
+    """Per session: TCP retransmitted bytes (DL+UL), RTT (mean of DL and UL), throughput (DL+UL);
+    with the session's other columns when `keep`."""
     tcp_dl, tcp_ul = schema.TCP_COLUMNS
     rtt_dl, rtt_ul = schema.RTT_COLUMNS
     tp_dl, tp_ul = schema.THROUGHPUT_COLUMNS
     return clean.select(
-        "msisdn",
-        "handset_type",
+        *(clean.columns if keep else ("msisdn", "handset_type")),
         tcp_retrans_bytes=clean[tcp_dl] + clean[tcp_ul],
         rtt_ms=(clean[rtt_dl] + clean[rtt_ul]) / 2,
         throughput_kbps=clean[tp_dl] + clean[tp_ul],
@@ -71,18 +92,3 @@ def user_handset(clean: ibis.Table) -> ibis.Table:
     )
     top = counts.mutate(_rank=rank).filter(lambda t: t._rank == 0)
     return top.select("msisdn", handset="handset_type")
-
-
-def user_experience(clean: ibis.Table) -> ibis.Table:
-    """One row per MSISDN: mean TCP retransmission, RTT and throughput; handset (rule 2)."""
-    per_session = with_user(session_experience(clean))
-    means = per_session.group_by("msisdn").aggregate(
-        **{m: per_session[m].mean() for m in schema.EXPERIENCE_METRICS}
-    )
-    handsets = user_handset(clean)
-    joined = means.left_join(handsets, "msisdn")
-    return joined.select(
-        "msisdn",
-        *schema.EXPERIENCE_METRICS,
-        handset=joined.handset.fill_null(schema.UNKNOWN_USER_HANDSET),
-    ).order_by("msisdn")

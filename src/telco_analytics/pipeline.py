@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, engine
-from .aggregate import SESSION_COLUMNS_USED, user_experience, user_overview
+from . import __version__, engine, schema
+from .aggregate import SESSION_COLUMNS_USED, USER_EXPERIENCE_COLUMNS, user_summary
 from .analysis import handsets
 from .clean import clean_sessions, profile_sessions
 from .config import RunConfig
@@ -119,8 +119,10 @@ def step_clean(state: RunState) -> None:
 
 
 def step_aggregate(state: RunState) -> None:
-    state.tables["user_overview"] = user_overview(state.clean).to_pandas()
-    state.tables["user_experience"] = user_experience(state.clean).to_pandas()
+    summary = user_summary(state.clean).to_pyarrow()  # one group-by for both tables
+    state.tables["user_overview"] = summary.select(schema.USER_OVERVIEW_COLUMNS).to_pandas()
+    state.tables["user_experience"] = summary.select(USER_EXPERIENCE_COLUMNS).to_pandas()
+    del summary
     state.manifest["rows"]["users"] = len(state.tables["user_overview"])
 
 
