@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -221,8 +222,13 @@ def step_figures(state: RunState) -> None:
 
 def step_write_tables(state: RunState) -> None:
     folder = state.out / "tables"
-    for name, df in state.tables.items():
-        write_table(_exportable(state, name, df), folder, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Arrow's Parquet and CSV writers release the GIL: two tables at a time use both cores
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(write_table, _exportable(state, name, df), folder, name)
+                   for name, df in state.tables.items()]
+        for future in futures:
+            future.result()
 
 
 def _exportable(state: RunState, name: str, df: pd.DataFrame) -> pd.DataFrame:
