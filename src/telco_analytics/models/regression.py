@@ -28,6 +28,10 @@ TARGET = "satisfaction_score"
 MODEL_NAME = "hist_gradient_boosting"
 BASELINE_NAME = "baseline_mean"
 MAX_PREDICTION_ROWS = 5_000  # hold-out rows kept for the predicted-vs-actual chart
+# 75 iterations at learning rate 0.25 (was 200 at 0.1): on the built-in sample (107k users)
+# fit + predictions 0.8 s instead of 1.9 s, test R^2 0.99598 instead of 0.99698; on 1.07M
+# users 0.99657 vs 0.99758 (fewer leaves or 63 bins lost more R^2 for the same time)
+LEARNING_RATE = 0.25
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,9 @@ class RegressionResult:
     predictions: pd.DataFrame
 
 
-def make_regressor(max_iter: int, random_state: int) -> HistGradientBoostingRegressor:
+def make_regressor(
+    max_iter: int, random_state: int, learning_rate: float = LEARNING_RATE
+) -> HistGradientBoostingRegressor:
     """The unfitted model: exactly max_iter boosting iterations, losses recorded on the way.
 
     "Early stopping" is switched on only for its bookkeeping: with scoring="loss" and a
@@ -57,6 +63,7 @@ def make_regressor(max_iter: int, random_state: int) -> HistGradientBoostingRegr
     """
     return HistGradientBoostingRegressor(
         max_iter=max_iter,
+        learning_rate=learning_rate,
         early_stopping=True,
         scoring="loss",
         n_iter_no_change=max_iter + 1,
@@ -88,6 +95,7 @@ def fit_satisfaction_regression(
     test_size: float,
     random_state: int,
     target: str = TARGET,
+    learning_rate: float = LEARNING_RATE,
 ) -> RegressionResult:
     """Fit the model and the mean baseline on a seeded hold-out split of the users.
 
@@ -104,12 +112,13 @@ def fit_satisfaction_regression(
         positions, test_size=test_size, random_state=random_state
     )
     X_train, X_test = X.iloc[train_pos], X.iloc[test_pos]
+    del X
     y_train, y_test = y[train_pos], y[test_pos]
 
     # One OpenMP thread: on this shared 2-core machine two spinning OpenMP threads made the
     # fit 20-50x slower (0.4 s vs 11-24 s for 85k users) whenever another process was busy.
     with threadpool_limits(limits=1, user_api="openmp"):
-        model = make_regressor(max_iter, random_state).fit(
+        model = make_regressor(max_iter, random_state, learning_rate).fit(
             X_train, y_train, X_val=X_test, y_val=y_test
         )
         pred_train, pred_test = model.predict(X_train), model.predict(X_test)
@@ -157,5 +166,5 @@ def _prediction_sample(
         keep = np.sort(rng.choice(len(keep), size=MAX_PREDICTION_ROWS, replace=False))
     out = pd.DataFrame({"actual": y_test[keep], "predicted": pred_test[keep]})
     if schema.USER_KEY in users.columns:
-        out.insert(0, schema.USER_KEY, users[schema.USER_KEY].to_numpy()[test_pos[keep]])
+        out.insert(0, schema.USER_KEY, users[schema.USER_KEY].iloc[test_pos[keep]].to_numpy())
     return out
