@@ -11,6 +11,8 @@ import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import is_numeric_dtype
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
@@ -50,6 +52,86 @@ def _require(table: pd.DataFrame, columns: list[str], table_name: str) -> None:
             f"{table_name}: missing column(s) {missing}; expected at least {columns}, "
             f"found {list(table.columns)}"
         )
+
+
+def _arrow_keys(keys: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The keys as an Arrow array: zero-copy for Arrow-backed strings (the per-user tables)."""
+    try:
+        return pa.array(keys.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array(keys.astype("str").array)
+
+
+def keys_sorted(keys: pd.Series) -> bool:
+    """True when the keys are in non-decreasing order and none is missing.
+
+    Vectorized in Arrow (25 ms for 10M msisdn strings, where pandas' is_monotonic_increasing
+    materializes Python strings and takes 0.7 s).
+    """
+    if len(keys) < 2:
+        return not keys.isna().any()
+    a = _arrow_keys(keys)
+    if a.null_count:
+        return False
+    return bool(pc.all(pc.less_equal(a[:-1], a[1:])).as_py())
+
+
+def keys_equal(left: pd.Series, right: pd.Series) -> bool:
+    """True when the two key columns hold the same values in the same order (index ignored)."""
+    if len(left) != len(right):
+        return False
+    a, b = _arrow_keys(left), _arrow_keys(right)
+    if a.null_count or b.null_count:
+        return False
+    if a.type != b.type:
+        try:
+            b = b.cast(a.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    a = pa.chunked_array([a]) if isinstance(a, pa.Array) else a
+    b = pa.chunked_array([b]) if isinstance(b, pa.Array) else b
+    return bool(a.equals(b))
+
+
+def top_n_positions(
+    values: np.ndarray,
+    keys: pd.Series,
+    n: int,
+    *,
+    largest: bool = True,
+    sorted_keys: bool | None = None,
+) -> np.ndarray:
+    """Row positions of the n largest (or smallest) values, ties by key ascending; NaN ignored.
+
+    O(rows): np.partition finds the n-th value; rows strictly beyond it are ordered by value
+    and position, and rows equal to it are taken in key order. When the keys are sorted
+    (`sorted_keys`, checked if None) key order is position order and no key is compared.
+    """
+    values = np.asarray(values, dtype="float64")
+    signed = -values if largest else values  # ascending in `signed` = the wanted order
+    valid = ~np.isnan(signed)
+    candidates = np.flatnonzero(valid) if not valid.all() else np.arange(len(signed))
+    if n <= 0 or len(candidates) == 0:
+        return np.empty(0, dtype=np.int64)
+    if len(candidates) > n:
+        threshold = np.partition(signed[candidates], n - 1)[n - 1]
+        cvals = signed[candidates]
+        beyond = candidates[cvals < threshold]
+        at = candidates[cvals == threshold]
+    else:
+        beyond, at = candidates, candidates[:0]
+    if sorted_keys is None:
+        sorted_keys = keys_sorted(keys)
+    if sorted_keys:
+        beyond = beyond[np.lexsort((beyond, signed[beyond]))]
+        return np.concatenate([beyond, at[: n - len(beyond)]]).astype(np.int64)
+    # keys out of order: sort the candidates by (value, key); only their keys are compared
+    rows = np.concatenate([beyond, at])
+    frame = pd.DataFrame(
+        {"value": signed[rows], "key": keys.iloc[rows].to_numpy()}
+    )
+    frame = frame.sort_values(["value", "key"], kind="mergesort")
+    return rows[frame.index.to_numpy()[:n]].astype(np.int64)
 
 
 def app_bytes_column(app: str) -> str:
@@ -136,23 +218,28 @@ def univariate(user_overview: pd.DataFrame) -> pd.DataFrame:
     0 for a normal distribution, NaN below 4 values); cv = std / mean (NaN when mean is 0).
     """
     cols = quantitative_columns(user_overview)
-    data = user_overview[cols].astype("float64")
-    quartiles = data.quantile([0.25, 0.5, 0.75], interpolation="linear")
-    stats = pd.DataFrame(
-        {
-            "count": data.count().astype("int64"),
+    rows = {}
+    # one column at a time: the skew/kurtosis/quantile temporaries of the whole table were
+    # several GB at 10M users; per column they are a few hundred MB (same numbers)
+    for column in cols:
+        data = user_overview[column].astype("float64")
+        quartiles = data.quantile([0.25, 0.5, 0.75], interpolation="linear").to_numpy()
+        rows[column] = {
+            "count": int(data.count()),
             "mean": data.mean(),
-            "median": quartiles.loc[0.5],
+            "median": quartiles[1],
             "std": data.std(ddof=1),
             "var": data.var(ddof=1),
             "min": data.min(),
-            "q1": quartiles.loc[0.25],
-            "q3": quartiles.loc[0.75],
+            "q1": quartiles[0],
+            "q3": quartiles[2],
             "max": data.max(),
             "skew": data.skew(),
             "kurtosis": data.kurt(),
         }
-    )
+    stats = pd.DataFrame.from_dict(rows, orient="index", dtype="float64")
+    stats = stats.reindex(cols)
+    stats["count"] = stats["count"].astype("int64")
     stats["iqr"] = stats["q3"] - stats["q1"]
     stats["range"] = stats["max"] - stats["min"]
     # a zero mean makes the coefficient of variation undefined, not infinite
@@ -170,13 +257,16 @@ def decile_sizes(n_users: int) -> np.ndarray:
 def duration_rank_order(users: pd.DataFrame) -> np.ndarray:
     """Row positions ordered by duration_ms descending, ties by msisdn ascending, NaN last.
 
-    Sorting millions of text keys is slow, so rows are ordered by the number alone and only
-    the rows whose duration is tied with another are re-sorted by msisdn (equivalent to a
-    two-key sort: tied rows occupy contiguous positions in the numeric order).
+    Sorting millions of text keys is slow, so rows are ordered by the number alone (stable:
+    tied rows stay in row order, which IS msisdn order when the table is sorted by msisdn, as
+    the per-user tables are); otherwise only the rows whose duration is tied with another are
+    re-sorted by msisdn (equivalent to a two-key sort: tied rows are contiguous).
     """
     key = -users["duration_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    key = np.where(np.isnan(key), np.inf, key)
+    key[np.isnan(key)] = np.inf
     order = np.argsort(key, kind="stable")
+    if keys_sorted(users[schema.USER_KEY]):
+        return order
     ranked_key = key[order]
     tied = np.zeros(len(order), dtype=bool)
     same = ranked_key[1:] == ranked_key[:-1]
@@ -188,7 +278,7 @@ def duration_rank_order(users: pd.DataFrame) -> np.ndarray:
             {
                 "key": ranked_key[positions],
                 "row": order[positions],
-                "id": users[schema.USER_KEY].to_numpy()[order[positions]],
+                "id": users[schema.USER_KEY].iloc[order[positions]].to_numpy(),
             }
         )
         subset = subset.sort_values(["key", "id"], kind="mergesort")
@@ -213,6 +303,20 @@ def user_deciles(user_overview: pd.DataFrame) -> pd.DataFrame:
     return ranked
 
 
+def _ranked_numbers(user_overview: pd.DataFrame) -> pd.DataFrame:
+    """duration_ms, total_bytes and decile in rank order, without the msisdn column."""
+    cols = [schema.USER_KEY, "duration_ms", "total_bytes"]
+    _require(user_overview, cols, "user_overview")
+    order = duration_rank_order(user_overview)
+    return pd.DataFrame(
+        {
+            "duration_ms": user_overview["duration_ms"].to_numpy()[order],
+            "total_bytes": user_overview["total_bytes"].to_numpy()[order],
+            "decile": np.repeat(np.arange(1, N_DECILES + 1), decile_sizes(len(order))),
+        }
+    )
+
+
 def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
     """All ten duration deciles: DataFrame[decile, users, min_duration_ms, max_duration_ms,
     total_bytes, duration_ms, users_share, total_bytes_share].
@@ -221,7 +325,7 @@ def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
     total_bytes_share are fractions (0-1) of all users / all users' bytes. With fewer than ten
     users the trailing deciles are empty and omitted (a decile is never reported with 0 users).
     """
-    ranked = user_deciles(user_overview)
+    ranked = _ranked_numbers(user_overview)
     grouped = ranked.groupby("decile", sort=True)
     out = pd.DataFrame(
         {
