@@ -28,6 +28,7 @@ from ..models.clustering import (
     sample_rows,
     silhouette_sample,
 )
+from .overview import keys_sorted, top_n_positions
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class EngagementResult:
 
     tables: engagement_users, engagement_top10, engagement_clusters, app_top10_users,
     engagement_elbow, engagement_clusters_best_k. metrics: flat name -> float, for tracking.
+
+    fitted_on_sample: the k-means (k from config) was fitted on a sample of users;
+    elbow_fitted_on_sample: the elbow curve (and the knee's model) was fitted on a sample of
+    `elbow_sample_size` users (only beyond kmeans_sample_threshold users).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -57,6 +62,7 @@ class EngagementResult:
     chosen_k: int
     fitted_on_sample: bool
     metrics: dict[str, float] = field(default_factory=dict)
+    elbow_fitted_on_sample: bool = False
 
 
 def require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
@@ -73,31 +79,45 @@ def kmeans_sample_size(n_users: int, config: RunConfig) -> int | None:
     return config.kmeans_sample_size if n_users > config.kmeans_sample_threshold else None
 
 
+def elbow_sample_size(n_users: int, config: RunConfig) -> int | None:
+    """Users to fit the elbow curve on: None (all) up to the threshold, else the configured
+    `elbow_sample_size`."""
+    return config.elbow_sample_size if n_users > config.kmeans_sample_threshold else None
+
+
+def canonical_order(table: pd.DataFrame) -> pd.DataFrame:
+    """The table sorted by msisdn with a fresh RangeIndex; no copy when it already is sorted
+    (the per-user tables come sorted: checking costs 25 ms at 10M users, sorting seconds)."""
+    if keys_sorted(table[KEY]):
+        return table.reset_index(drop=True)  # copy-on-write: shares the columns
+    return table.sort_values(KEY, kind="mergesort").reset_index(drop=True)
+
+
 def elbow_n_init(config: RunConfig) -> int:
     """k-means restarts per elbow fit: `elbow_n_init` if configured, else ELBOW_N_INIT."""
     value = getattr(config, "elbow_n_init", None) or config.extra.get("elbow_n_init")
     return int(value) if value else min(ELBOW_N_INIT, config.kmeans_n_init)
 
 
-def top_n_by(table: pd.DataFrame, column: str, n: int = TOP_N) -> pd.DataFrame:
-    """The n rows with the largest `column` (missing values ignored), ties by msisdn ascending."""
-    values = table[column].to_numpy(dtype="float64")
-    valid = ~np.isnan(values)
-    if valid.sum() > n:
-        # a partial sort finds the n-th largest value in O(users); only rows >= it are sorted
-        threshold = np.partition(values[valid], -n)[-n]
-        valid &= values >= threshold
-    candidates = table.loc[valid, [KEY, column]]
-    return candidates.sort_values(
-        [column, KEY], ascending=[False, True], kind="mergesort"
-    ).head(n)
+def top_n_by(
+    table: pd.DataFrame, column: str, n: int = TOP_N, *, sorted_keys: bool | None = None
+) -> pd.DataFrame:
+    """The n rows with the largest `column` (missing values ignored), ties by msisdn ascending.
+
+    Partial selection in O(users) (see overview.top_n_positions); `sorted_keys` says whether
+    the table is sorted by msisdn (checked when None).
+    """
+    values = table[column].to_numpy(dtype="float64", na_value=np.nan)
+    rows = top_n_positions(values, table[KEY], n, sorted_keys=sorted_keys)
+    return table[[KEY, column]].iloc[rows]
 
 
 def engagement_top10(users: pd.DataFrame) -> pd.DataFrame:
     """Per engagement metric, the ten users with the largest value: metric, rank, msisdn, value."""
     parts = []
+    sorted_keys = keys_sorted(users[KEY])
     for metric in METRICS:
-        top = top_n_by(users, metric)
+        top = top_n_by(users, metric, sorted_keys=sorted_keys)
         parts.append(
             pd.DataFrame(
                 {
@@ -114,8 +134,9 @@ def engagement_top10(users: pd.DataFrame) -> pd.DataFrame:
 def app_top10_users(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Per app, the ten users with the most `<app>_bytes` (DL + UL): app, rank, msisdn, bytes."""
     parts = []
+    sorted_keys = keys_sorted(user_overview[KEY])
     for app, column in zip(schema.APPS, schema.USER_APP_BYTES):
-        top = top_n_by(user_overview, column)
+        top = top_n_by(user_overview, column, sorted_keys=sorted_keys)
         parts.append(
             pd.DataFrame(
                 {
@@ -163,9 +184,10 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
             f"user_overview: engagement clustering needs at least {k} users, found {len(user_overview)}"
         )
     # a canonical row order makes labels independent of how the input happened to be sorted
-    users = user_overview.sort_values(KEY, kind="mergesort").reset_index(drop=True)
+    users = canonical_order(user_overview)
     X = users[METRICS].astype("float64")
-    sample_size = kmeans_sample_size(len(users), config)
+    n = len(users)
+    sample_size = kmeans_sample_size(n, config)
 
     pipeline = _ordered_pipeline(
         fit_kmeans_pipeline(
@@ -176,16 +198,25 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     labels = pipeline.predict(X)
     scaler = pipeline.named_steps["scaler"]
 
-    # elbow on the same standardized rows the k-means was fitted on
-    rows = sample_rows(len(X), sample_size, config.random_state)
-    Z_fit = scaler.transform(X if rows is None else X.iloc[rows])
+    # Elbow: up to the threshold on every user, reusing the main fit for its k (same data,
+    # same seed, at least as many restarts); beyond it on a uniform sample of
+    # `elbow_sample_size` users, every k fitted there so the inertias are comparable.
+    elbow_rows = sample_rows(n, elbow_sample_size(n, config), config.random_state)
+    reuse_main = elbow_rows is None and not pipeline.fitted_on_sample_
+    if elbow_rows is None and pipeline.fitted_on_sample_:
+        elbow_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
+        reuse_main = True
+    Z_fit = scaler.transform(X if elbow_rows is None else X.iloc[elbow_rows])
+    elbow_on_sample = elbow_rows is not None
+    if elbow_on_sample:
+        log.info("engagement elbow fitted on a sample of %d of %d users", len(Z_fit), n)
     k_values = list(range(1, min(config.elbow_k_max, len(Z_fit)) + 1))
-    # the k of the main fit is reused: same data, same seed, at least as many restarts
     fits = kmeans_fits(
-        Z_fit, [kk for kk in k_values if kk != k],
+        Z_fit, [kk for kk in k_values if not (reuse_main and kk == k)],
         n_init=elbow_n_init(config), random_state=config.random_state,
     )
-    fits[k] = pipeline.named_steps["kmeans"]
+    if reuse_main:
+        fits[k] = pipeline.named_steps["kmeans"]
     inertia = [float(fits[kk].inertia_) for kk in k_values]
     chosen_k = knee_k(k_values, inertia)
     elbow = pd.DataFrame(
@@ -195,18 +226,26 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
             "chosen": np.array([kk == chosen_k for kk in k_values], dtype="bool"),
         }
     )
+    del Z_fit
 
     if chosen_k == k:
         best = pipeline
     else:
         best = Pipeline([("scaler", copy.deepcopy(scaler)), ("kmeans", fits[chosen_k])])
-        best.fitted_on_sample_ = pipeline.fitted_on_sample_
-        best.n_fit_rows_ = pipeline.n_fit_rows_
+        best.fitted_on_sample_ = pipeline.fitted_on_sample_ or elbow_on_sample
+        best.n_fit_rows_ = len(elbow_rows) if elbow_on_sample else pipeline.n_fit_rows_
         best = _ordered_pipeline(best)
     best_labels = labels if best is pipeline else best.predict(X)
 
-    Z = scaler.transform(X)
-    engagement_users = users[[KEY, *METRICS]].copy()
+    # the silhouette needs z-scores of its few thousand sampled rows only
+    sil_rows = sample_rows(n, SILHOUETTE_ROWS, config.random_state)
+    sil_rows = np.arange(n) if sil_rows is None else sil_rows
+    silhouette = silhouette_sample(
+        np.ascontiguousarray(scaler.transform(X.iloc[sil_rows])), labels[sil_rows],
+        max_rows=SILHOUETTE_ROWS, random_state=config.random_state,
+    )
+    del X
+    engagement_users = users[[KEY, *METRICS]]  # copy-on-write: no copy of the columns
     engagement_users["cluster"] = labels.astype("int64")
     clusters = engagement_clusters(users, labels, k)
     tables = {
@@ -219,11 +258,10 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     }
     metrics = {
         "inertia": float(pipeline.named_steps["kmeans"].inertia_),
-        "silhouette": silhouette_sample(
-            Z, labels, max_rows=SILHOUETTE_ROWS, random_state=config.random_state
-        ),
+        "silhouette": silhouette,
         "chosen_k": float(chosen_k),
         "fit_rows": float(pipeline.n_fit_rows_),
+        "elbow_fit_rows": float(len(elbow_rows) if elbow_on_sample else n),
         **{f"users_cluster_{c}": float(n) for c, n in zip(clusters["cluster"], clusters["users"])},
     }
     log.info(
@@ -237,4 +275,5 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
         chosen_k=chosen_k,
         fitted_on_sample=bool(pipeline.fitted_on_sample_),
         metrics=metrics,
+        elbow_fitted_on_sample=bool(elbow_on_sample),
     )

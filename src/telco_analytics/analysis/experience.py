@@ -18,8 +18,14 @@ from sklearn.pipeline import Pipeline
 from .. import schema
 from ..config import RunConfig
 from ..errors import SchemaError
-from ..models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters, silhouette_sample
-from .engagement import SILHOUETTE_ROWS, kmeans_sample_size, require_columns
+from ..models.clustering import (
+    centroids_z,
+    fit_kmeans_pipeline,
+    order_clusters,
+    sample_rows,
+    silhouette_sample,
+)
+from .engagement import SILHOUETTE_ROWS, canonical_order, kmeans_sample_size, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -71,33 +77,60 @@ def experience_values(users: pd.DataFrame) -> pd.DataFrame:
     """
     parts = []
     for metric in METRICS:
-        counts = users[metric].astype("float64").dropna().value_counts()
-        by_value = counts.sort_index(kind="mergesort")
+        # distinct values and their counts by hashing (O(users)); the three rankings are then
+        # partial selections over the distinct values, never a sort of all of them
+        counts = users[metric].astype("float64").value_counts(sort=False, dropna=True)
+        value = counts.index.to_numpy(dtype="float64")
+        count = counts.to_numpy(dtype="int64")
         ranked = {
-            "top": by_value.iloc[::-1].head(TOP_N),
-            "bottom": by_value.head(TOP_N),
-            # sort by value first, then stably by count: ties in count stay value-ascending
-            "frequent": by_value.sort_values(ascending=False, kind="mergesort").head(TOP_N),
+            "top": _extreme(value, TOP_N, largest=True),
+            "bottom": _extreme(value, TOP_N, largest=False),
+            "frequent": _most_frequent(value, count, TOP_N),
         }
-        for kind, series in ranked.items():
+        for kind, rows in ranked.items():
             parts.append(
                 pd.DataFrame(
                     {
                         "metric": metric,
                         "kind": kind,
-                        "rank": np.arange(1, len(series) + 1, dtype="int64"),
-                        "value": series.index.to_numpy(dtype="float64"),
-                        "count": series.to_numpy(dtype="int64"),
+                        "rank": np.arange(1, len(rows) + 1, dtype="int64"),
+                        "value": value[rows],
+                        "count": count[rows],
                     }
                 )
             )
     return pd.concat(parts, ignore_index=True)
 
 
+def _extreme(value: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
+    """Positions of the n largest (or smallest) of distinct values, in ranking order."""
+    if len(value) > n:
+        rows = np.argpartition(-value if largest else value, n - 1)[:n]
+    else:
+        rows = np.arange(len(value))
+    order = np.argsort(value[rows], kind="stable")
+    return rows[order[::-1]] if largest else rows[order]
+
+
+def _most_frequent(value: np.ndarray, count: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n most frequent distinct values: count desc, then value asc."""
+    rows = np.arange(len(value))
+    if len(value) > n:
+        threshold = np.partition(count, len(count) - n)[len(count) - n]
+        rows = rows[count >= threshold]  # every value tied with the n-th count competes
+    order = np.lexsort((value[rows], -count[rows]))
+    return rows[order[:n]]
+
+
 def known_handsets(users: pd.DataFrame) -> pd.DataFrame:
     """The users whose handset is known (not `unknown`, `undefined` or missing)."""
     handset = users[HANDSET]
     return users[handset.notna() & ~handset.isin(_UNKNOWN)]
+
+
+def _known_mask(handset: pd.Series) -> np.ndarray:
+    """True where the handset is known (not `unknown`, `undefined` or missing)."""
+    return (handset.notna() & ~handset.isin(_UNKNOWN)).to_numpy(dtype=bool)
 
 
 def per_handset(
@@ -107,12 +140,17 @@ def per_handset(
 
     Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation),
     for handsets with at least min_users users, sorted by users desc then handset asc.
+    Only the handset and metric columns of the known users are copied, never the table.
     """
-    known = known_handsets(users)
-    grouped = known.groupby(HANDSET, sort=True)[metric]
-    out = pd.DataFrame({"users": grouped.size().astype("int64")})
-    out = out[out["users"] >= min_users]
-    grouped = known[known[HANDSET].isin(out.index)].groupby(HANDSET, sort=True)[metric]
+    handset = users[HANDSET]
+    known = _known_mask(handset)
+    handset = handset[known]
+    sizes = handset.value_counts(sort=False)
+    kept = sizes[sizes >= min_users]
+    keep = handset.isin(kept.index).to_numpy(dtype=bool)
+    values = users[metric][known][keep]
+    grouped = values.groupby(handset[keep], sort=True)
+    out = pd.DataFrame({"users": kept.sort_index().astype("int64")})
     out["mean"] = grouped.mean()
     out["median"] = grouped.median()
     if quartiles:
@@ -126,12 +164,18 @@ def per_handset(
 
 def modal_handset(users: pd.DataFrame) -> tuple[str | None, float]:
     """The most common known handset of a group of users (ties: alphabetical) and its share."""
-    known = known_handsets(users)[HANDSET]
-    if known.empty or users.empty:
+    return _modal(users[HANDSET], len(users))
+
+
+def _modal(handset: pd.Series, n_users: int) -> tuple[str | None, float]:
+    """Most common known handset among `handset` (ties: alphabetical), its share of n_users."""
+    known = handset[_known_mask(handset)]
+    if known.empty or n_users == 0:
         return None, float("nan")
-    counts = known.value_counts().sort_index(kind="mergesort")
-    top = counts.sort_values(ascending=False, kind="mergesort")
-    return str(top.index[0]), float(top.iloc[0]) / len(users)
+    counts = known.value_counts(sort=False)
+    best = counts.max()
+    name = min(counts.index[counts.to_numpy() == best])  # ties: alphabetically first
+    return str(name), float(best) / n_users
 
 
 def cluster_label(rank: int, k: int) -> str:
@@ -163,16 +207,18 @@ def experience_clusters(
     """Per ordered cluster: users, users_share, `<metric>_mean` (raw units), the centroid's
     `z_<metric>`, badness, top_handset, top_handset_share and a description."""
     rows = []
+    labels = np.asarray(labels)
     for c in range(k):
-        members = users[labels == c]
+        member = labels == c  # a mask per cluster: the members' rows are never copied
+        n_members = int(member.sum())
         z = dict(zip(METRICS, centroids[c]))
-        handset, share = modal_handset(members)
+        handset, share = _modal(users[HANDSET][member], n_members)
         rows.append(
             {
                 "cluster": c,
-                "users": len(members),
-                "users_share": len(members) / max(len(users), 1),
-                **{f"{m}_mean": members[m].astype("float64").mean() for m in METRICS},
+                "users": n_members,
+                "users_share": n_members / max(len(users), 1),
+                **{f"{m}_mean": users[m][member].astype("float64").mean() for m in METRICS},
                 **{f"z_{m}": float(z[m]) for m in METRICS},
                 "badness": float(badness(centroids[c : c + 1])[0]),
                 "top_handset": handset,
@@ -196,7 +242,7 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
             f"found {len(user_experience)}"
         )
     # a canonical row order makes labels independent of how the input happened to be sorted
-    users = user_experience.sort_values(KEY, kind="mergesort").reset_index(drop=True)
+    users = canonical_order(user_experience)
     X = users[METRICS].astype("float64")
     fitted = fit_kmeans_pipeline(
         X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
@@ -205,8 +251,17 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
     # ascending order of -badness: cluster 0 has the largest badness (worst experience)
     pipeline = order_clusters(fitted, -badness(centroids_z(fitted)))
     labels = pipeline.predict(X)
+    # the silhouette needs z-scores of its few thousand sampled rows only
+    sil_rows = sample_rows(len(users), SILHOUETTE_ROWS, config.random_state)
+    sil_rows = np.arange(len(users)) if sil_rows is None else sil_rows
+    silhouette = silhouette_sample(
+        np.ascontiguousarray(pipeline.named_steps["scaler"].transform(X.iloc[sil_rows])),
+        labels[sil_rows],
+        max_rows=SILHOUETTE_ROWS, random_state=config.random_state,
+    )
+    del X
 
-    experience_users = users[[KEY, *METRICS, HANDSET]].copy()
+    experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
     experience_users["cluster"] = labels.astype("int64")
     clusters = experience_clusters(users, labels, centroids_z(pipeline), k)
     tables = {
@@ -220,12 +275,9 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
         ),
         "experience_clusters": clusters,
     }
-    Z = pipeline.named_steps["scaler"].transform(X)
     metrics = {
         "inertia": float(pipeline.named_steps["kmeans"].inertia_),
-        "silhouette": silhouette_sample(
-            Z, labels, max_rows=SILHOUETTE_ROWS, random_state=config.random_state
-        ),
+        "silhouette": silhouette,
         "fit_rows": float(pipeline.n_fit_rows_),
         **{f"users_cluster_{c}": float(n) for c, n in zip(clusters["cluster"], clusters["users"])},
     }
