@@ -363,7 +363,9 @@ def test_beyond_the_threshold_models_learn_from_a_sample_but_every_user_is_score
 
     eng, exp = _users(400, seed=3)
     pe, px = _ordered_pipelines(eng, exp)
-    config = RunConfig(kmeans_sample_threshold=300, kmeans_sample_size=200)
+    config = RunConfig(
+        kmeans_sample_threshold=300, kmeans_sample_size=200, regression_sample_size=200
+    )
     result = satisfaction_analysis(eng, exp, pe, px, config)
     assert len(result.tables["satisfaction"]) == 400
     assert result.cluster_pipeline.fitted_on_sample_
