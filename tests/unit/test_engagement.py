@@ -273,3 +273,81 @@ def test_engagement_insights_are_written_from_the_numbers():
     assert "33% of users" in top.text and "94% of the traffic" in top.text
     assert top.numbers["traffic_share"] == pytest.approx(28_500 / 30_360)
     assert engagement_insights({}) == []
+
+
+def test_elbow_is_exact_below_the_threshold():
+    df = _random_users(n=300, seed=8)
+    result = engagement_analysis(df, CONFIG)
+    assert result.elbow_fitted_on_sample is False
+    assert result.metrics["elbow_fit_rows"] == 300
+    elbow = result.tables["engagement_elbow"]
+    # the elbow's k=3 point is the main fit itself (same data, same seed)
+    k3 = float(elbow.loc[elbow["k"] == 3, "inertia"].iloc[0])
+    assert k3 == result.metrics["inertia"]
+    z = StandardScaler().fit_transform(df[METRICS].astype("float64"))
+    k5 = KMeans(n_clusters=5, init="k-means++", n_init=3, random_state=42).fit(
+        z[np.argsort(df["msisdn"].to_numpy(), kind="stable")]
+    )
+    assert float(elbow.loc[elbow["k"] == 5, "inertia"].iloc[0]) == pytest.approx(k5.inertia_)
+
+
+def test_elbow_on_a_sample_beyond_the_threshold():
+    config = RunConfig(
+        kmeans_sample_threshold=200, kmeans_sample_size=300, elbow_sample_size=120
+    )
+    result = engagement_analysis(_random_users(n=400, seed=4), config)
+    assert result.fitted_on_sample is True and result.pipeline.n_fit_rows_ == 300
+    assert result.elbow_fitted_on_sample is True
+    assert result.metrics["elbow_fit_rows"] == 120
+    elbow = result.tables["engagement_elbow"]
+    assert elbow["k"].tolist() == list(range(1, 11))
+    # every k fitted on the same 120 users: k=1 inertia = 120 rows x 3 columns of z^2 sums
+    # of a sample standardized with the main fit's scaler, and the curve decreases
+    assert np.all(np.diff(elbow["inertia"].to_numpy()) <= 1e-9 * elbow["inertia"].iloc[0])
+    assert elbow["chosen"].sum() == 1
+    assert result.chosen_k == int(elbow.loc[elbow["chosen"], "k"].iloc[0])
+    # every user is labelled by both pipelines
+    best = result.tables["engagement_clusters_best_k"]
+    assert best["users"].sum() == 400 and len(best) == result.chosen_k
+    if result.chosen_k != 3:
+        assert result.best_k_pipeline.n_fit_rows_ == 120
+
+
+def test_sorted_and_unsorted_inputs_give_identical_tables():
+    df = _random_users(n=500, seed=6)
+    ordered = df.sort_values("msisdn").reset_index(drop=True)
+    shuffled = df.sample(frac=1.0, random_state=2)  # unsorted, with a shuffled index
+    a = engagement_analysis(ordered, CONFIG).tables
+    b = engagement_analysis(shuffled, CONFIG).tables
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
+
+
+def test_top10_ties_by_msisdn_on_sorted_and_unsorted_tables():
+    n = 40
+    df = _users(
+        sessions=np.full(n, 3),  # every user tied on sessions
+        duration_ms=np.r_[np.full(20, 5_000.0), np.arange(20) * 10.0],
+        total_bytes=np.arange(n, dtype="float64"),
+        msisdn=[f"3361{(n - i):07d}" for i in range(n)],  # descending ids: unsorted table
+    )
+    for table in (df, df.sort_values("msisdn")):
+        top = engagement_analysis(table, CONFIG).tables["engagement_top10"]
+        sessions = top[top["metric"] == "sessions"]
+        # all tied: the ten smallest msisdn
+        assert sessions["msisdn"].tolist() == sorted(df["msisdn"])[:10]
+        duration = top[top["metric"] == "duration_ms"]
+        expected = (
+            df.sort_values(["duration_ms", "msisdn"], ascending=[False, True])["msisdn"][:10]
+        )
+        assert duration["msisdn"].tolist() == expected.tolist()
+
+
+def test_new_config_fields_are_validated():
+    from telco_analytics.errors import ConfigError
+
+    for bad in ({"elbow_sample_size": 0}, {"elbow_sample_size": 5},
+                {"regression_sample_size": 3}, {"kmeans_sample_threshold": 0},
+                {"regression_learning_rate": 0.0}, {"regression_max_iter": 0}):
+        with pytest.raises(ConfigError):
+            RunConfig(**bad)

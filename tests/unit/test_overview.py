@@ -19,7 +19,11 @@ from telco_analytics.analysis.overview import (
     decile_data,
     decile_sizes,
     decile_table_all,
+    duration_rank_order,
+    keys_equal,
+    keys_sorted,
     pca_table,
+    top_n_positions,
     univariate,
     variables_table,
 )
@@ -282,6 +286,63 @@ def test_deciles_match_reference(n, ties):
             hi,
         )
         assert row.total_bytes == pytest.approx(total, rel=1e-12)
+
+
+def test_deciles_same_on_sorted_and_unsorted_tables_with_ties():
+    df = random_users(400, seed=21, tie_durations=True)
+    ordered = df.sort_values("msisdn").reset_index(drop=True)
+    shuffled = df.sample(frac=1.0, random_state=3)
+    pd.testing.assert_frame_equal(
+        decile_table_all(ordered), decile_table_all(shuffled), check_exact=True
+    )
+    # the rank order itself: (-duration, msisdn) for both
+    for table in (ordered, shuffled):
+        ranked = table["msisdn"].to_numpy()[duration_rank_order(table)]
+        expected = table.sort_values(["duration_ms", "msisdn"], ascending=[False, True])
+        assert ranked.tolist() == expected["msisdn"].tolist()
+
+
+# ---------------------------------------------------------------- key helpers and top n
+
+
+def test_keys_sorted_and_equal():
+    s = pd.Series(["336001", "336002", "336002", "336010"], dtype="str")
+    assert keys_sorted(s)
+    assert not keys_sorted(s.iloc[::-1])
+    assert not keys_sorted(pd.Series(["1", None, "2"], dtype="str"))
+    assert keys_sorted(pd.Series([], dtype="str")) and keys_sorted(s.iloc[:1])
+    assert keys_sorted(pd.Series(["a", "b"], dtype=object))
+    other = pd.Series(s.tolist(), index=[9, 8, 7, 6], dtype="str")  # index is ignored
+    assert keys_equal(s, other)
+    assert keys_equal(s, pd.Series(s.tolist(), dtype=object))
+    assert not keys_equal(s, s.iloc[:3])
+    assert not keys_equal(s, pd.Series(["336001", "336002", "336003", "336010"], dtype="str"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("largest", [True, False])
+def test_top_n_positions_matches_a_full_two_key_sort(seed, largest):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    values = rng.integers(0, 6, n).astype("float64")  # many ties
+    values[rng.random(n) < 0.1] = np.nan
+    keys = pd.Series([f"k{i:03d}" for i in rng.permutation(n)], dtype="str")
+    frame = pd.DataFrame({"v": values, "k": keys, "pos": np.arange(n)}).dropna()
+    expected = frame.sort_values(["v", "k"], ascending=[not largest, True])["pos"].to_numpy()
+    for top in (1, 3, 10, 100):
+        got = top_n_positions(values, keys, top, largest=largest)
+        np.testing.assert_array_equal(got, expected[:top])
+        # the same on the table sorted by key (the fast path: no key is compared)
+        order = np.argsort(keys.to_numpy(), kind="stable")
+        got_sorted = top_n_positions(values[order], keys.iloc[order], top, largest=largest)
+        np.testing.assert_array_equal(order[got_sorted], expected[:top])
+
+
+def test_top_n_positions_edge_cases():
+    keys = pd.Series(["a", "b", "c"], dtype="str")
+    assert top_n_positions(np.array([np.nan] * 3), keys, 2).size == 0
+    assert top_n_positions(np.array([1.0, 2.0, 3.0]), keys, 0).size == 0
+    np.testing.assert_array_equal(top_n_positions(np.array([1.0, 3.0, 2.0]), keys, 5), [1, 2, 0])
 
 
 # ---------------------------------------------------------------- correlation and PCA

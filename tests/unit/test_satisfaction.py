@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from telco_analytics import schema
 from telco_analytics.analysis.satisfaction import (
     SatisfactionResult,
+    _aligned_users,
     distance_to_cluster0,
     satisfaction_analysis,
     satisfaction_top,
@@ -372,3 +373,84 @@ def test_beyond_the_threshold_models_learn_from_a_sample_but_every_user_is_score
     metrics = result.tables["regression_metrics"]
     model_rows = metrics[metrics["model"] != "baseline_mean"]
     assert model_rows["n"].sum() == 200  # train + test come from the 200-user sample
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values("msisdn").reset_index(drop=True)
+
+
+def test_aligned_join_by_position_equals_the_merge(generated):
+    eng, exp, *_ = generated
+    # same users, both sorted: the positional path
+    fast = _aligned_users(_sorted(eng), _sorted(exp))
+    merged = (
+        eng[["msisdn", *ENG]]
+        .merge(exp[["msisdn", *EXP]], on="msisdn", validate="one_to_one")
+        .sort_values("msisdn", ignore_index=True)
+    )
+    pd.testing.assert_frame_equal(fast, merged, check_exact=True)
+    # different orders (the merge fallback) give the same table
+    pd.testing.assert_frame_equal(_aligned_users(eng, exp), merged, check_exact=True)
+    # same order but not sorted by msisdn: merged and sorted, not taken by position
+    shuffled = _sorted(eng).sample(frac=1.0, random_state=4)
+    same_order = _sorted(exp).set_index("msisdn").loc[shuffled["msisdn"]].reset_index()
+    pd.testing.assert_frame_equal(_aligned_users(shuffled, same_order), merged, check_exact=True)
+
+
+def test_aligned_join_when_users_differ(generated, caplog):
+    eng, exp, pe, px, _ = generated
+    eng_s, exp_s = _sorted(eng), _sorted(exp)
+    fewer = exp_s.drop(index=[0, 10, 20]).reset_index(drop=True)
+    with caplog.at_level("WARNING"):
+        users = _aligned_users(eng_s, fewer)
+    assert len(users) == len(eng_s) - 3
+    assert "missing from one of the two tables" in caplog.text
+    assert users["msisdn"].is_monotonic_increasing
+    # one user swapped for another: same length, different keys -> inner join
+    other = exp_s.copy()
+    other.loc[5, "msisdn"] = "3399999999"
+    users = _aligned_users(eng_s, other)
+    assert len(users) == len(eng_s) - 1 and "3399999999" not in set(users["msisdn"])
+    result = satisfaction_analysis(eng_s, fewer, pe, px, CONFIG)
+    assert len(result.tables["satisfaction"]) == len(eng_s) - 3
+
+
+def test_duplicate_users_are_rejected(generated):
+    eng, exp, *_ = generated
+    eng_s, exp_s = _sorted(eng), _sorted(exp)
+    dup_e = pd.concat([eng_s.iloc[:1], eng_s], ignore_index=True)
+    dup_x = pd.concat([exp_s.iloc[:1], exp_s], ignore_index=True)
+    with pytest.raises(ValueError):
+        _aligned_users(dup_e, dup_x)  # equal, sorted keys, but not unique
+    with pytest.raises(ValueError):
+        _aligned_users(dup_e, exp_s)  # merge fallback: one_to_one validation
+
+
+def test_sorted_inputs_give_the_same_results_as_shuffled(generated):
+    eng, exp, pe, px, result = generated
+    fast = satisfaction_analysis(_sorted(eng), _sorted(exp), pe, px, CONFIG)
+    for name in ("satisfaction", "satisfaction_top10", "satisfaction_clusters",
+                 "regression_metrics"):
+        pd.testing.assert_frame_equal(fast.tables[name], result.tables[name], check_exact=True)
+
+
+def test_sampling_flags_and_exact_path_below_the_threshold(generated):
+    eng, exp, pe, px, result = generated
+    assert result.clusters_fitted_on_sample is False
+    assert result.regression_fitted_on_sample is False
+    assert result.metrics["regression_fit_rows"] == 600
+    config = RunConfig(
+        regression_max_iter=30, kmeans_sample_threshold=500, kmeans_sample_size=450,
+        regression_sample_size=300,
+    )
+    sampled = satisfaction_analysis(eng, exp, pe, px, config)
+    assert sampled.clusters_fitted_on_sample and sampled.regression_fitted_on_sample
+    assert sampled.metrics["regression_fit_rows"] == 300
+    assert sampled.metrics["cluster_fit_rows"] == 450
+    # the scores do not depend on the sampling: every user scored on the full data
+    pd.testing.assert_frame_equal(
+        sampled.tables["satisfaction"].drop(columns="cluster"),
+        result.tables["satisfaction"].drop(columns="cluster"),
+        check_exact=True,
+    )
+    assert len(sampled.tables["regression_loss"]) == 30

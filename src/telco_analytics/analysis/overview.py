@@ -382,7 +382,10 @@ def pca_table(user_overview: pd.DataFrame) -> pd.DataFrame:
     x = user_overview[PCA_VARIABLES].to_numpy(dtype="float64")
     if len(x) < 2:
         raise ValueError(f"PCA needs at least 2 users, got {len(x)}")
-    z = StandardScaler().fit_transform(x)
+    if not x.flags.writeable:  # a read-only (copy-on-write) view of the table's own data
+        x = x.copy()
+    # standardized in place: x is this function's own copy (saves n x 9 floats, 0.8 GB at 10M)
+    z = StandardScaler(copy=False).fit_transform(x)
     pca = PCA(n_components=min(x.shape)).fit(z)
     loadings = pca.components_.copy()
     pivot = np.abs(loadings).argmax(axis=1)
