@@ -293,3 +293,195 @@ def test_default_sqlite_url_works_end_to_end(monkeypatch, tmp_path):
     assert select_top(url, "satisfaction", n=3)["msisdn"].tolist() == (
         df.sort_values("satisfaction_score", ascending=False)["msisdn"].head(3).tolist()
     )
+
+
+# --------------------------------------------------------------------------- bulk paths
+
+
+def _db_sums(url: str, table: str) -> tuple:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            f"SELECT COUNT(*), COUNT(DISTINCT msisdn), SUM(engagement_score),"
+            f" SUM(experience_score), SUM(satisfaction_score), SUM(cluster),"
+            f" MIN(msisdn), MAX(msisdn), COUNT(DISTINCT run_id) FROM {table}"
+        ).one()
+    engine.dispose()
+    return tuple(row)
+
+
+@pytest.mark.parametrize("local_infile", [True, False], ids=["infile", "executemany"])
+def test_bulk_export_200k_counts_and_checksum(db, local_infile):
+    url, table = db
+    if url.startswith("sqlite") and not local_infile:
+        pytest.skip("local_infile only concerns MySQL/MariaDB")
+    n = 200_000
+    df = _satisfaction(n, seed=7)  # msisdn in random order: the export sorts by key
+    start = time.perf_counter()
+    assert export_table(df, url, table, run_id="bulk", local_infile=local_infile) == n
+    elapsed = time.perf_counter() - start
+    count, distinct, eng, exp, sat, clusters, lo, hi, runs = _db_sums(url, table)
+    assert (count, distinct, runs) == (n, n, 1)
+    for stored, column in (
+        (eng, "engagement_score"),
+        (exp, "experience_score"),
+        (sat, "satisfaction_score"),
+    ):
+        assert float(stored) == pytest.approx(float(df[column].sum()), rel=1e-12)
+    assert int(clusters) == int(df["cluster"].sum())  # MariaDB's SUM(INT) is a Decimal
+    assert (lo, hi) == (df["msisdn"].min(), df["msisdn"].max())
+    assert elapsed < 30  # ~1 s here; the per-row SQLAlchemy path took ~2.5 s (MariaDB ~5 s)
+
+
+def _awkward() -> pd.DataFrame:
+    """Values that a CSV round trip could corrupt, and NULLs of every kind."""
+    texts = [
+        "a,b",
+        'quote "q"',
+        "back\\slash",
+        "\\N",
+        "NULL",
+        "line\nbreak",
+        "",
+        None,
+        "tab\there",
+        "ünïcødé €",
+    ]
+    n = len(texts)
+    return pd.DataFrame(
+        {
+            "msisdn": [f"k{i:03d}" for i in range(n)][::-1],
+            "note": pd.Series(texts, dtype=object),
+            "score": [
+                0.1,
+                1e-300,
+                5e-324,
+                -0.0,
+                1.7976931348623157e308,
+                np.nan,
+                1 / 3,
+                2.0**53 + 2,
+                -123.456e-7,
+                np.nan,
+            ],
+            "count": pd.array([1, None, -(2**40), 0, 7, 8, 9, None, 11, 12], dtype="Int64"),
+            "flag": [True, False] * 5,
+        }
+    )
+
+
+@pytest.mark.parametrize("local_infile", [True, False], ids=["infile", "executemany"])
+def test_awkward_values_round_trip_exactly(db, local_infile):
+    url, table = db
+    df = _awkward()
+    export_table(df, url, table, run_id="r", local_infile=local_infile)
+    back = _read(url, table).sort_values("msisdn", ignore_index=True)
+    expected = df.sort_values("msisdn", ignore_index=True)
+    assert back["msisdn"].tolist() == expected["msisdn"].tolist()
+    notes = [None if not isinstance(v, str) else v for v in back["note"]]
+    assert notes == expected["note"].tolist()  # None stays NULL, "NULL" stays text
+    got, want = back["score"].astype(float).to_numpy(), expected["score"].to_numpy()
+    assert np.array_equal(got, want, equal_nan=True)  # bit-exact, NaN -> NULL
+    assert [None if pd.isna(v) else int(v) for v in back["count"]] == [
+        None if pd.isna(v) else int(v) for v in expected["count"]
+    ]
+    assert [bool(v) for v in back["flag"]] == expected["flag"].tolist()
+
+
+def _spy(monkeypatch, name: str) -> list:
+    """Count calls of a module function while keeping its behaviour."""
+    from telco_analytics.io import database
+
+    calls = []
+    real = getattr(database, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(database, name, wrapper)
+    return calls
+
+
+@pytest.mark.mysql
+def test_mariadb_uses_load_data_when_allowed(monkeypatch):
+    table = f"t_sat_{secrets.token_hex(4)}"
+    infile = _spy(monkeypatch, "_load_data_infile")
+    inserts = _spy(monkeypatch, "_load_executemany")
+    try:
+        export_table(_satisfaction(50, seed=1), MYSQL_URL, table, run_id="r")
+        assert (infile, inserts) == (["_load_data_infile"], [])  # this server allows it
+        export_table(_satisfaction(50, seed=1), MYSQL_URL, table, run_id="r", local_infile=False)
+        assert inserts == ["_load_executemany"] and len(infile) == 1
+    finally:
+        _drop(MYSQL_URL, table)
+
+
+def _drop(url: str, prefix: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name in sa.inspect(conn).get_table_names():
+            if name.startswith(prefix):
+                conn.exec_driver_sql(f"DROP TABLE {name}")
+    engine.dispose()
+
+
+@pytest.mark.mysql
+def test_mariadb_falls_back_when_the_server_disallows_local_infile(monkeypatch):
+    from telco_analytics.io import database
+
+    table = f"t_sat_{secrets.token_hex(4)}"
+    monkeypatch.setattr(database, "_server_allows_local_infile", lambda engine: False)
+    inserts = _spy(monkeypatch, "_load_executemany")
+    df = _satisfaction(300, seed=2)
+    try:
+        assert export_table(df, MYSQL_URL, table, run_id="r") == 300
+        assert inserts == ["_load_executemany"]
+        back = _read(MYSQL_URL, table).sort_values("msisdn", ignore_index=True)
+        expected = df.sort_values("msisdn", ignore_index=True)
+        pd.testing.assert_frame_equal(back[df.columns], expected, check_dtype=False)
+    finally:
+        _drop(MYSQL_URL, table)
+
+
+@pytest.mark.mysql
+def test_mariadb_falls_back_when_load_data_is_refused(monkeypatch):
+    import pymysql
+
+    from telco_analytics.io import database
+
+    def refuse(*args, **kwargs):
+        raise pymysql.err.OperationalError(
+            1148, "The used command is not allowed with this MariaDB version"
+        )
+
+    table = f"t_sat_{secrets.token_hex(4)}"
+    monkeypatch.setattr(database, "_load_data_infile", refuse)
+    df = _satisfaction(300, seed=3)
+    try:
+        assert export_table(df, MYSQL_URL, table, run_id="r") == 300
+        back = _read(MYSQL_URL, table).sort_values("msisdn", ignore_index=True)
+        pd.testing.assert_frame_equal(
+            back[df.columns], df.sort_values("msisdn", ignore_index=True), check_dtype=False
+        )
+    finally:
+        _drop(MYSQL_URL, table)
+
+
+@pytest.mark.parametrize("local_infile", [True, False], ids=["infile", "executemany"])
+def test_value_the_database_cannot_store_fails_and_keeps_previous_table(db, local_infile):
+    """A text longer than its VARCHAR(255): LOAD DATA LOCAL would truncate it with a warning."""
+    url, table = db
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite stores any length")
+    first = _satisfaction(20, seed=1)
+    export_table(first, url, table, run_id="good")
+    bad = _satisfaction(20, seed=2).assign(note="x" * 300)
+    with pytest.raises(DatabaseError) as err:
+        export_table(bad, url, table, run_id="bad", local_infile=local_infile)
+    message = str(err.value)
+    assert "\n" not in message and "mysql+pymysql://root:***@127.0.0.1:3306/test" in message
+    assert "Data too long for column 'note'" in message or "truncated for column 'note'" in message
+    back = _read(url, table)
+    assert len(back) == 20 and set(back["run_id"]) == {"good"}
+    assert _tables(url, table) == [table]
