@@ -128,35 +128,56 @@ def known_handsets(users: pd.DataFrame) -> pd.DataFrame:
     return users[handset.notna() & ~handset.isin(_UNKNOWN)]
 
 
-def _known_mask(handset: pd.Series) -> np.ndarray:
-    """True where the handset is known (not `unknown`, `undefined` or missing)."""
-    return (handset.notna() & ~handset.isin(_UNKNOWN)).to_numpy(dtype=bool)
+@dataclass(frozen=True)
+class HandsetCodes:
+    """The handset column factorized once: codes (-1 = unknown), names[code]."""
+
+    codes: np.ndarray
+    names: np.ndarray
+
+    @classmethod
+    def of(cls, handset: pd.Series) -> HandsetCodes:
+        codes, names = pd.factorize(handset, use_na_sentinel=True)
+        names = np.asarray(names, dtype=object)
+        known = np.array([isinstance(h, str) and h not in _UNKNOWN for h in names], dtype=bool)
+        # unknown names -> -1; known ones renumbered 0..m-1 in order of first appearance
+        remap = np.full(len(names) + 1, -1, dtype=np.int64)
+        remap[np.flatnonzero(known)] = np.arange(int(known.sum()))
+        return cls(codes=remap[codes], names=names[known])
 
 
 def per_handset(
-    users: pd.DataFrame, metric: str, min_users: int, *, quartiles: bool
+    users: pd.DataFrame,
+    metric: str,
+    min_users: int,
+    *,
+    quartiles: bool,
+    handsets: HandsetCodes | None = None,
 ) -> pd.DataFrame:
     """Distribution of a per-user metric over the users of each known handset.
 
     Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation),
     for handsets with at least min_users users, sorted by users desc then handset asc.
-    Only the handset and metric columns of the known users are copied, never the table.
+    Groups by integer handset codes (`handsets`, factorized here when None); only the
+    metric values of the kept users are copied, never the table.
     """
-    handset = users[HANDSET]
-    known = _known_mask(handset)
-    handset = handset[known]
-    sizes = handset.value_counts(sort=False)
-    kept = sizes[sizes >= min_users]
-    keep = handset.isin(kept.index).to_numpy(dtype=bool)
-    values = users[metric][known][keep]
-    grouped = values.groupby(handset[keep], sort=True)
-    out = pd.DataFrame({"users": kept.sort_index().astype("int64")})
+    handsets = handsets or HandsetCodes.of(users[HANDSET])
+    codes = handsets.codes
+    sizes = np.bincount(codes[codes >= 0], minlength=len(handsets.names))
+    kept = sizes >= min_users
+    keep = np.zeros(len(codes), dtype=bool)
+    keep[codes >= 0] = kept[codes[codes >= 0]]
+    values = pd.Series(users[metric].to_numpy()[keep])
+    grouped = values.groupby(codes[keep], sort=True)
+    kept_codes = np.flatnonzero(kept)
+    out = pd.DataFrame({"users": sizes[kept_codes].astype("int64")}, index=kept_codes)
     out["mean"] = grouped.mean()
     out["median"] = grouped.median()
     if quartiles:
         out["p25"] = grouped.quantile(0.25, interpolation="linear")
         out["p75"] = grouped.quantile(0.75, interpolation="linear")
-    out = out.rename_axis(HANDSET).reset_index()
+    out.insert(0, HANDSET, pd.array(handsets.names[kept_codes], dtype="str"))
+    out = out.reset_index(drop=True)
     return out.sort_values(["users", HANDSET], ascending=[False, True], kind="mergesort").reset_index(
         drop=True
     )
@@ -164,17 +185,20 @@ def per_handset(
 
 def modal_handset(users: pd.DataFrame) -> tuple[str | None, float]:
     """The most common known handset of a group of users (ties: alphabetical) and its share."""
-    return _modal(users[HANDSET], len(users))
+    handsets = HandsetCodes.of(users[HANDSET])
+    return _modal(handsets, np.ones(len(users), dtype=bool))
 
 
-def _modal(handset: pd.Series, n_users: int) -> tuple[str | None, float]:
-    """Most common known handset among `handset` (ties: alphabetical), its share of n_users."""
-    known = handset[_known_mask(handset)]
-    if known.empty or n_users == 0:
+def _modal(handsets: HandsetCodes, member: np.ndarray) -> tuple[str | None, float]:
+    """Most common known handset among the members (ties: alphabetical), its share of them."""
+    n_users = int(member.sum())
+    codes = handsets.codes[member]
+    codes = codes[codes >= 0]
+    if codes.size == 0 or n_users == 0:
         return None, float("nan")
-    counts = known.value_counts(sort=False)
+    counts = np.bincount(codes, minlength=len(handsets.names))
     best = counts.max()
-    name = min(counts.index[counts.to_numpy() == best])  # ties: alphabetically first
+    name = min(handsets.names[counts == best])  # ties: alphabetically first
     return str(name), float(best) / n_users
 
 
@@ -202,23 +226,29 @@ def describe_cluster(rank: int, k: int, centroid_z: dict[str, float], handset: s
 
 
 def experience_clusters(
-    users: pd.DataFrame, labels: np.ndarray, centroids: np.ndarray, k: int
+    users: pd.DataFrame,
+    labels: np.ndarray,
+    centroids: np.ndarray,
+    k: int,
+    handsets: HandsetCodes | None = None,
 ) -> pd.DataFrame:
     """Per ordered cluster: users, users_share, `<metric>_mean` (raw units), the centroid's
     `z_<metric>`, badness, top_handset, top_handset_share and a description."""
     rows = []
     labels = np.asarray(labels)
+    handsets = handsets or HandsetCodes.of(users[HANDSET])
+    metric_values = {m: users[m].to_numpy(dtype="float64") for m in METRICS}
     for c in range(k):
         member = labels == c  # a mask per cluster: the members' rows are never copied
         n_members = int(member.sum())
         z = dict(zip(METRICS, centroids[c]))
-        handset, share = _modal(users[HANDSET][member], n_members)
+        handset, share = _modal(handsets, member)
         rows.append(
             {
                 "cluster": c,
                 "users": n_members,
                 "users_share": n_members / max(len(users), 1),
-                **{f"{m}_mean": users[m][member].astype("float64").mean() for m in METRICS},
+                **{f"{m}_mean": pd.Series(metric_values[m][member]).mean() for m in METRICS},
                 **{f"z_{m}": float(z[m]) for m in METRICS},
                 "badness": float(badness(centroids[c : c + 1])[0]),
                 "top_handset": handset,
@@ -263,15 +293,18 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
 
     experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
     experience_users["cluster"] = labels.astype("int64")
-    clusters = experience_clusters(users, labels, centroids_z(pipeline), k)
+    handsets = HandsetCodes.of(users[HANDSET])  # factorized once for the three tables
+    clusters = experience_clusters(users, labels, centroids_z(pipeline), k, handsets)
     tables = {
         "experience_users": experience_users,
         "experience_values": experience_values(users),
         "throughput_per_handset": per_handset(
-            users, "throughput_kbps", config.handset_min_users, quartiles=True
+            users, "throughput_kbps", config.handset_min_users, quartiles=True,
+            handsets=handsets,
         ),
         "tcp_per_handset": per_handset(
-            users, "tcp_retrans_bytes", config.handset_min_users, quartiles=False
+            users, "tcp_retrans_bytes", config.handset_min_users, quartiles=False,
+            handsets=handsets,
         ),
         "experience_clusters": clusters,
     }
