@@ -124,7 +124,16 @@ def step_aggregate(state: RunState) -> None:
     state.tables["user_overview"] = summary.select(schema.USER_OVERVIEW_COLUMNS).to_pandas()
     state.tables["user_experience"] = summary.select(USER_EXPERIENCE_COLUMNS).to_pandas()
     del summary
-    state.manifest["rows"]["users"] = len(state.tables["user_overview"])
+    users = len(state.tables["user_overview"])
+    state.manifest["rows"]["users"] = users
+    config = state.config
+    state.manifest["sampling"] = {
+        "rule": f"beyond {config.kmeans_sample_threshold:,} users, models are fitted on a "
+        f"uniform sample (k-means: {config.kmeans_sample_size:,}, elbow: "
+        f"{config.elbow_sample_size:,}, regression: {config.regression_sample_size:,} users); "
+        "every user is still assigned and scored. Below it everything is exact.",
+        "users": users,
+    }
 
 
 def step_handsets(state: RunState) -> None:
@@ -164,7 +173,8 @@ def step_engagement(state: RunState) -> None:
     state.models["engagement"] = result.pipeline
     state.models["engagement_best_k"] = result.best_k_pipeline
     state.metrics.update({f"engagement_{k}": v for k, v in result.metrics.items()})
-    state.manifest.setdefault("sampling", {})["engagement"] = result.fitted_on_sample
+    state.manifest["sampling"]["engagement_kmeans"] = result.fitted_on_sample
+    state.manifest["sampling"]["engagement_elbow"] = result.elbow_fitted_on_sample
     state.manifest["engagement_chosen_k"] = result.chosen_k
 
 
@@ -175,7 +185,7 @@ def step_experience(state: RunState) -> None:
     state.tables.update(result.tables)
     state.models["experience"] = result.pipeline
     state.metrics.update({f"experience_{k}": v for k, v in result.metrics.items()})
-    state.manifest.setdefault("sampling", {})["experience"] = result.fitted_on_sample
+    state.manifest["sampling"]["experience_kmeans"] = result.fitted_on_sample
 
 
 def step_satisfaction(state: RunState) -> None:
@@ -188,6 +198,8 @@ def step_satisfaction(state: RunState) -> None:
     state.tables.update(result.tables)
     state.models["satisfaction_clusters"] = result.cluster_pipeline
     state.models["satisfaction_regression"] = result.regression
+    state.manifest["sampling"]["satisfaction_kmeans"] = result.clusters_fitted_on_sample
+    state.manifest["sampling"]["satisfaction_regression"] = result.regression_fitted_on_sample
     state.metrics.update({f"satisfaction_{k}": v for k, v in result.metrics.items()})
 
 

@@ -84,6 +84,12 @@ def test_manifest_records_input_rows_parameters_and_times(result, extract):
     assert set(manifest["seconds_per_step"]) >= {"read and validate", "clean", "engagement"}
     assert manifest["code"]["version"]
     assert "cleaning" in manifest["definitions"]
+    # 3,000 sessions: far below the sampling threshold, every model saw every user
+    sampling = manifest["sampling"]
+    assert sampling["users"] == rows["users"]
+    assert not any(v for k, v in sampling.items() if k not in ("rule", "users"))
+    assert {"engagement_kmeans", "engagement_elbow", "experience_kmeans",
+            "satisfaction_kmeans", "satisfaction_regression"} <= set(sampling)
 
 
 def test_user_overview_matches_plain_pandas_from_the_raw_csv(result, extract):
