@@ -10,6 +10,7 @@ handset are never imputed. The artifact row (no timestamps, no ids) is dropped f
 from __future__ import annotations
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -119,6 +120,65 @@ def profile_sessions(
         present = int(quart["n"]) - r["missing"]
         r["outliers"] = present - int(stats.get(f"k_{i}") or 0) if f"k_{i}" in stats else 0
         r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
+    return counts, pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def column_stats(values: np.ndarray, iqr_factor: float = 1.5) -> dict:
+    """Rule 3 for one column of real sessions (NaN = missing), in numpy: missing, quartiles
+    (linear interpolation, as quantile_cont), fences, replacement (mean inside the fences,
+    inclusive) and outliers (present values outside the fences)."""
+    present = values[~np.isnan(values)]
+    out = {"missing": int(len(values) - len(present)), "q1": None, "q3": None,
+           "lower_fence": None, "upper_fence": None, "replacement": None, "outliers": 0}
+    if len(present) == 0:
+        return out
+    q1, q3 = (float(q) for q in np.quantile(present, [0.25, 0.75]))
+    lo, hi = q1 - iqr_factor * (q3 - q1), q3 + iqr_factor * (q3 - q1)
+    inside = (present >= lo) & (present <= hi)
+    out.update(q1=q1, q3=q3, lower_fence=lo, upper_fence=hi,
+               replacement=float(present[inside].mean()), outliers=int((~inside).sum()))
+    return out
+
+
+def profile_sessions_local(
+    sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
+) -> tuple[dict, pd.DataFrame]:
+    """The same as profile_sessions, with the statistics computed in numpy on columns fetched
+    a few at a time: one read of each measurement column instead of three engine passes
+    (exact quartiles are the engine's slowest aggregate). For a local engine only: Spark
+    keeps profile_sessions, which never brings sessions to the driver."""
+    columns = columns or schema.MEASUREMENT_COLUMNS
+    artifact = is_artifact(sessions)
+    others = [c for c in schema.NAMES if c not in columns]
+    aggs = {"rows": sessions.count(), "artifact": artifact.sum(),
+            "no_msisdn": (sessions.msisdn.isnull() & ~artifact).sum()}
+    for c in others:
+        aggs[f"a_{c}"] = sessions[c].isnull().sum()
+        aggs[f"r_{c}"] = (sessions[c].isnull() & ~artifact).sum()
+    row = sessions.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    counts = {"rows": int(row["rows"]), "artifact": int(row["artifact"] or 0),
+              "no_msisdn": int(row["no_msisdn"] or 0),
+              "all": {c: int(row[f"a_{c}"] or 0) for c in others},
+              "real": {c: int(row[f"r_{c}"] or 0) for c in others}}
+    # the artifact rows are few: their missing values complete the all-rows counts
+    artifact_rows = sessions.filter(artifact).select(*columns).to_pyarrow()
+    real = real_sessions(sessions)
+    per_fetch = max(1, int(MAX_QUANTILE_VALUES // max(counts["rows"], 1)))
+    rows = []
+    for start in range(0, len(columns), per_fetch):
+        batch = columns[start:start + per_fetch]
+        fetched = real.select(*batch).to_pyarrow()
+        for c in batch:
+            values = fetched.column(c).to_numpy(zero_copy_only=False).astype("float64")
+            stats = column_stats(values, iqr_factor)
+            counts["real"][c] = stats["missing"]
+            counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
+            rows.append({"column": c, **stats})
+        del fetched
+    for r in rows:
+        r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
+    counts["all"] = {c: counts["all"][c] for c in schema.NAMES}
+    counts["real"] = {c: counts["real"][c] for c in schema.NAMES}
     return counts, pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 

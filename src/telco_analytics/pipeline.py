@@ -26,7 +26,7 @@ import pandas as pd
 from . import __version__, engine, schema
 from .aggregate import SESSION_COLUMNS_USED, USER_EXPERIENCE_COLUMNS, user_summary
 from .analysis import handsets
-from .clean import clean_sessions, profile_sessions
+from .clean import clean_sessions, profile_sessions, profile_sessions_local
 from .config import RunConfig
 from .errors import InputError
 from .io.reader import read_sessions
@@ -100,7 +100,9 @@ def step_read(state: RunState) -> None:
 
 
 def step_clean(state: RunState) -> None:
-    counts, report = profile_sessions(state.sessions, iqr_factor=state.config.iqr_factor)
+    # a local engine profiles in numpy (one read per column); Spark aggregates on the cluster
+    profile = profile_sessions_local if state.config.engine == "duckdb" else profile_sessions
+    counts, report = profile(state.sessions, iqr_factor=state.config.iqr_factor)
     state.manifest["rows"] = {
         "read": counts["rows"],
         "dropped_artifact": counts["artifact"],

@@ -83,3 +83,31 @@ def test_quartiles_in_several_queries_give_the_same_report(con, tmp_path, monkey
     one_query = cleaning_report(sessions)
     monkeypatch.setattr(clean, "MAX_QUANTILE_VALUES", 700)  # two columns per query
     pd.testing.assert_frame_equal(cleaning_report(sessions), one_query)
+
+
+def test_local_numpy_profile_equals_the_engine_profile(con, tmp_path, monkeypatch):
+    from telco_analytics import clean
+    from telco_analytics.clean import profile_sessions, profile_sessions_local
+    from telco_analytics.io.reader import read_sessions
+
+    raw = random_raw_sessions(n=500, seed=8)
+    raw.loc[len(raw)] = [None] * len(raw.columns)  # a trailing artifact row
+    raw.loc[len(raw) - 1, "Youtube DL (Bytes)"] = 1e12
+    sessions = read_sessions(con, write_raw_csv(raw, tmp_path / "r.csv")).sessions
+    engine_counts, engine_report = profile_sessions(sessions)
+    monkeypatch.setattr(clean, "MAX_QUANTILE_VALUES", 1500)  # several fetches
+    local_counts, local_report = profile_sessions_local(sessions)
+    assert local_counts == engine_counts
+    assert local_counts["artifact"] == 1
+    pd.testing.assert_frame_equal(local_report, engine_report, rtol=1e-12)
+
+
+def test_column_stats_by_hand():
+    from telco_analytics.clean import column_stats
+
+    stats = column_stats(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 100, np.nan], dtype=float))
+    assert (stats["q1"], stats["q3"]) == (3.25, 7.75)
+    assert (stats["lower_fence"], stats["upper_fence"]) == (-3.5, 14.5)
+    assert (stats["replacement"], stats["missing"], stats["outliers"]) == (5.0, 1, 1)
+    empty = column_stats(np.array([np.nan, np.nan]))
+    assert empty["replacement"] is None and empty["missing"] == 2
