@@ -511,3 +511,9 @@ def test_insights_skip_missing_tables():
         )
     }
     assert overview_insights(empty) == []
+
+
+def test_keys_sorted_strict():
+    s = pd.Series(["1", "2", "2", "3"], dtype="str")
+    assert keys_sorted(s) and not keys_sorted(s, strict=True)
+    assert keys_sorted(s.drop_duplicates(), strict=True)

@@ -421,7 +421,7 @@ def test_duplicate_users_are_rejected(generated):
     dup_e = pd.concat([eng_s.iloc[:1], eng_s], ignore_index=True)
     dup_x = pd.concat([exp_s.iloc[:1], exp_s], ignore_index=True)
     with pytest.raises(ValueError):
-        _aligned_users(dup_e, dup_x)  # equal, sorted keys, but not unique
+        _aligned_users(dup_e, dup_x)  # equal, sorted keys, not unique: merge rejects them
     with pytest.raises(ValueError):
         _aligned_users(dup_e, exp_s)  # merge fallback: one_to_one validation
 

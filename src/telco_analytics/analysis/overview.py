@@ -62,8 +62,8 @@ def _arrow_keys(keys: pd.Series) -> pa.Array | pa.ChunkedArray:
         return pa.array(keys.astype("str").array)
 
 
-def keys_sorted(keys: pd.Series) -> bool:
-    """True when the keys are in non-decreasing order and none is missing.
+def keys_sorted(keys: pd.Series, *, strict: bool = False) -> bool:
+    """True when the keys are in non-decreasing (strict: increasing) order, none missing.
 
     Vectorized in Arrow (25 ms for 10M msisdn strings, where pandas' is_monotonic_increasing
     materializes Python strings and takes 0.7 s).
@@ -73,7 +73,8 @@ def keys_sorted(keys: pd.Series) -> bool:
     a = _arrow_keys(keys)
     if a.null_count:
         return False
-    return bool(pc.all(pc.less_equal(a[:-1], a[1:])).as_py())
+    compare = pc.less if strict else pc.less_equal
+    return bool(pc.all(compare(a[:-1], a[1:])).as_py())
 
 
 def keys_equal(left: pd.Series, right: pd.Series) -> bool:

@@ -90,23 +90,20 @@ def _aligned_users(engagement_users: pd.DataFrame, experience_users: pd.DataFram
     """msisdn + FEATURES of the users in both tables, sorted by msisdn.
 
     The two tables come from the same per-user aggregation, sorted by msisdn: when their key
-    columns are equal and sorted (a vectorized check, ~50 ms at 10M users) the columns are
-    combined by position without a copy; otherwise an inner one-to-one merge on msisdn.
+    columns are equal and strictly increasing (vectorized checks, ~50 ms at 10M users) the
+    columns are combined by position without a copy; otherwise (other order, other users,
+    duplicates) an inner one-to-one merge on msisdn, sorted.
     """
     if keys_equal(engagement_users[KEY], experience_users[KEY]) and keys_sorted(
-        engagement_users[KEY]
+        engagement_users[KEY], strict=True
     ):
-        keys = engagement_users[KEY]
-        users = pd.concat(
+        return pd.concat(
             [
                 engagement_users[[KEY, *schema.ENGAGEMENT_METRICS]].reset_index(drop=True),
                 experience_users[schema.EXPERIENCE_METRICS].reset_index(drop=True),
             ],
             axis=1,
         )
-        if _has_duplicate_sorted_keys(keys):
-            raise ValueError("satisfaction: duplicate msisdn in the per-user tables")
-        return users
     eng = engagement_users[[KEY, *schema.ENGAGEMENT_METRICS]]
     exp = experience_users[[KEY, *schema.EXPERIENCE_METRICS]]
     users = eng.merge(exp, on=KEY, how="inner", validate="one_to_one")
@@ -148,17 +145,6 @@ def satisfaction_top(scores: pd.DataFrame, n: int = TOP_N) -> pd.DataFrame:
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype="int64"))
     return out
-
-
-def _has_duplicate_sorted_keys(keys: pd.Series) -> bool:
-    """True when two neighbours of a sorted key column are equal."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if len(keys) < 2:
-        return False
-    a = pa.array(keys.array)
-    return bool(pc.any(pc.equal(a[:-1], a[1:])).as_py())
 
 
 def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pipeline, np.ndarray]:
