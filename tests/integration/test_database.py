@@ -485,3 +485,13 @@ def test_value_the_database_cannot_store_fails_and_keeps_previous_table(db, loca
     back = _read(url, table)
     assert len(back) == 20 and set(back["run_id"]) == {"good"}
     assert _tables(url, table) == [table]
+
+
+def test_key_problems_counted_with_missing_and_mixed_keys():
+    url = "mysql+pymysql://root:pw@127.0.0.1:1/test"  # closed port: ConfigError proves no connect
+    df = pd.DataFrame({"msisdn": ["b", None, "a", "b", None, "a", "c"], "x": range(7)})
+    with pytest.raises(ConfigError, match="2 rows have no msisdn; 2 duplicate msisdn values"):
+        export_table(df, url, "t", run_id="r")
+    mixed = pd.DataFrame({"msisdn": pd.Series([1, "x", 2, 1], dtype=object), "x": range(4)})
+    with pytest.raises(ConfigError, match="1 duplicate msisdn values"):
+        export_table(mixed, url, "t", run_id="r")
