@@ -39,12 +39,9 @@ def _satisfaction(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)],
-)
-def db(request, tmp_path):
+def _database(kind: str, tmp_path):
     """(url, unique table name); the table and any leftover is dropped afterwards."""
-    url = f"sqlite:///{tmp_path / 'telco.db'}" if request.param == "sqlite" else MYSQL_URL
+    url = f"sqlite:///{tmp_path / 'telco.db'}" if kind == "sqlite" else MYSQL_URL
     table = f"t_sat_{secrets.token_hex(4)}"
     yield url, table
     engine = sa.create_engine(url)
@@ -53,6 +50,16 @@ def db(request, tmp_path):
             if name.startswith(table):
                 conn.exec_driver_sql(f"DROP TABLE {name}")
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def db(request, tmp_path):
+    yield from _database(request.param, tmp_path)
+
+
+@pytest.fixture
+def mysql_db(tmp_path):
+    yield from _database("mysql", tmp_path)
 
 
 def _read(url: str, table: str) -> pd.DataFrame:
@@ -310,11 +317,21 @@ def _db_sums(url: str, table: str) -> tuple:
     return tuple(row)
 
 
-@pytest.mark.parametrize("local_infile", [True, False], ids=["infile", "executemany"])
-def test_bulk_export_200k_counts_and_checksum(db, local_infile):
-    url, table = db
-    if url.startswith("sqlite") and not local_infile:
-        pytest.skip("local_infile only concerns MySQL/MariaDB")
+@pytest.mark.parametrize("kind,local_infile", [
+    ("sqlite", True),  # local_infile only concerns MySQL/MariaDB
+    pytest.param("mysql", True, marks=pytest.mark.mysql, id="mysql-infile"),
+    pytest.param("mysql", False, marks=pytest.mark.mysql, id="mysql-executemany"),
+])
+def test_bulk_export_200k_counts_and_checksum(tmp_path, kind, local_infile):
+    cases = _database(kind, tmp_path)
+    url, table = next(cases)
+    try:
+        _bulk_export_checks(url, table, local_infile)
+    finally:
+        next(cases, None)
+
+
+def _bulk_export_checks(url: str, table: str, local_infile: bool) -> None:
     n = 200_000
     df = _satisfaction(n, seed=7)  # msisdn in random order: the export sorts by key
     start = time.perf_counter()
@@ -468,12 +485,12 @@ def test_mariadb_falls_back_when_load_data_is_refused(monkeypatch):
         _drop(MYSQL_URL, table)
 
 
+@pytest.mark.mysql
 @pytest.mark.parametrize("local_infile", [True, False], ids=["infile", "executemany"])
-def test_value_the_database_cannot_store_fails_and_keeps_previous_table(db, local_infile):
-    """A text longer than its VARCHAR(255): LOAD DATA LOCAL would truncate it with a warning."""
-    url, table = db
-    if url.startswith("sqlite"):
-        pytest.skip("SQLite stores any length")
+def test_value_the_database_cannot_store_fails_and_keeps_previous_table(mysql_db, local_infile):
+    """A text longer than its VARCHAR(255): LOAD DATA LOCAL would truncate it with a warning.
+    (MySQL/MariaDB only: SQLite stores any length.)"""
+    url, table = mysql_db
     first = _satisfaction(20, seed=1)
     export_table(first, url, table, run_id="good")
     bad = _satisfaction(20, seed=2).assign(note="x" * 300)
