@@ -7,21 +7,9 @@ import pandas as pd
 
 from ..report.figures.overview import app_label
 from ..report.figures.style import human_bytes, human_duration_ms
-from . import Insight
+from . import Insight, nonempty_table, share_text
 
 SECTION = "engagement"
-
-
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
-    table = tables.get(name)
-    return table if table is not None and len(table) > 0 else None
-
-
-def _pct(x: float) -> str:
-    """0.0002 -> '0.02%', 0.05 -> '5.0%', 0.43 -> '43%'."""
-    if abs(x) < 0.01:
-        return f"{100 * x:.2f}%"
-    return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
 
 
 def clusters_insight(clusters: pd.DataFrame) -> Insight:
@@ -32,8 +20,8 @@ def clusters_insight(clusters: pd.DataFrame) -> Insight:
     top_users = top["users"] / users
     ratio = top["total_bytes_mean"] / low["total_bytes_mean"] if low["total_bytes_mean"] else 0
     text = (
-        f"The most engaged cluster (cluster {int(top['cluster'])}) is {_pct(top_users)} of users "
-        f"({int(top['users']):,}) but carries {_pct(top['traffic_share'])} of the traffic: "
+        f"The most engaged cluster (cluster {int(top['cluster'])}) is {share_text(top_users)} of users "
+        f"({int(top['users']):,}) but carries {share_text(top['traffic_share'])} of the traffic: "
         f"{top['sessions_mean']:.1f} sessions, {human_duration_ms(top['duration_ms_mean'])} and "
         f"{human_bytes(top['total_bytes_mean'])} per user, {ratio:.1f}x the volume of a user in "
         f"the least engaged cluster. Network capacity and retention offers should go to them "
@@ -51,8 +39,8 @@ def least_engaged_insight(clusters: pd.DataFrame) -> Insight:
     low = clusters.iloc[0]
     share = low["users"] / clusters["users"].sum()
     text = (
-        f"The least engaged cluster (cluster 0) holds {_pct(share)} of users "
-        f"({int(low['users']):,}) and {_pct(low['traffic_share'])} of the traffic, with "
+        f"The least engaged cluster (cluster 0) holds {share_text(share)} of users "
+        f"({int(low['users']):,}) and {share_text(low['traffic_share'])} of the traffic, with "
         f"{low['sessions_mean']:.1f} sessions and {human_bytes(low['total_bytes_mean'])} per user "
         f"on average: the largest room for growth through bundles and onboarding offers."
     )
@@ -71,7 +59,7 @@ def top_apps_insight(app_totals: pd.DataFrame, n: int = 3) -> Insight:
     share = top["bytes"].sum() / totals["bytes"].sum() if totals["bytes"].sum() else 0.0
     names = [app_label(a) for a in top["app"]]
     text = (
-        f"{', '.join(names[:-1])} and {names[-1]} carry {_pct(share)} of all app traffic "
+        f"{', '.join(names[:-1])} and {names[-1]} carry {share_text(share)} of all app traffic "
         f"({human_bytes(top['bytes'].sum())}); caching and peering capacity for them gives the "
         f"largest relief to the network."
     )
@@ -99,7 +87,7 @@ def elbow_insight(elbow: pd.DataFrame) -> Insight:
     at = float(elbow.loc[elbow["k"] == chosen, "inertia"].iloc[0])
     text = (
         f"The elbow of the k-means inertia is at k = {chosen}: {chosen} groups already explain "
-        f"{_pct(1 - at / k1)} of the spread of the standardized engagement metrics; more groups "
+        f"{share_text(1 - at / k1)} of the spread of the standardized engagement metrics; more groups "
         f"add little. The report keeps k = 3 for comparability and shows the k = {chosen} "
         f"profiles alongside."
     )
@@ -109,13 +97,13 @@ def elbow_insight(elbow: pd.DataFrame) -> Insight:
 def engagement_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
     """The engagement findings that the available tables support."""
     insights = []
-    clusters = _table(tables, "engagement_clusters")
+    clusters = nonempty_table(tables, "engagement_clusters")
     if clusters is not None:
         insights += [clusters_insight(clusters), least_engaged_insight(clusters)]
-    if (totals := _table(tables, "app_totals")) is not None:
+    if (totals := nonempty_table(tables, "app_totals")) is not None:
         insights.append(top_apps_insight(totals))
-    if (top10 := _table(tables, "engagement_top10")) is not None and clusters is not None:
+    if (top10 := nonempty_table(tables, "engagement_top10")) is not None and clusters is not None:
         insights.append(heavy_users_insight(top10, clusters))
-    if (elbow := _table(tables, "engagement_elbow")) is not None:
+    if (elbow := nonempty_table(tables, "engagement_elbow")) is not None:
         insights.append(elbow_insight(elbow))
     return insights

@@ -6,21 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report.figures.style import human_bytes
-from . import Insight
+from . import Insight, nonempty_table, share_text
 
 SECTION = "experience"
-
-
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
-    table = tables.get(name)
-    return table if table is not None and len(table) > 0 else None
-
-
-def _pct(x: float) -> str:
-    """0.0002 -> '0.02%', 0.05 -> '5.0%', 0.43 -> '43%'."""
-    if abs(x) < 0.01:
-        return f"{100 * x:.2f}%"
-    return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
 
 
 def worst_cluster_insight(clusters: pd.DataFrame) -> Insight:
@@ -29,7 +17,7 @@ def worst_cluster_insight(clusters: pd.DataFrame) -> Insight:
     worst, best = clusters.iloc[0], clusters.iloc[-1]
     share = worst["users"] / clusters["users"].sum()
     text = (
-        f"{_pct(share)} of users ({int(worst['users']):,}) fall in the worst-experience cluster "
+        f"{share_text(share)} of users ({int(worst['users']):,}) fall in the worst-experience cluster "
         f"({worst['description']}): {worst['rtt_ms_mean']:.0f} ms round-trip time, "
         f"{worst['throughput_kbps_mean']:,.0f} kbps and "
         f"{human_bytes(worst['tcp_retrans_bytes_mean'])} retransmitted per user, against "
@@ -49,7 +37,7 @@ def clusters_overview_insight(clusters: pd.DataFrame) -> Insight:
     """One line per experience cluster: size and description."""
     total = clusters["users"].sum()
     parts = [
-        f"cluster {int(r['cluster'])} ({_pct(r['users'] / total)} of users) is {r['description']}"
+        f"cluster {int(r['cluster'])} ({share_text(r['users'] / total)} of users) is {r['description']}"
         for _, r in clusters.sort_values("cluster").iterrows()
     ]
     return Insight(SECTION, "Experience clusters: " + "; ".join(parts) + ".",
@@ -99,7 +87,7 @@ def frequent_values_insight(values: pd.DataFrame, users: int) -> Insight | None:
         return None
     text = (
         f"The most frequent per-user {row['metric']} value, {row['value']:,.4g}, is shared by "
-        f"{int(row['count']):,} users ({_pct(row['count'] / users)}): a value this common is "
+        f"{int(row['count']):,} users ({share_text(row['count'] / users)}): a value this common is "
         f"typically the cleaning replacement given to missing or outlying sessions, so the "
         f"experience of these users is known only roughly."
     )
@@ -110,13 +98,13 @@ def frequent_values_insight(values: pd.DataFrame, users: int) -> Insight | None:
 def experience_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
     """The experience findings that the available tables support."""
     insights = []
-    if (clusters := _table(tables, "experience_clusters")) is not None:
+    if (clusters := nonempty_table(tables, "experience_clusters")) is not None:
         insights += [worst_cluster_insight(clusters), clusters_overview_insight(clusters)]
-    if (tp := _table(tables, "throughput_per_handset")) is not None and len(tp) >= 2:
+    if (tp := nonempty_table(tables, "throughput_per_handset")) is not None and len(tp) >= 2:
         insights.append(throughput_handset_insight(tp))
-    if (tcp := _table(tables, "tcp_per_handset")) is not None and len(tcp) >= 2:
+    if (tcp := nonempty_table(tables, "tcp_per_handset")) is not None and len(tcp) >= 2:
         insights.append(tcp_handset_insight(tcp))
-    values = _table(tables, "experience_values")
+    values = nonempty_table(tables, "experience_values")
     if values is not None and clusters is not None:
         insight = frequent_values_insight(values, int(clusters["users"].sum()))
         if insight is not None:

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import schema
 from ..analysis.overview import components_for
 from ..report.figures.style import human_bytes, human_duration_ms
-from . import Insight
+from . import Insight, nonempty_table
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,6 @@ ROUTER_PATTERN = re.compile(
 def is_router(handset: str) -> bool:
     """True when a handset name looks like a 4G home router, pocket hotspot or USB modem."""
     return bool(ROUTER_PATTERN.search(str(handset)))
-
-
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
-    table = tables.get(name)
-    return table if table is not None and len(table) > 0 else None
 
 
 def _pct(x: float) -> str:
@@ -344,22 +339,22 @@ def typical_user_insight(univariate: pd.DataFrame) -> Insight | None:
 def overview_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
     """Findings of the overview section from whichever SPEC tables are present."""
     out: list[Insight | None] = []
-    if (top10 := _table(tables, "handsets_top10")) is not None:
+    if (top10 := nonempty_table(tables, "handsets_top10")) is not None:
         out.append(top_handset_insight(top10))
-    if (top3 := _table(tables, "manufacturers_top3")) is not None:
-        out.append(manufacturer_insight(top3, _table(tables, "handsets_top5_per_manufacturer")))
-    if (totals := _table(tables, "app_totals")) is not None:
+    if (top3 := nonempty_table(tables, "manufacturers_top3")) is not None:
+        out.append(manufacturer_insight(top3, nonempty_table(tables, "handsets_top5_per_manufacturer")))
+    if (totals := nonempty_table(tables, "app_totals")) is not None:
         out.append(app_traffic_insight(totals))
-    if (uni := _table(tables, "univariate")) is not None:
+    if (uni := nonempty_table(tables, "univariate")) is not None:
         out.append(typical_user_insight(uni))
-    deciles = _table(tables, "decile_data")
+    deciles = nonempty_table(tables, "decile_data")
     if deciles is None:
-        deciles = _table(tables, "decile_data_all")
+        deciles = nonempty_table(tables, "decile_data_all")
     if deciles is not None:
-        out.append(decile_insight(deciles, _table(tables, "user_overview")))
-    if (corr := _table(tables, "app_correlation")) is not None:
+        out.append(decile_insight(deciles, nonempty_table(tables, "user_overview")))
+    if (corr := nonempty_table(tables, "app_correlation")) is not None:
         out.append(correlation_insight(corr))
-    if (pca := _table(tables, "pca")) is not None:
+    if (pca := nonempty_table(tables, "pca")) is not None:
         out.extend(pca_insights(pca))
     insights = [i for i in out if i is not None]
     log.debug("overview insights: %d", len(insights))

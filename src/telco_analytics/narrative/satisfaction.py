@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import Insight
+from . import Insight, nonempty_table
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +17,6 @@ MODEL = "hist_gradient_boosting"
 BASELINE = "baseline_mean"
 OVERFIT_GAP = 0.05
 HIGH_R2 = 0.8  # above this the model reproduces the scoring rule well  # train R² above test R² by more than this: say the model overfits
-
-
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
-    table = tables.get(name)
-    return table if table is not None and len(table) > 0 else None
 
 
 def _pct(x: float) -> str:
@@ -200,16 +195,16 @@ def loss_insight(loss: pd.DataFrame) -> Insight | None:
 def satisfaction_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
     """Findings of the satisfaction section from whichever tables are present."""
     out: list[Insight | None] = []
-    satisfaction = _table(tables, "satisfaction")
-    if (clusters := _table(tables, "satisfaction_clusters")) is not None:
+    satisfaction = nonempty_table(tables, "satisfaction")
+    if (clusters := nonempty_table(tables, "satisfaction_clusters")) is not None:
         out.append(cluster_insight(clusters))
-    if (top10 := _table(tables, "satisfaction_top10")) is not None:
+    if (top10 := nonempty_table(tables, "satisfaction_top10")) is not None:
         out.append(top10_insight(top10, satisfaction))
     if satisfaction is not None:
         out.append(score_relation_insight(satisfaction))
-    if (metrics := _table(tables, "regression_metrics")) is not None:
+    if (metrics := nonempty_table(tables, "regression_metrics")) is not None:
         out.extend(regression_insights(metrics))
-    if (loss := _table(tables, "regression_loss")) is not None:
+    if (loss := nonempty_table(tables, "regression_loss")) is not None:
         out.append(loss_insight(loss))
     insights = [i for i in out if i is not None]
     log.debug("satisfaction insights: %d", len(insights))
