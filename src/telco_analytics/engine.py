@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("duckdb", "spark")
 # DuckDB's working memory; the per-user tables and models live beside it in Python.
-DUCKDB_MEMORY_LIMIT = "4GB"
+DUCKDB_MEMORY_LIMIT = "3GB"
 
 
 def connect(engine: str = "duckdb", *, workdir: Path | None = None,

@@ -161,8 +161,10 @@ def step_overview(state: RunState) -> None:
         state.manifest["missing"], state.manifest["rows"]["read"]
     )
     state.tables["univariate"] = overview.univariate(users)
-    state.tables["decile_data"] = overview.decile_data(users)
-    state.tables["decile_data_all"] = overview.decile_table_all(users)
+    # users are ranked once: deciles 1-5 (SPEC rule 6) are the head of the ten-decile table
+    deciles = overview.decile_table_all(users)
+    state.tables["decile_data_all"] = deciles
+    state.tables["decile_data"] = deciles[deciles["decile"] <= 5].reset_index(drop=True)
     state.tables["app_correlation"] = overview.app_correlation(users)
     state.tables["pca"] = overview.pca_table(users)
 
