@@ -112,42 +112,38 @@ def top_n_by(
     return table[[KEY, column]].iloc[rows]
 
 
-def engagement_top10(users: pd.DataFrame) -> pd.DataFrame:
-    """Per engagement metric, the ten users with the largest value: metric, rank, msisdn, value."""
+def top10_table(
+    table: pd.DataFrame, columns: dict[str, str], label: str, value: str
+) -> pd.DataFrame:
+    """For each label -> column, the ten rows with the largest value (ties by msisdn):
+    DataFrame[label, rank, msisdn, value], one block of up to ten rows per label."""
     parts = []
-    sorted_keys = keys_sorted(users[KEY])
-    for metric in METRICS:
-        top = top_n_by(users, metric, sorted_keys=sorted_keys)
+    sorted_keys = keys_sorted(table[KEY])
+    for name, column in columns.items():
+        top = top_n_by(table, column, sorted_keys=sorted_keys)
         parts.append(
             pd.DataFrame(
                 {
-                    "metric": metric,
+                    label: name,
                     "rank": np.arange(1, len(top) + 1, dtype="int64"),
                     KEY: top[KEY].to_numpy(),
-                    "value": top[metric].to_numpy(dtype="float64"),
+                    value: top[column].to_numpy(dtype="float64"),
                 }
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def engagement_top10(users: pd.DataFrame) -> pd.DataFrame:
+    """Per engagement metric, the ten users with the largest value: metric, rank, msisdn, value."""
+    return top10_table(users, {m: m for m in METRICS}, "metric", "value")
 
 
 def app_top10_users(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Per app, the ten users with the most `<app>_bytes` (DL + UL): app, rank, msisdn, bytes."""
-    parts = []
-    sorted_keys = keys_sorted(user_overview[KEY])
-    for app, column in zip(schema.APPS, schema.USER_APP_BYTES):
-        top = top_n_by(user_overview, column, sorted_keys=sorted_keys)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "app": app,
-                    "rank": np.arange(1, len(top) + 1, dtype="int64"),
-                    KEY: top[KEY].to_numpy(),
-                    "bytes": top[column].to_numpy(dtype="float64"),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+    return top10_table(
+        user_overview, dict(zip(schema.APPS, schema.USER_APP_BYTES, strict=True)), "app", "bytes"
+    )
 
 
 def engagement_clusters(users: pd.DataFrame, labels: np.ndarray, k: int) -> pd.DataFrame:
