@@ -187,9 +187,14 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, features: list[
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 
+# fewer logged predictions than this and the drift statistics are noise
+MIN_PREDICTIONS = 30
+
+
 def monitor(store: Path | str, reference: pd.DataFrame, out_dir: Path,
             features: list[str] | None = None, psi_threshold: float = PSI_THRESHOLD,
-            ks_alpha: float = KS_ALPHA) -> pd.DataFrame:
+            ks_alpha: float = KS_ALPHA,
+            min_predictions: int = MIN_PREDICTIONS) -> pd.DataFrame:
     """Compare the logged (served) inputs with the training users; write out_dir/
     drift_report.csv and drift_report.png; return the report."""
     from .report.figures.tracking import drift_chart
@@ -197,9 +202,12 @@ def monitor(store: Path | str, reference: pd.DataFrame, out_dir: Path,
 
     features = list(features or FEATURES)
     current = load_logged_inputs(store)
-    if current.empty:
-        raise InputError(f"no predictions logged in {log_file(store)}: serve some requests "
-                         "first (telco serve), or pass --store")
+    if len(current) < min_predictions:
+        # a handful of requests says nothing about a distribution (one request "drifts" on
+        # every feature): ask for more rather than raise a false alarm
+        raise InputError(f"{len(current)} prediction(s) logged in {log_file(store)}; the drift "
+                         f"report needs at least {min_predictions}: serve more requests first "
+                         "(telco serve), or pass --store")
     report = drift_report(reference, current, features, psi_threshold, ks_alpha)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -95,8 +95,19 @@ def test_prediction_log_round_trip_without_identifiers(tmp_path):
 
 def test_empty_store_reads_as_empty_and_monitor_refuses_it(tmp_path):
     assert monitoring.load_logged_inputs(tmp_path / "none").empty
-    with pytest.raises(InputError, match="no predictions logged"):
+    with pytest.raises(InputError, match="0 prediction"):
         monitoring.monitor(tmp_path / "none", pd.DataFrame(columns=FEATURES), tmp_path / "out")
+
+
+def test_too_few_predictions_are_refused_not_flagged(tmp_path):
+    rng = np.random.default_rng(4)
+    store = monitoring.PredictionLog(tmp_path / "mon")
+    few = _population(rng, 5)
+    store.append(few, np.zeros(len(few)), request_id="r", model_name="m", model_version="1")
+    store.close()
+    with pytest.raises(InputError, match="needs at least 30"):
+        monitoring.monitor(tmp_path / "mon", _population(rng, 500), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_reference_features_join_the_two_user_tables():
