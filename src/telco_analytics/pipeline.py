@@ -28,7 +28,7 @@ from .aggregate import SESSION_COLUMNS_USED, USER_EXPERIENCE_COLUMNS, user_summa
 from .analysis import handsets
 from .clean import clean_sessions, profile_sessions, profile_sessions_local
 from .config import RunConfig
-from .errors import InputError
+from .errors import InputError, SchemaError
 from .io.reader import read_sessions
 from .io.rundir import staged_dir
 from .io.tables import write_json, write_table
@@ -117,6 +117,13 @@ def step_clean(state: RunState) -> None:
     }
     state.manifest["missing"] = counts["all"]
     state.tables["cleaning_report"] = report
+    empty = report.loc[report["replacement"].isna() & report["column"].isin(SESSION_COLUMNS_USED),
+                       "column"].tolist()
+    if empty:
+        # nothing to impute from: the per-user metrics built on it would all be missing
+        raw = [schema.BY_NAME[c].raw.replace("Dur. (ms).1", "Dur. (ms)") for c in empty]
+        raise SchemaError(f"{state.input}: column(s) with no values at all, needed by the "
+                          "analyses: " + ", ".join(repr(r) for r in raw))
     clean = clean_sessions(state.sessions, report, SESSION_COLUMNS_USED)
     state.clean = engine.materialize(state.con, clean, "clean")
 

@@ -34,6 +34,12 @@ def _bad_inputs(tmp_path: Path, real_rows: Path) -> dict[str, tuple[Path, str]]:
     binary.write_bytes(bytes(range(256)) * 64)
     bad_parquet = tmp_path / "fake.parquet"
     bad_parquet.write_text("this is not parquet")
+    header = lines[0].split(",")
+    tcp_ul = header.index("TCP UL Retrans. Vol (Bytes)")
+    emptied = [",".join(f if i != tcp_ul else "" for i, f in enumerate(line.split(",")))
+               for line in lines[1:]]
+    no_values = tmp_path / "no_values.csv"
+    no_values.write_text("\n".join([lines[0], *emptied]) + "\n")
     return {
         "missing": (tmp_path / "nope.csv", "input not found"),
         "empty": (empty, "empty"),
@@ -42,11 +48,12 @@ def _bad_inputs(tmp_path: Path, real_rows: Path) -> dict[str, tuple[Path, str]]:
         "wrong type": (wrong_type, "'Avg RTT UL (ms)' should hold a number"),
         "binary": (binary, "binary"),
         "corrupt parquet": (bad_parquet, "not a Parquet file"),
+        "a needed column without values": (no_values, "'TCP UL Retrans. Vol (Bytes)'"),
     }
 
 
 CASES = ["missing", "empty", "header only", "not an xDR extract", "wrong type", "binary",
-         "corrupt parquet"]
+         "corrupt parquet", "a needed column without values"]
 
 
 @pytest.mark.parametrize("case", CASES)
