@@ -85,8 +85,9 @@ def test_page_renders_charts_without_errors(page, dashboard_url, small_run, tmp_
     assert_no_error(page)
     # the page menu shows every page, the current one selected
     menu = page.locator('[data-testid="stRadio"]').first
-    assert menu.get_by_role("radio").count() == len(TITLES)
-    assert menu.get_by_role("radio", name=MENU[slug], exact=True).is_checked()
+    # expect() retries until Streamlit's rerun has drawn the menu (count() alone raced it)
+    expect(menu.get_by_role("radio")).to_have_count(len(TITLES), timeout=TIMEOUT_MS)
+    expect(menu.get_by_role("radio", name=MENU[slug], exact=True)).to_be_checked()
     page.screenshot(path=str(tmp_path / f"{slug}.png"))
 
 
