@@ -102,9 +102,9 @@ def test_customer_lookup_shows_the_customers_score(page, dashboard_url, small_ru
     page.wait_for_selector(f'[data-testid="stMetricValue"]:has-text("{score}")', timeout=TIMEOUT_MS)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=TIMEOUT_MS)
-    assert page.locator(f"h3:has-text('MSISDN {person['msisdn']}')").count() == 1
+    expect(page.locator(f"h3:has-text('MSISDN {person['msisdn']}')")).to_have_count(1)
     share = 100 * (sat["satisfaction_score"] <= person["satisfaction_score"]).mean()
-    assert page.get_by_text(f"percentile {share:.1f}:").count() == 1
+    expect(page.get_by_text(f"percentile {share:.1f}:")).to_have_count(1)
     # usage and network experience, each with a percentile per metric
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2, timeout=TIMEOUT_MS)
     assert_no_error(page)
