@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ... import schema
+from . import charts_for
 from .overview import app_label
 from .style import FONT_SIZE, HEIGHT, PRIMARY, SI, WIDTH, cluster_scale, themed
 
@@ -186,8 +187,4 @@ def engagement_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLeve
         "engagement_top3_apps": ("app_totals", top_apps),
         "engagement_elbow": ("engagement_elbow", elbow_chart),
     }
-    return {
-        stem: build(tables[name])
-        for stem, (name, build) in builders.items()
-        if name in tables and tables[name] is not None and len(tables[name]) > 0
-    }
+    return charts_for(tables, builders)

@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from ... import schema
+from . import charts_for
 from .engagement import MAX_POINTS, sample_points
 from .style import FONT_SIZE, HEIGHT, PRIMARY, SI, WIDTH, cluster_scale, themed
 
@@ -164,8 +165,4 @@ def experience_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLeve
         "experience_cluster_profile": ("experience_clusters", cluster_profile),
         "experience_scatter": ("experience_users", experience_scatter),
     }
-    return {
-        stem: build(tables[name])
-        for stem, (name, build) in builders.items()
-        if name in tables and tables[name] is not None and len(tables[name]) > 0
-    }
+    return charts_for(tables, builders)

@@ -11,6 +11,7 @@ import logging
 import altair as alt
 import pandas as pd
 
+from . import charts_for
 from .style import CLUSTER_COLORS, DECIMAL, HEIGHT, PALETTE, THOUSANDS, WIDTH, cluster_scale, themed
 
 log = logging.getLogger(__name__)
@@ -263,10 +264,6 @@ def satisfaction_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLe
         "regression_loss": ("regression_loss", loss_chart),
         "regression_metrics": ("regression_metrics", quality_chart),
     }
-    figures: dict[str, alt.TopLevelMixin] = {}
-    for stem, (name, make) in makers.items():
-        table = tables.get(name)
-        if table is not None and len(table) > 0:
-            figures[stem] = make(table)
+    figures = charts_for(tables, makers)
     log.debug("satisfaction figures: %d charts", len(figures))
     return figures
