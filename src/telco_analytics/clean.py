@@ -39,33 +39,28 @@ def real_sessions(sessions: ibis.Table) -> ibis.Table:
     return sessions.filter(~is_artifact(sessions))
 
 
-def _count_aggregates(sessions: ibis.Table, artifact: ibis.Value) -> dict:
+def _count_aggregates(sessions: ibis.Table, artifact: ibis.Value,
+                      columns: list[str] = schema.NAMES) -> dict:
     """Rows, artifact rows, real sessions without MSISDN, missing values per column over all
     rows (a_i) and over real sessions (r_i)."""
     aggs = {"rows": sessions.count(), "artifact": artifact.sum(),
             "no_msisdn": (sessions.msisdn.isnull() & ~artifact).sum()}
-    for i, c in enumerate(schema.NAMES):
+    for i, c in enumerate(columns):
         missing = sessions[c].isnull()
         aggs[f"a_{i}"] = missing.sum()
         aggs[f"r_{i}"] = (missing & ~artifact).sum()
     return aggs
 
 
-def _counts_from(row: dict) -> dict:
+def _counts_from(row: dict, columns: list[str] = schema.NAMES) -> dict:
+    """The counts dict (rows, artifact, no_msisdn, all, real) from _count_aggregates' row."""
     return {
         "rows": int(row["rows"]),
         "artifact": int(row["artifact"] or 0),
         "no_msisdn": int(row["no_msisdn"] or 0),
-        "all": {c: int(row[f"a_{i}"] or 0) for i, c in enumerate(schema.NAMES)},
-        "real": {c: int(row[f"r_{i}"] or 0) for i, c in enumerate(schema.NAMES)},
+        "all": {c: int(row[f"a_{i}"] or 0) for i, c in enumerate(columns)},
+        "real": {c: int(row[f"r_{i}"] or 0) for i, c in enumerate(columns)},
     }
-
-
-def missing_counts(sessions: ibis.Table) -> dict:
-    """One scan: rows, artifact rows, real sessions without MSISDN, and per column the missing
-    values over all rows (`all`) and over real sessions (`real`, what cleaning replaces)."""
-    row = sessions.aggregate(**_count_aggregates(sessions, is_artifact(sessions)))
-    return _counts_from(row.to_pyarrow().to_pylist()[0])
 
 
 def cleaning_report(
@@ -78,7 +73,9 @@ def cleaning_report(
 def profile_sessions(
     sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
 ) -> tuple[dict, pd.DataFrame]:
-    """Missing counts (see missing_counts) and the cleaning report, in as few scans as possible:
+    """Counts and the cleaning report, in as few scans as possible. The counts: rows, artifact
+    rows, real sessions without MSISDN, and per column the missing values over all rows (`all`)
+    and over real sessions (`real`, what cleaning replaces). Scans:
     the counts ride along with the first quartile query, then one scan for the replacements."""
     columns = columns or schema.MEASUREMENT_COLUMNS
     real = real_sessions(sessions)
@@ -151,16 +148,8 @@ def profile_sessions_local(
     columns = columns or schema.MEASUREMENT_COLUMNS
     artifact = is_artifact(sessions)
     others = [c for c in schema.NAMES if c not in columns]
-    aggs = {"rows": sessions.count(), "artifact": artifact.sum(),
-            "no_msisdn": (sessions.msisdn.isnull() & ~artifact).sum()}
-    for c in others:
-        aggs[f"a_{c}"] = sessions[c].isnull().sum()
-        aggs[f"r_{c}"] = (sessions[c].isnull() & ~artifact).sum()
-    row = sessions.aggregate(**aggs).to_pyarrow().to_pylist()[0]
-    counts = {"rows": int(row["rows"]), "artifact": int(row["artifact"] or 0),
-              "no_msisdn": int(row["no_msisdn"] or 0),
-              "all": {c: int(row[f"a_{c}"] or 0) for c in others},
-              "real": {c: int(row[f"r_{c}"] or 0) for c in others}}
+    row = sessions.aggregate(**_count_aggregates(sessions, artifact, others))
+    counts = _counts_from(row.to_pyarrow().to_pylist()[0], others)
     # the artifact rows are few: their missing values complete the all-rows counts
     artifact_rows = sessions.filter(artifact).select(*columns).to_pyarrow()
     real = real_sessions(sessions)

@@ -126,6 +126,3 @@ def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
     # unique names instead of overwrite=True: ibis 12's DROP-on-overwrite trips on this sqlglot
     return con.create_table(f"{name}_{uuid.uuid4().hex[:8]}", expr)
 
-
-def column_type(table: ibis.Table, name: str) -> dt.DataType:
-    return table.schema()[name]
