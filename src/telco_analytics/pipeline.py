@@ -71,6 +71,8 @@ class RunState:
     con: Any = None
     sessions: Any = None
     clean: Any = None
+    # fits started by one step and collected by a later one (see step_engagement)
+    background: dict[str, Any] = field(default_factory=dict)
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -178,7 +180,14 @@ def step_overview(state: RunState) -> None:
 
 def step_engagement(state: RunState) -> None:
     from .analysis.engagement import engagement_analysis
+    from .analysis.experience import experience_analysis
+    from .models.parallel import SideBySide
 
+    # experience needs nothing from engagement: it is fitted on the other core meanwhile and
+    # collected by step_experience (the two steps' seconds add up to their wall time)
+    state.background["experience"] = SideBySide(
+        experience_analysis, state.tables["user_experience"], state.config
+    )
     result = engagement_analysis(state.tables["user_overview"], state.config)
     state.tables.update(result.tables)
     state.models["engagement"] = result.pipeline
@@ -190,9 +199,14 @@ def step_engagement(state: RunState) -> None:
 
 
 def step_experience(state: RunState) -> None:
-    from .analysis.experience import experience_analysis
+    job = state.background.pop("experience", None)
+    if job is None:  # the engagement step did not start it (steps run one by one in tests)
+        from .analysis.experience import experience_analysis
 
-    result = experience_analysis(state.tables["user_experience"], state.config)
+        result = experience_analysis(state.tables["user_experience"], state.config)
+    else:
+        with job:
+            result = job.result()
     state.tables.update(result.tables)
     state.models["experience"] = result.pipeline
     state.metrics.update({f"experience_{k}": v for k, v in result.metrics.items()})
@@ -394,6 +408,24 @@ def _start_tracking_warm_up(options: RunOptions) -> threading.Thread | None:
     return thread
 
 
+# the modules of the analysis steps: importing scikit-learn and SciPy costs about 2 s, which a
+# background thread pays while the engine reads and cleans (the steps import them lazily)
+ANALYSIS_MODULES = ("analysis.overview", "analysis.engagement", "analysis.experience",
+                    "analysis.satisfaction")
+
+
+def _start_import_warm_up() -> threading.Thread:
+    import importlib
+
+    def import_all() -> None:
+        for module in ANALYSIS_MODULES:
+            importlib.import_module(f"{__package__}.{module}")
+
+    thread = threading.Thread(target=import_all, name="import-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def check_before_work(input_path: str, options: RunOptions) -> None:
     """Fail in a second, not after the analyses: input files, database, pseudonym key."""
     import os
@@ -419,8 +451,10 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
     check_before_work(input_path, options)
     started = dt.datetime.now(dt.UTC)
     warm = _start_tracking_warm_up(options)
+    imports = _start_import_warm_up()
     workdir = Path(tempfile.mkdtemp(prefix="telco-engine-"))
     con = engine.connect(config.engine, workdir=workdir, spark_master=options.spark_master)
+    state: RunState | None = None
     try:
         with staged_dir(out) as staging:
             state = RunState(config=config, options=options, input=str(input_path), out=staging,
@@ -443,6 +477,9 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
         return RunResult(out=Path(out), run_id=state.run_id, tables=state.tables,
                          manifest=state.manifest)
     finally:
+        for job in state.background.values() if state is not None else ():
+            job.close()  # a step failed before collecting it: wait, drop the result
+        imports.join()
         if warm is not None:
             warm.join()
         try:

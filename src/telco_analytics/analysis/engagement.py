@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from .. import schema
 from ..config import RunConfig
@@ -28,6 +29,7 @@ from ..models.clustering import (
     sample_rows,
     silhouette_sample,
 )
+from ..models.parallel import SideBySide
 from .overview import keys_sorted, top_n_positions
 
 log = logging.getLogger(__name__)
@@ -185,32 +187,35 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     n = len(users)
     sample_size = kmeans_sample_size(n, config)
 
-    pipeline = _ordered_pipeline(
-        fit_kmeans_pipeline(
-            X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
-            sample_size=sample_size,
-        )
-    )
-    labels = pipeline.predict(X)
-    scaler = pipeline.named_steps["scaler"]
-
     # Elbow: up to the threshold on every user, reusing the main fit for its k (same data,
     # same seed, at least as many restarts); beyond it on a uniform sample of
-    # `elbow_sample_size` users, every k fitted there so the inertias are comparable.
+    # `elbow_sample_size` users, every k fitted there so the inertias are comparable. The
+    # elbow needs only the scaler, so its fits run on the second core beside the main fit.
+    fit_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
+    # the same rows as the pipeline's own scaler sees: the same mean and scale, bit for bit
+    scaler = StandardScaler().fit(X if fit_rows is None else X.iloc[fit_rows])
     elbow_rows = sample_rows(n, elbow_sample_size(n, config), config.random_state)
-    reuse_main = elbow_rows is None and not pipeline.fitted_on_sample_
-    if elbow_rows is None and pipeline.fitted_on_sample_:
-        elbow_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
-        reuse_main = True
+    reuse_main = elbow_rows is None and fit_rows is None
+    if elbow_rows is None and fit_rows is not None:
+        elbow_rows, reuse_main = fit_rows, True
     Z_fit = scaler.transform(X if elbow_rows is None else X.iloc[elbow_rows])
     elbow_on_sample = elbow_rows is not None
     if elbow_on_sample:
         log.info("engagement elbow fitted on a sample of %d of %d users", len(Z_fit), n)
     k_values = list(range(1, min(config.elbow_k_max, len(Z_fit)) + 1))
-    fits = kmeans_fits(
-        Z_fit, [kk for kk in k_values if not (reuse_main and kk == k)],
+    with SideBySide(
+        kmeans_fits, Z_fit, [kk for kk in k_values if not (reuse_main and kk == k)],
         n_init=elbow_n_init(config), random_state=config.random_state,
-    )
+    ) as elbow_fits:
+        pipeline = _ordered_pipeline(
+            fit_kmeans_pipeline(
+                X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
+                sample_size=sample_size,
+            )
+        )
+        labels = pipeline.predict(X)
+    fits = elbow_fits.result()
+    scaler = pipeline.named_steps["scaler"]
     if reuse_main:
         fits[k] = pipeline.named_steps["kmeans"]
     inertia = [float(fits[kk].inertia_) for kk in k_values]

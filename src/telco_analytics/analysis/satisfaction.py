@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from .. import schema
 from ..config import RunConfig
 from ..models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters, sample_rows
+from ..models.parallel import SideBySide
 from ..models.regression import (
     BASELINE_NAME,
     FEATURES,
@@ -220,10 +221,6 @@ def satisfaction_analysis(
     users = satisfaction_scores(
         engagement_users, experience_users, engagement_pipeline, experience_pipeline
     )
-    pipeline, labels = satisfaction_clustering(users, config)
-    satisfaction = users[[KEY, "engagement_score", "experience_score", "satisfaction_score"]]
-    satisfaction["cluster"] = labels  # copy-on-write: the selected columns are not copied
-
     # beyond the sampling threshold the model learns from (and is scored on) a uniform sample
     # of users: the score is a smooth function of six metrics, 250k users are plenty
     n = len(users)
@@ -236,13 +233,19 @@ def satisfaction_analysis(
     training = users[columns] if rows is None else users[columns].iloc[rows]
     if rows is not None:
         log.info("satisfaction regression on a sample of %d of %d users", len(rows), n)
-    fit = fit_satisfaction_regression(
+    # the regression and the k=2 clustering are independent: one core each
+    with SideBySide(
+        fit_satisfaction_regression,
         training,
         max_iter=config.regression_max_iter,
         learning_rate=config.regression_learning_rate,
         test_size=config.test_size,
         random_state=config.random_state,
-    )
+    ) as regression:
+        pipeline, labels = satisfaction_clustering(users, config)
+    fit = regression.result()
+    satisfaction = users[[KEY, "engagement_score", "experience_score", "satisfaction_score"]]
+    satisfaction["cluster"] = labels  # copy-on-write: the selected columns are not copied
     tables = {
         "satisfaction": satisfaction,
         "satisfaction_top10": satisfaction_top(satisfaction),
