@@ -38,6 +38,10 @@ class RunConfig:
     # a uniform sample of this many users (hold-out split inside it)
     elbow_sample_size: int = 200_000
     regression_sample_size: int = 250_000
+    # up to this many users, the independent fits (engagement beside experience) run side by
+    # side on two cores; beyond it one after the other, so that their temporaries (several
+    # GB each at tens of millions of users) are never held at the same time
+    side_by_side_max_users: int = 20_000_000
     # engine for the session-level steps
     engine: str = "duckdb"
     extra: dict = field(default_factory=dict)
@@ -56,7 +60,7 @@ class RunConfig:
         if not 0 < self.test_size < 1:
             problems.append(f"test_size must be in (0, 1), got {self.test_size}")
         for name in ("kmeans_sample_threshold", "kmeans_sample_size", "elbow_sample_size",
-                     "regression_sample_size"):
+                     "regression_sample_size", "side_by_side_max_users"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.elbow_sample_size < self.elbow_k_max:

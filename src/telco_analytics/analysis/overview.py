@@ -44,6 +44,12 @@ UNIVARIATE_STATS: list[str] = [
 ]
 
 
+# beyond this many users, correlation and PCA are computed from a chunked Gram matrix
+# instead of an n x 9 copy of the columns (same definitions; equal to 1e-12 relative)
+IN_MEMORY_ROWS = 2_000_000
+GRAM_CHUNK_ROWS = 1 << 18
+
+
 def _require(table: pd.DataFrame, columns: list[str], table_name: str) -> None:
     """Raise SchemaError naming every required column the table lacks."""
     missing = [c for c in columns if c not in table.columns]
@@ -362,7 +368,18 @@ def app_correlation(user_overview: pd.DataFrame) -> pd.DataFrame:
     """
     cols = [app_bytes_column(a) for a in schema.APPS]
     _require(user_overview, cols, "user_overview")
-    corr = user_overview[cols].astype("float64").corr(method="pearson")
+    if len(user_overview) <= IN_MEMORY_ROWS or _has_missing(user_overview, cols):
+        corr = user_overview[cols].astype("float64").corr(method="pearson")
+    else:
+        # pandas' corr copies the columns into one n x 7 array (4 GB at 72M users); the
+        # same two-pass Pearson from a chunked centered Gram matrix holds a chunk at a time
+        gram, _, _ = centered_gram(user_overview, cols)
+        norms = np.sqrt(np.diag(gram))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = gram / np.outer(norms, norms)
+        values[~np.isfinite(values)] = np.nan  # a constant column: NaN, as pandas
+        np.fill_diagonal(values, np.where(norms > 0, 1.0, np.nan))
+        corr = pd.DataFrame(values, index=cols, columns=cols)
     corr.index = list(schema.APPS)
     corr.columns = list(schema.APPS)
     corr.index.name = "app"
@@ -373,7 +390,8 @@ def pca_table(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Principal components of the standardized app volumes plus total DL and UL (SPEC rule 7).
 
     Inputs `PCA_VARIABLES` are z-scored with StandardScaler (population std; a constant column
-    stays 0), then a full PCA (scikit-learn) is fitted. Returns DataFrame[component,
+    stays 0), then a full PCA (scikit-learn) is fitted; beyond IN_MEMORY_ROWS users the same
+    PCA comes from the covariance of the z-scores (`_pca_from_gram`). Returns DataFrame[component,
     explained_variance_ratio, cumulative_ratio, explained_variance, <one loading column per
     input variable>], component = 1..k (k = min(users, 9)); loadings are the rows of
     `components_` (unit vectors). Sign convention, for reproducibility: each component is
@@ -382,10 +400,31 @@ def pca_table(user_overview: pd.DataFrame) -> pd.DataFrame:
     _require(user_overview, PCA_VARIABLES, "user_overview")
     if len(user_overview) < 2:
         raise ValueError(f"PCA needs at least 2 users, got {len(user_overview)}")
+    if len(user_overview) <= IN_MEMORY_ROWS or _has_missing(user_overview, PCA_VARIABLES):
+        variance, ratio, components = _pca_in_memory(user_overview)
+    else:
+        variance, ratio, components = _pca_from_gram(user_overview)
+    loadings = components.copy()
+    pivot = np.abs(loadings).argmax(axis=1)
+    signs = np.sign(loadings[np.arange(len(loadings)), pivot])
+    loadings *= np.where(signs == 0, 1.0, signs)[:, None]
+    out = pd.DataFrame(
+        {
+            "component": np.arange(1, len(ratio) + 1, dtype="int64"),
+            "explained_variance_ratio": ratio,
+            "cumulative_ratio": np.cumsum(ratio),
+            "explained_variance": variance,
+        }
+    )
+    return pd.concat([out, pd.DataFrame(loadings, columns=PCA_VARIABLES)], axis=1)
+
+
+def _pca_in_memory(user_overview: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's PCA on the z-scores: explained variance, its ratio, components."""
     # One n x 9 array, the z-scores written into it column by column (a scaler on the whole
-    # table plus PCA's own C-ordered copy held three, 2.3 GB at 10M users). Each column's mean
-    # and scale come from a StandardScaler on that column alone: the same sums as on the
-    # column-major table, so the numbers are identical bit for bit.
+    # table plus PCA's own C-ordered copy held three). Each column's mean and scale come from
+    # a StandardScaler on that column alone: the same sums as on the column-major table, so
+    # the numbers are identical bit for bit.
     z = np.empty((len(user_overview), len(PCA_VARIABLES)), dtype="float64")
     for j, column in enumerate(PCA_VARIABLES):
         values = user_overview[column].to_numpy(dtype="float64").reshape(-1, 1)
@@ -393,20 +432,46 @@ def pca_table(user_overview: pd.DataFrame) -> pd.DataFrame:
         np.subtract(values[:, 0], scaler.mean_[0], out=z[:, j])
         z[:, j] /= scaler.scale_[0]
     pca = PCA(n_components=min(z.shape), copy=False).fit(z)  # z is ours: no copy
-    loadings = pca.components_.copy()
-    pivot = np.abs(loadings).argmax(axis=1)
-    signs = np.sign(loadings[np.arange(len(loadings)), pivot])
-    loadings *= np.where(signs == 0, 1.0, signs)[:, None]
-    ratio = pca.explained_variance_ratio_
-    out = pd.DataFrame(
-        {
-            "component": np.arange(1, len(ratio) + 1, dtype="int64"),
-            "explained_variance_ratio": ratio,
-            "cumulative_ratio": np.cumsum(ratio),
-            "explained_variance": pca.explained_variance_,
-        }
-    )
-    return pd.concat([out, pd.DataFrame(loadings, columns=PCA_VARIABLES)], axis=1)
+    return pca.explained_variance_, pca.explained_variance_ratio_, pca.components_
+
+
+def _pca_from_gram(user_overview: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same PCA from the 9 x 9 covariance of the z-scores, built from a chunked Gram
+    matrix (scikit-learn's own 'covariance_eigh' solver, which it picks for n >> 9, on the
+    full n x 9 array: 5 GB at 72M users). Eigenvalues in descending order, clipped at 0."""
+    gram, _, n = centered_gram(user_overview, PCA_VARIABLES)
+    std = np.sqrt(np.diag(gram) / n)  # population std, as StandardScaler
+    scale = np.where(std > 0, std, 1.0)  # a constant column stays 0 (StandardScaler)
+    covariance = gram / np.outer(scale, scale) / (n - 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    variance = np.clip(eigenvalues[order], 0.0, None)
+    total = variance.sum()
+    ratio = variance / total if total > 0 else np.full(len(variance), np.nan)
+    return variance, ratio, eigenvectors[:, order].T
+
+
+def _has_missing(table: pd.DataFrame, columns: list[str]) -> bool:
+    return bool(any(table[c].isna().any() for c in columns))
+
+
+def centered_gram(
+    table: pd.DataFrame, columns: list[str], chunk_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(G, means, n): G[i, j] = sum over rows of (x_i - mean_i)(x_j - mean_j), two passes
+    (means first, as pandas' corr does), one chunk of rows x columns in memory at a time."""
+    chunk_rows = chunk_rows or GRAM_CHUNK_ROWS
+    arrays = [table[c].to_numpy(dtype="float64") for c in columns]
+    n = len(table)
+    means = np.array([a.mean() for a in arrays])
+    gram = np.zeros((len(columns), len(columns)))
+    block = np.empty((min(chunk_rows, n), len(columns)))
+    for start in range(0, n, chunk_rows):
+        rows = min(chunk_rows, n - start)
+        for j, a in enumerate(arrays):
+            np.subtract(a[start:start + rows], means[j], out=block[:rows, j])
+        gram += block[:rows].T @ block[:rows]
+    return gram, means, n
 
 
 def components_for(pca: pd.DataFrame, share: float) -> int | None:
