@@ -223,3 +223,34 @@ def test_parquet_reads_back_as_plain_strings_with_one_row_group_per_chunk(tmp_pa
             assert file.schema_arrow.field(name).type == pa.string(), name
     one_chunk = write_extract(tmp_path / "y.parquet", 2500, seed=5)
     pd.testing.assert_frame_equal(pd.read_parquet(one_chunk), generate_frame(2500, seed=5))
+
+
+def test_stitched_row_groups_are_the_file_one_writer_writes(tmp_path):
+    import io
+
+    import pyarrow.parquet as pq
+
+    from telco_analytics.synth.formats import Catalogs, parquet_table
+    from telco_analytics.synth.stitch import StitchedFile
+    from telco_analytics.synth.writer import _chunk, _parquet_file, _parquet_writer
+
+    pools = Catalogs.for_seed(1)
+    tables = [parquet_table(_chunk(i, i * 900, 2000, 1, 900), pools) for i in range(3)]
+    one = io.BytesIO()
+    with _parquet_writer(one, tables[0].schema, "auto") as writer:
+        for table in tables:
+            writer.write_table(table)
+    stitched = io.BytesIO()
+    pieces = StitchedFile(stitched)
+    for table in tables:
+        pieces.append(_parquet_file(table, "auto"))
+    pieces.close()
+    assert stitched.getvalue() == one.getvalue()
+    assert pq.ParquetFile(io.BytesIO(stitched.getvalue())).metadata.num_row_groups == 3
+
+
+@pytest.mark.parametrize("name", ["x.parquet", "x.csv.gz"])
+def test_the_file_is_the_same_for_any_number_of_threads(tmp_path, name):
+    files = [write_extract(tmp_path / f"{n}{name}", 3100, seed=4, chunk_rows=700, threads=n)
+             for n in (1, 2, 3)]
+    assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()

@@ -7,8 +7,12 @@ million rows on this VM, as much as generating the rows. While the extract is wr
 blocks come from the heap and freed ones stay there (no mmap, no trim), so the next chunk reuses
 them; afterwards the spare memory is handed back (malloc_trim) and the thresholds are set to
 the values glibc's dynamic defaults settle at in a numpy-heavy process (mmap above 32 MiB, trim
-at 2x). The chunks are generated in one thread (the caller's), whose allocations all come from
-glibc's main heap: other threads' heaps are capped at 64 MiB and unmapped when empty.
+at 2x).
+
+The chunks are generated in worker threads, whose blocks come from glibc's per-thread arenas:
+heaps of 64 MiB that glibc unmaps as soon as one is empty, whatever the trim threshold, unless
+its top pad is at least a heap's size. So the top pad is raised to 64 MiB too while the extract
+is written (4M rows, two threads: 38,000 -> 14,000 page faults per million rows).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # mallopt parameters
 _KEEP = 1 << 30  # blocks below 1 GiB come from the heap, and up to 1 GiB of free top is kept
-_AFTER_MMAP, _AFTER_TRIM = 32 << 20, 64 << 20
+_HEAP = 64 << 20  # glibc's HEAP_MAX_SIZE on 64-bit: the size of a thread arena's heaps
+_AFTER_MMAP, _AFTER_TRIM, _AFTER_PAD = 32 << 20, 64 << 20, 128 << 10  # _AFTER_PAD: glibc's default
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +48,7 @@ def reused_memory(enabled: bool = True) -> Iterator[None]:
     if libc is None:
         yield
         return
+    libc.mallopt(_M_TOP_PAD, _HEAP)
     libc.mallopt(_M_MMAP_THRESHOLD, _KEEP)
     libc.mallopt(_M_TRIM_THRESHOLD, _KEEP)
     try:
@@ -50,4 +56,5 @@ def reused_memory(enabled: bool = True) -> Iterator[None]:
     finally:
         libc.mallopt(_M_MMAP_THRESHOLD, _AFTER_MMAP)
         libc.mallopt(_M_TRIM_THRESHOLD, _AFTER_TRIM)
+        libc.mallopt(_M_TOP_PAD, _AFTER_PAD)
         libc.malloc_trim(0)

@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from .chunk import Chunk, generate_chunk
 from .formats import Catalogs, artifact_line, artifact_table, csv_table, decoded, parquet_table
 from .memory import reused_memory
+from .stitch import PiecesFile, StitchedFile
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
 # Rows per chunk (and Parquet row group). Small enough that generating the first chunk and
@@ -51,63 +52,89 @@ def output_format(path: Path) -> str:
 
 @dataclass
 class _Part:
-    """One chunk, ready to write: its table and what the artifact row needs from it."""
+    """One chunk, encoded: its bytes in the output format (a standalone Parquet file of one row
+    group, or CSV text), the schema of its table and what the artifact row needs from it."""
 
     rows: int
-    table: pa.Table
+    data: PiecesFile
+    layout: pa.Schema
     app_sums: dict[str, float]
 
 
-def _parts(rows: int, seed: int, chunk_rows: int,
-           layout: Callable[[Chunk, Catalogs], pa.Table]) -> Iterator[_Part]:
-    """Chunks in order, generated in the calling thread as tables in `layout`."""
+def _chunk(index: int, first: int, rows: int, seed: int, chunk_rows: int) -> Chunk:
+    """Chunk `index` (rows first..): its own random stream, so chunks are independent."""
+    rng = np.random.default_rng([seed, index])
+    return generate_chunk(rng, min(chunk_rows, rows - first), first, rows, seed)
+
+
+def _app_sums(chunk: Chunk) -> dict[str, float]:
+    return {name: float(chunk.numbers[name].sum()) for name in schema.APP_COLUMNS}
+
+
+def _tables(rows: int, seed: int, chunk_rows: int,
+            layout: Callable[[Chunk, Catalogs], pa.Table]) -> Iterator[tuple[pa.Table, dict]]:
+    """(table in `layout`, app-column sums) of every chunk in order, made in this thread."""
     pools = Catalogs.for_seed(seed)
     for i, first in enumerate(range(0, rows, chunk_rows)):
-        rng = np.random.default_rng([seed, i])
-        chunk = generate_chunk(rng, min(chunk_rows, rows - first), first, rows, seed)
-        sums = {name: float(chunk.numbers[name].sum()) for name in schema.APP_COLUMNS}
-        yield _Part(chunk.rows, layout(chunk, pools), sums)
+        chunk = _chunk(i, first, rows, seed, chunk_rows)
+        yield layout(chunk, pools), _app_sums(chunk)
 
 
-# Tables waiting for the writer thread (besides the one it writes): memory holds at most
-# _QUEUED + 2 chunks (queued, being written, being generated).
-_QUEUED = 1
+def workers() -> int:
+    """Threads that generate and encode chunks: one per core (up to 4; each holds a chunk)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
-def _write_behind(parts: Iterator[_Part], write: Callable[[pa.Table], None],
-                  progress: Callable[[int], None] | None) -> dict[str, float]:
-    """write(table) for every part in order, in one background thread, so the next chunk is
-    generated (here) while this one is encoded and compressed (there): the two halves of the
-    work then run on both cores (numpy and Arrow release the GIL). Generating here, not in a
-    pool, also keeps numpy's large blocks in one malloc arena, where memory.reused_memory
-    recycles them. progress(rows_done) after each write; returns the app-column sums."""
+def _encoded_parts(rows: int, seed: int, chunk_rows: int,
+                   layout: Callable[[Chunk, Catalogs], pa.Table],
+                   encode: Callable[[pa.Table], PiecesFile], threads: int) -> Iterator[_Part]:
+    """Every chunk generated, laid out and encoded in a pool of `threads` threads, several
+    chunks at a time (numpy and Arrow release the GIL for the bulk of the work), yielded in
+    order. At most threads + 1 chunks are in flight besides the one the caller holds."""
+    pools = Catalogs.for_seed(seed)
+
+    def make(index: int, first: int) -> _Part:
+        chunk = _chunk(index, first, rows, seed, chunk_rows)
+        sums = _app_sums(chunk)
+        table = layout(chunk, pools)
+        del chunk  # its arrays back to the allocator before the encoder's buffers
+        return _Part(len(table), encode(table), table.schema, sums)
+
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="synth") as pool:
+        try:
+            for index, first in enumerate(range(0, rows, chunk_rows)):
+                pending.append(pool.submit(make, index, first))
+                while len(pending) > threads:
+                    yield pending.popleft().result()  # re-raises a worker's error here
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # on error: drop the chunks not started yet
+                future.cancel()
+
+
+def _write_parts(parts: Iterator[_Part], write: Callable[[PiecesFile], None],
+                 progress: Callable[[int], None] | None) -> tuple[dict[str, float], pa.Schema]:
+    """write(part.data) for every part in order; progress(rows_done) after each. Returns the
+    app-column sums (added in chunk order) and the first table's schema."""
     sums: dict[str, float] = dict.fromkeys(schema.APP_COLUMNS, 0.0)
     done = 0
-    pending: deque[tuple[Future, _Part]] = deque()
-
-    def finish_oldest() -> None:
-        nonlocal done
-        future, part = pending.popleft()
-        future.result()  # re-raises the writer's error here
+    layout = None
+    for part in parts:
+        write(part.data)
+        layout = layout or part.layout
         for name, total in part.app_sums.items():
             sums[name] += total
         done += part.rows
+        del part  # its bytes are written: free them before the next one arrives
         if progress:
             progress(done)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer") as writer:
-        try:
-            for part in parts:
-                pending.append((writer.submit(write, part.table), part))
-                del part  # the queue holds the only reference: freed once written
-                while len(pending) > _QUEUED:
-                    finish_oldest()
-            while pending:
-                finish_oldest()
-        finally:
-            for future, _ in pending:  # on error: drop the queued writes
-                future.cancel()
-    return sums
+    return sums, layout
 
 
 def _codecs(layout: pa.Schema, split: list[str], compression: str) -> tuple[Any, Any]:
@@ -125,7 +152,8 @@ def _codecs(layout: pa.Schema, split: list[str], compression: str) -> tuple[Any,
     return codecs, {name: _PARQUET_LEVEL["zstd"] for name, c in codecs.items() if c == "zstd"}
 
 
-def _parquet_writer(path: Path, layout: pa.Schema, compression: str) -> pq.ParquetWriter:
+def _parquet_writer(path: Path | PiecesFile, layout: pa.Schema,
+                    compression: str) -> pq.ParquetWriter:
     """Writer with an encoding per column, chosen for speed at a small file size.
 
     Dictionary encoding for the handset/location text (written from their dictionary arrays
@@ -150,13 +178,15 @@ def _parquet_writer(path: Path, layout: pa.Schema, compression: str) -> pq.Parqu
 
 def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int = CHUNK_ROWS,
                   progress: Callable[[int], None] | None = None,
-                  parquet_compression: str = PARQUET_COMPRESSION) -> Path:
+                  parquet_compression: str = PARQUET_COMPRESSION,
+                  threads: int | None = None) -> Path:
     """Write `rows` synthetic xDRs plus the artifact row to path (.csv, .csv.gz or .parquet).
 
-    Memory stays bounded by chunk_rows; the file appears only when complete (temporary file in
-    the same folder, then rename). progress(rows_done) is called after each chunk.
-    parquet_compression: "auto" (a codec per column, see _codecs) or one Parquet codec for all
-    columns ("zstd", "lz4", "snappy", "none", ...).
+    Memory stays bounded by chunk_rows (and threads); the file appears only when complete
+    (temporary file in the same folder, then rename). progress(rows_done) is called after each
+    chunk. parquet_compression: "auto" (a codec per column, see _codecs) or one Parquet codec
+    for all columns ("zstd", "lz4", "snappy", "none", ...). threads: chunks made at a time
+    (default: one per core); the file is the same for any number.
     """
     path = Path(path)
     problems = []
@@ -164,22 +194,24 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
         problems.append(f"rows must be an integer >= 1, got {rows!r}")
     if not isinstance(chunk_rows, int) or chunk_rows < 1:
         problems.append(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        problems.append(f"threads must be an integer >= 1, got {threads!r}")
     try:
         fmt = output_format(path)
     except ConfigError as exc:
         problems.append(str(exc))
     if problems:
         raise ConfigError("cannot generate the sample: " + "; ".join(problems))
+    threads = threads or workers()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with reused_memory(enabled=rows > chunk_rows):  # several chunks: recycle their memory
             if fmt == "parquet":
-                _write_parquet(tmp, _parts(rows, seed, chunk_rows, parquet_table), rows,
-                               parquet_compression, progress)
+                _write_parquet(tmp, rows, seed, chunk_rows, threads, parquet_compression,
+                               progress)
             else:
-                _write_csv(tmp, _parts(rows, seed, chunk_rows, csv_table), rows,
-                           fmt == "csv.gz", progress)
+                _write_csv(tmp, rows, seed, chunk_rows, threads, fmt == "csv.gz", progress)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -187,33 +219,51 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
     return path
 
 
-def _write_parquet(tmp: Path, parts: Iterator[_Part], rows: int, compression: str,
-                   progress: Callable[[int], None] | None) -> None:
-    """One row group per chunk, then the artifact row."""
-    writers: list[pq.ParquetWriter] = []  # opened with the first table's schema
-
-    def write(table: pa.Table) -> None:
-        if not writers:
-            writers.append(_parquet_writer(tmp, table.schema, compression))
-        writers[0].write_table(table)
-
-    try:
-        sums = _write_behind(parts, write, progress)
-        layout = writers[0].schema
-        writers[0].write_table(artifact_table({k: v / rows for k, v in sums.items()}, layout))
-    finally:
-        for writer in writers:
-            writer.close()
+def _parquet_file(table: pa.Table, compression: str) -> PiecesFile:
+    """The table as a standalone Parquet file in memory (one row group per chunk_rows). Kept
+    in pieces: a growing pa.BufferOutputStream copies its bytes again at each doubling into
+    fresh memory (system time: 0.41 -> 0.18 s per million rows)."""
+    sink = PiecesFile()
+    with _parquet_writer(sink, table.schema, compression) as writer:
+        writer.write_table(table)
+    return sink
 
 
-def _write_csv(tmp: Path, parts: Iterator[_Part], rows: int, gzip: bool,
+def _write_parquet(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: int,
+                   compression: str, progress: Callable[[int], None] | None) -> None:
+    """One row group per chunk, then the artifact row: each encoded on its own (in parallel)
+    and laid end to end by stitch.StitchedFile, the same bytes as one ParquetWriter writes."""
+    def encode(table: pa.Table) -> PiecesFile:
+        return _parquet_file(table, compression)
+
+    with open(tmp, "wb") as sink:
+        stitched = StitchedFile(sink)
+        parts = _encoded_parts(rows, seed, chunk_rows, parquet_table, encode, threads)
+        sums, layout = _write_parts(parts, stitched.append, progress)
+        artifact = artifact_table({k: v / rows for k, v in sums.items()}, layout)
+        stitched.append(encode(artifact))
+        stitched.close()
+
+
+def _write_csv(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: int, gzip: bool,
                progress: Callable[[int], None] | None) -> None:
-    """Header, chunks, then the artifact row, as the raw text layout."""
+    """Header, chunks (formatted in parallel), then the artifact row, as the raw text layout."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+
+    def encode(table: pa.Table) -> PiecesFile:
+        text = PiecesFile()
+        pacsv.write_csv(table, text, options)
+        return text
+
+    def write(text: PiecesFile) -> None:
+        for piece in text.pieces:
+            sink.write(piece)
+
     sink = pa.CompressedOutputStream(str(tmp), "gzip") if gzip else pa.OSFile(str(tmp), "wb")
     with sink:
         sink.write((",".join(schema.RAW_HEADER) + "\n").encode())
-        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-        sums = _write_behind(parts, lambda table: pacsv.write_csv(table, sink, options), progress)
+        parts = _encoded_parts(rows, seed, chunk_rows, csv_table, encode, threads)
+        sums, _ = _write_parts(parts, write, progress)
         sink.write(artifact_line({k: v / rows for k, v in sums.items()}).encode())
 
 
@@ -222,7 +272,7 @@ def generate_frame(rows: int, seed: int = 0) -> pd.DataFrame:
     the Parquet output, artifact row last. Same rows as write_extract with one chunk."""
     if not isinstance(rows, int) or rows < 1:
         raise ConfigError(f"cannot generate the sample: rows must be an integer >= 1, got {rows!r}")
-    part = next(_parts(rows, seed, rows, parquet_table))
-    table = decoded(part.table)
-    artifact = artifact_table({k: v / rows for k, v in part.app_sums.items()}, table.schema)
+    table, sums = next(_tables(rows, seed, rows, parquet_table))
+    table = decoded(table)
+    artifact = artifact_table({k: v / rows for k, v in sums.items()}, table.schema)
     return pa.concat_tables([table, artifact]).to_pandas()
