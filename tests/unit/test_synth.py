@@ -254,3 +254,13 @@ def test_the_file_is_the_same_for_any_number_of_threads(tmp_path, name):
     files = [write_extract(tmp_path / f"{n}{name}", 3100, seed=4, chunk_rows=700, threads=n)
              for n in (1, 2, 3)]
     assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+
+
+def test_stored_fits_are_current_and_equal_fresh_ones():
+    from telco_analytics.synth import fitcache
+    from telco_analytics.synth._fitted import FITS
+
+    assert FITS["key"] == fitcache.key(), (
+        "profile or fitting code changed: run "
+        "python -c 'from telco_analytics.synth.fitcache import refresh; refresh()'")
+    assert fitcache.fresh_fits() == FITS

@@ -6,6 +6,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from . import fitcache
 from .profile import REFERENCE_ROWS, column_facts
 from .quantiles import TOP_STRATA, QuantileCurve, fit_curve
 
@@ -89,6 +90,9 @@ def _knots(facts: dict, extra: list[tuple[float, float]]) -> list[tuple[float, f
 @cache
 def curve(raw: str) -> QuantileCurve:
     """Quantile curve of one measurement column (raw name), matching its published summary."""
+    stored = fitcache.stored_curve("curve", raw)
+    if stored is not None:
+        return stored
     facts = column_facts(raw)
     return _best_fit(facts, _knots(facts, EXTRA_KNOTS.get(raw, [])))
 
@@ -96,6 +100,9 @@ def curve(raw: str) -> QuantileCurve:
 @lru_cache(maxsize=1)
 def duration_curve() -> QuantileCurve:
     """Quantile curve of the duration in seconds, with the 24-hour spike as flat stretches."""
+    stored = fitcache.stored_curve("duration", "Dur. (s)")
+    if stored is not None:
+        return stored
     facts = column_facts("Dur. (ms)")
     n = REFERENCE_ROWS
     fixed = [(0.0, facts["min"]), (0.25, facts["p25"]), (_BELOW_SPIKE, SPIKE_S[0][0] - 1.0)]
@@ -144,6 +151,9 @@ def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
 @cache
 def share_curves(names: tuple[str, ...]) -> tuple[QuantileCurve, ...]:
     """Curves of one direction's bucket columns (raw names, main first), main compensated."""
+    stored = fitcache.stored_shares(names)
+    if stored is not None:
+        return stored
     from .quantiles import stratified_uniforms
 
     facts = column_facts(names[0])

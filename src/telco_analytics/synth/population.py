@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import fitcache
 from .catalog import SESSIONS_PER_USER, handset_catalog
 from .profile import REFERENCE_ROWS, column_facts
 from .quantiles import stratified_uniforms
@@ -43,6 +44,9 @@ class Subscribers:
 @lru_cache(maxsize=1)
 def _sessions_cdf() -> np.ndarray:
     """CDF of sessions per user (index k = k + 1 sessions)."""
+    stored = fitcache.stored_array("sessions_cdf")
+    if stored is not None:
+        return stored
     from scipy.stats import nbinom
 
     mean_extra = SESSIONS_PER_USER - 1.0
