@@ -143,7 +143,9 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
         if mask is not None:
             chunk.nulls[name] = mask
     for name in schema.APP_COLUMNS:  # i.i.d. Uniform(0, max), as published
-        chunk.numbers[name] = np.rint(rng.random(rows) * APP_MAX[name])
+        values = rng.random(rows)
+        values *= APP_MAX[name]  # in place: no fresh pages for the temporaries
+        chunk.numbers[name] = np.rint(values, out=values)
     dl = [schema.app_columns(a)[0] for a in schema.APPS if a != "other"]  # Total DL excludes Other
     ul = [schema.app_columns(a)[1] for a in schema.APPS]  # Total UL includes Other
     for total, parts in (("total_dl_bytes", dl), ("total_ul_bytes", ul)):

@@ -39,23 +39,22 @@ def validity(null: np.ndarray | None) -> pa.Buffer | None:
 def strings_from_rows(rows: np.ndarray, keep: np.ndarray | None,
                       null: np.ndarray | None) -> pa.StringArray:
     """String array whose value i is the bytes of rows[i] where keep[i] (all bytes if keep is
-    None); null rows are empty and null. rows: (n, w) uint8."""
+    None); null rows are null (and empty, unless keep is None). rows: (n, w) uint8."""
     n, width = rows.shape
     if null is not None and not null.any():
         null = None
     if keep is None:  # fixed width: whole rows, the fast path
-        lengths = np.full(n, width, dtype=np.int32)
-        if null is not None:
-            lengths[null] = 0
-            rows = rows[~null]
+        # null rows keep their bytes (Arrow allows a null slot any length; writers skip it),
+        # which spares copying the rows around them (~45 ms per million rows)
+        offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
         data = np.ascontiguousarray(rows)
     else:
         if null is not None:
             keep[null] = False
         lengths = keep.sum(axis=1, dtype=np.int32)
         data = rows[keep]
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
     nulls = 0 if null is None else int(np.count_nonzero(null))
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data),
                                        validity(null), null_count=nulls)
