@@ -9,6 +9,8 @@ handset are never imputed. The artifact row (no timestamps, no ids) is dropped f
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -18,6 +20,9 @@ from . import schema
 # values held at once by the quartile queries and fetches (8 bytes each: 0.8 GB; the numpy
 # path holds about three copies of a batch while it works)
 MAX_QUANTILE_VALUES = 100_000_000
+
+# columns whose statistics are computed at once (each holds about three copies of a column)
+STATS_THREADS = 2
 
 REPORT_COLUMNS = [
     "column", "missing", "outliers", "q1", "q3", "lower_fence", "upper_fence", "replacement",
@@ -158,9 +163,15 @@ def profile_sessions_local(
     for start in range(0, len(columns), per_fetch):
         batch = columns[start:start + per_fetch]
         fetched = real.select(*batch).to_pyarrow()
-        for c in batch:
+
+        def stats_of(c: str, fetched=fetched) -> dict:
             values = fetched.column(c).to_numpy(zero_copy_only=False).astype("float64")
-            stats = column_stats(values, iqr_factor)
+            return column_stats(values, iqr_factor)
+
+        # numpy's partition and ufuncs release the GIL: two columns at a time, one per core
+        with ThreadPoolExecutor(max_workers=STATS_THREADS) as pool:
+            batch_stats = list(pool.map(stats_of, batch))
+        for c, stats in zip(batch, batch_stats, strict=True):
             counts["real"][c] = stats["missing"]
             counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
             rows.append({"column": c, **stats})
