@@ -13,7 +13,7 @@ from .ids import bearer_ids
 from .population import subscribers
 from .profile import column_facts, null_rate
 from .quantiles import Strata, sorted_uniforms
-from .times import START_MIN, timing
+from .times import START_MIN, Timing, timing
 
 RAW = {c.name: c.raw for c in schema.COLUMNS}
 _DL_SHARES = [n for n in schema.names(group="tp_share") if n.startswith("dl_")]
@@ -117,11 +117,13 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     people = subscribers(rng, rows, first_row, seed)
     times = timing(rng, strata, rows)
     order = start_order(times.start)  # the extract is in start order
-    chunk.start, chunk.end = times.start[order], times.end[order]
-    chunk.numbers["start_ms"] = times.start_ms[order].astype(float)
-    chunk.numbers["end_ms"] = times.end_ms[order].astype(float)
-    chunk.numbers["duration_s"] = times.duration_s[order].astype(float)
-    chunk.numbers["duration_ms"] = times.duration_ms[order].astype(float)
+    times = Timing(start=times.start[order], end=times.end[order],
+                   duration_ms=times.duration_ms[order])  # reordered once, parts derived after
+    chunk.start, chunk.end = times.start, times.end
+    chunk.numbers["start_ms"] = times.start_ms.astype(float)
+    chunk.numbers["end_ms"] = times.end_ms.astype(float)
+    chunk.numbers["duration_s"] = times.duration_s.astype(float)
+    chunk.numbers["duration_ms"] = times.duration_ms.astype(float)
     chunk.ids["msisdn"] = people.msisdn[order]
     for name in ("imsi", "imei"):
         chunk.ids[name] = np.where(masks[name], -1, getattr(people, name)[order])

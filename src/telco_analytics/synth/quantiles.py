@@ -52,9 +52,23 @@ def sorted_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     draws as stratified_uniforms before the shuffle (top strata at their midpoints)."""
     r = rng.random(n)
     r[max(n - TOP_STRATA, 0):] = 0.5
-    r += np.arange(n)
+    r += _ramp(n)  # the same sums as r += np.arange(n), without building and casting it
     r /= n
     return r
+
+
+_RAMP = np.arange(0.0)
+
+
+def _ramp(n: int) -> np.ndarray:
+    """0.0, 1.0, ..., n - 1 (a view of one shared array, grown as needed; read-only)."""
+    global _RAMP
+    ramp = _RAMP
+    if len(ramp) < n:
+        ramp = np.arange(float(max(n, 2 * len(ramp))))
+        ramp.flags.writeable = False
+        _RAMP = ramp  # threads may both grow it: either array will do
+    return ramp[:n]
 
 
 class Strata:

@@ -26,10 +26,11 @@ if TYPE_CHECKING:  # pandas only for generate_frame: importing it costs ~0.3 s p
     import pandas as pd
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
-# Rows per chunk (and Parquet row group). Small enough that generating the first chunk and
-# writing the last one, which cannot overlap with other work, are short (2M rows: 1.09M rows/s
-# at 250k, 0.82M at 500k, 0.75M at 1M) and that fewer fresh pages are touched; large enough that
-# the per-row-group location dictionary stays small (~3 bytes a row at 250k).
+# Rows per chunk (and Parquet row group). Small enough that the chunks the threads start and
+# finish alone are short (with one writer thread, 2M rows: 1.09M rows/s at 250k, 0.82M at
+# 500k, 0.75M at 1M) and that fewer fresh pages are touched; large enough that the
+# per-row-group location dictionary stays small (~3 bytes a row at 250k). Each chunk has its
+# own random stream, so another size makes other data for the same seed.
 CHUNK_ROWS = 250_000
 # Parquet compression: "auto" picks a codec per column (see _codecs), or one codec for all
 # columns ("zstd", "lz4", "snappy", "none", ...). Per million rows here (encoding included):
