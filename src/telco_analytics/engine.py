@@ -135,6 +135,16 @@ def fetch_arrow(con: Any, expr: ibis.Table, batch_rows: int = 1_000_000) -> pa.T
     return expr.to_pyarrow()
 
 
+def release_tables(con: Any) -> None:
+    """Drop the run's intermediate tables (materialize) and free the memory they held."""
+    if engine_name(con) == "spark":
+        con._session.catalog.clearCache()
+        return
+    names = con.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    for (name,) in names:
+        con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
 def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
     """Compute an expression once and keep it as a table, so later steps do not re-parse."""
     if engine_name(con) == "spark":

@@ -134,6 +134,9 @@ def step_clean(state: RunState) -> None:
 
 def step_aggregate(state: RunState) -> None:
     state.tables["user_overview"], state.tables["user_experience"] = user_tables(state.con, state.clean)
+    # the last engine step: its session tables (up to the engine's memory limit) are dropped
+    engine.release_tables(state.con)
+    state.clean = state.sessions = None
     users = len(state.tables["user_overview"])
     state.manifest["rows"]["users"] = users
     config = state.config
@@ -337,8 +340,10 @@ def step_report(state: RunState) -> None:
 STEPS: list[tuple[str, Callable[[RunState], None]]] = [
     ("read and validate", step_read),
     ("clean", step_clean),
-    ("per-user tables", step_aggregate),
+    # handsets first: then the engine's session tables are released as soon as the per-user
+    # tables are out, before the analyses hold them in memory
     ("handsets", step_handsets),
+    ("per-user tables", step_aggregate),
     ("overview", step_overview),
     ("engagement", step_engagement),
     ("experience", step_experience),

@@ -26,6 +26,7 @@ from ..models.clustering import (
     kmeans_fits,
     knee_k,
     order_clusters,
+    predict_labels,
     sample_rows,
     silhouette_sample,
 )
@@ -213,7 +214,7 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
                 sample_size=sample_size,
             )
         )
-        labels = pipeline.predict(X)
+        labels = predict_labels(pipeline, X)
     fits = elbow_fits.result()
     scaler = pipeline.named_steps["scaler"]
     if reuse_main:
@@ -236,7 +237,7 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
         best.fitted_on_sample_ = pipeline.fitted_on_sample_ or elbow_on_sample
         best.n_fit_rows_ = len(elbow_rows) if elbow_on_sample else pipeline.n_fit_rows_
         best = _ordered_pipeline(best)
-    best_labels = labels if best is pipeline else best.predict(X)
+    best_labels = labels if best is pipeline else predict_labels(best, X)
 
     # the silhouette needs z-scores of its few thousand sampled rows only
     sil_rows = sample_rows(n, SILHOUETTE_ROWS, config.random_state)

@@ -22,6 +22,7 @@ from ..models.clustering import (
     centroids_z,
     fit_kmeans_pipeline,
     order_clusters,
+    predict_labels,
     sample_rows,
     silhouette_sample,
 )
@@ -280,7 +281,7 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
     )
     # ascending order of -badness: cluster 0 has the largest badness (worst experience)
     pipeline = order_clusters(fitted, -badness(centroids_z(fitted)))
-    labels = pipeline.predict(X)
+    labels = predict_labels(pipeline, X)
     # the silhouette needs z-scores of its few thousand sampled rows only
     sil_rows = sample_rows(len(users), SILHOUETTE_ROWS, config.random_state)
     sil_rows = np.arange(len(users)) if sil_rows is None else sil_rows

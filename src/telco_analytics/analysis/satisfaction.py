@@ -18,7 +18,13 @@ from threadpoolctl import threadpool_limits
 
 from .. import schema
 from ..config import RunConfig
-from ..models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters, sample_rows
+from ..models.clustering import (
+    centroids_z,
+    fit_kmeans_pipeline,
+    order_clusters,
+    predict_labels,
+    sample_rows,
+)
 from ..models.parallel import SideBySide
 from ..models.regression import (
     BASELINE_NAME,
@@ -162,7 +168,7 @@ def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pi
             random_state=config.random_state,
             sample_size=sample,
         )
-        raw = pipeline.predict(X)
+        raw = predict_labels(pipeline, X)
     k = config.k_satisfaction
     sat = scores["satisfaction_score"].to_numpy()
     sums = np.bincount(raw, weights=sat, minlength=k)
