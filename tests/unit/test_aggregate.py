@@ -99,3 +99,22 @@ def test_user_tables_match_plain_pandas(con, tmp_path):
     mode = mode.drop_duplicates("msisdn").set_index("msisdn")["handset_type"]
     expected_handset = [mode.get(m, "unknown") for m in exp.index]
     assert exp["handset"].tolist() == expected_handset
+
+
+def test_user_tables_stream_once_and_release_drops_the_engine_tables(con):
+    """The pipeline's per-user step: both tables from one fetch, sharing its columns; the
+    engine's intermediate tables are dropped afterwards."""
+    from telco_analytics.pipeline import user_tables
+
+    rows = [{"msisdn": m, "duration_ms": float(i), "total_dl_bytes": 1.0, "total_ul_bytes": 2.0,
+             "handset_type": "X"} for i, m in enumerate(["b", "a", "c", "a"])]
+    clean = engine.materialize(con, _clean_frame(con, rows), "clean")
+    overview, experience = user_tables(con, clean)
+    assert overview["msisdn"].tolist() == ["a", "b", "c"]
+    assert overview["sessions"].tolist() == [2, 1, 1]
+    assert overview["duration_ms"].tolist() == [4.0, 0.0, 2.0]
+    assert list(experience.columns) == ["msisdn", *schema.EXPERIENCE_METRICS, "handset"]
+    assert np.shares_memory(overview["msisdn"].array._pa_array.chunks[0].buffers()[1],
+                            experience["msisdn"].array._pa_array.chunks[0].buffers()[1])
+    engine.release_tables(con)
+    assert con.con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]

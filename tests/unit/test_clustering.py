@@ -167,3 +167,15 @@ def test_silhouette_sample_matches_sklearn_when_not_sampled_and_is_nan_for_one_c
 def test_fitted_kmeans_is_single_threaded():
     pipe = fit_kmeans_pipeline(_blobs(n_per=10), 3, n_init=1, random_state=0)
     assert pipe.named_steps["kmeans"]._n_threads == KMEANS_THREADS
+
+
+def test_predict_labels_in_chunks_equals_predict(monkeypatch):
+    from telco_analytics.models import clustering
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(1_000, 3)), columns=["a", "b", "c"])
+    pipeline = clustering.fit_kmeans_pipeline(X, 3, n_init=2, random_state=0)
+    monkeypatch.setattr(clustering, "PREDICT_CHUNK_ROWS", 128)  # 8 chunks, the last partial
+    labels = clustering.predict_labels(pipeline, X)
+    assert labels.dtype == np.int64
+    np.testing.assert_array_equal(labels, pipeline.predict(X))
