@@ -257,3 +257,26 @@ def test_experience_insights_are_written_from_the_numbers():
     assert handsets.numbers["lowest"] == "Samsung Galaxy S8"
     assert handsets.numbers["highest"] == "Apple iPhone 7"
     assert "20.0x" in handsets.text
+
+
+def test_categorical_handsets_give_the_same_tables_as_text():
+    """The pipeline hands the handset over as categorical codes (memory): same results."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    text = pd.DataFrame({
+        "msisdn": [f"{i:08d}" for i in range(n)],
+        "tcp_retrans_bytes": rng.lognormal(10, 2, n),
+        "rtt_ms": rng.lognormal(3, 1, n),
+        "throughput_kbps": rng.lognormal(8, 1, n),
+        "handset": rng.choice(["Huawei B528S-23A", "Apple iPhone 6S", "undefined", "unknown",
+                               "Samsung Galaxy S8"], n),
+    })
+    categorical = text.assign(handset=text["handset"].astype("category"))
+    config = RunConfig(handset_min_users=10)
+    a = experience_analysis(text, config).tables
+    b = experience_analysis(categorical, config).tables
+    for name, table in a.items():
+        other = b[name]
+        if "handset" in other:
+            other = other.assign(handset=other["handset"].astype("str"))
+        pd.testing.assert_frame_equal(table, other, check_dtype=False, obj=name)
