@@ -33,7 +33,7 @@ TELCO = str(VENV_BIN / "telco") if (VENV_BIN / "telco").exists() else "telco"
 GB = 1e9
 
 # pipeline.STEPS names, in order; "analyses" = read .. satisfaction (SPEC section 8)
-ANALYSIS_STEPS = ["read and validate", "clean", "per-user tables", "handsets", "overview",
+ANALYSIS_STEPS = ["read and validate", "clean", "handsets", "per-user tables", "overview",
                   "engagement", "experience", "satisfaction"]
 SHORT = {"read and validate": "read", "per-user tables": "per-user", "database export": "db",
          "write tables": "tables"}
