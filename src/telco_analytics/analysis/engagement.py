@@ -191,7 +191,7 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     # Elbow: up to the threshold on every user, reusing the main fit for its k (same data,
     # same seed, at least as many restarts); beyond it on a uniform sample of
     # `elbow_sample_size` users, every k fitted there so the inertias are comparable. The
-    # elbow needs only the scaler, so its fits run on the second core beside the main fit.
+    # elbow needs only the scaler, so its fits run on other threads beside the main fit.
     fit_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
     # the same rows as the pipeline's own scaler sees: the same mean and scale, bit for bit
     scaler = StandardScaler().fit(X if fit_rows is None else X.iloc[fit_rows])
@@ -204,10 +204,14 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     if elbow_on_sample:
         log.info("engagement elbow fitted on a sample of %d of %d users", len(Z_fit), n)
     k_values = list(range(1, min(config.elbow_k_max, len(Z_fit)) + 1))
-    with SideBySide(
-        kmeans_fits, Z_fit, [kk for kk in k_values if not (reuse_main and kk == k)],
-        n_init=elbow_n_init(config), random_state=config.random_state,
-    ) as elbow_fits:
+    elbow_k = [kk for kk in k_values if not (reuse_main and kk == k)]
+    # two interleaved halves of the curve (similar cost) on two threads beside the main fit
+    halves = [
+        SideBySide(kmeans_fits, Z_fit, part, n_init=elbow_n_init(config),
+                   random_state=config.random_state)
+        for part in (elbow_k[0::2], elbow_k[1::2]) if part
+    ]
+    try:
         pipeline = _ordered_pipeline(
             fit_kmeans_pipeline(
                 X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
@@ -215,7 +219,10 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
             )
         )
         labels = predict_labels(pipeline, X)
-    fits = elbow_fits.result()
+        fits = {kk: fit for half in halves for kk, fit in half.result().items()}
+    finally:
+        for half in halves:
+            half.close()
     scaler = pipeline.named_steps["scaler"]
     if reuse_main:
         fits[k] = pipeline.named_steps["kmeans"]
