@@ -130,7 +130,9 @@ def step_clean(state: RunState) -> None:
         raise SchemaError(f"{state.input}: column(s) with no values at all, needed by the "
                           "analyses: " + ", ".join(repr(r) for r in raw))
     clean = clean_sessions(state.sessions, report, SESSION_COLUMNS_USED)
-    state.clean = engine.materialize(state.con, clean, "clean")
+    sessions = counts["rows"] - counts["artifact"]
+    state.clean = engine.materialize(state.con, clean, "clean",
+                                     expected_bytes=sessions * len(SESSION_COLUMNS_USED) * 8)
 
 
 def step_aggregate(state: RunState) -> None:

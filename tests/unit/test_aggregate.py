@@ -117,4 +117,16 @@ def test_user_tables_stream_once_and_release_drops_the_engine_tables(con):
     assert np.shares_memory(overview["msisdn"].array._pa_array.chunks[0].buffers()[1],
                             experience["msisdn"].array._pa_array.chunks[0].buffers()[1])
     engine.release_tables(con)
-    assert con.con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+    assert con.con.sql("SELECT count(*) FROM duckdb_tables()").fetchall() == [(0,)]
+
+
+def test_small_tables_are_kept_in_memory_large_ones_in_the_work_file(con):
+    rows = [{"msisdn": "a", "duration_ms": 1.0, "handset_type": "X"}]
+    frame = _clean_frame(con, rows)
+    small = engine.materialize(con, frame, "small", expected_bytes=1_000)
+    large = engine.materialize(con, frame, "large", expected_bytes=10**15)
+    unknown = engine.materialize(con, frame, "unknown")
+    kinds = dict(con.con.sql("SELECT table_name, temporary FROM duckdb_tables()").fetchall())
+    name = lambda t: t.get_name().split(".")[-1]  # noqa: E731
+    assert kinds[name(small)] is True
+    assert kinds[name(large)] is False and kinds[name(unknown)] is False
