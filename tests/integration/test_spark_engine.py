@@ -10,6 +10,7 @@ from telco_analytics.aggregate import user_experience, user_overview
 from telco_analytics.analysis import handsets
 from telco_analytics.clean import clean_sessions, cleaning_report
 from telco_analytics.io.reader import read_sessions
+from telco_analytics.pipeline import user_tables
 from tests.helpers import random_raw_sessions, write_raw_csv
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -20,14 +21,21 @@ def _session_tables(con, path) -> dict[str, pd.DataFrame]:
     report = cleaning_report(sessions)
     clean = engine.materialize(con, clean_sessions(sessions, report), "clean")
     counts = handsets.handset_counts(clean)
-    return {
+    # the pipeline's path: one streamed fetch, handsets as categorical codes, then release
+    streamed_overview, streamed_experience = user_tables(con, clean)
+    tables = {
         "sessions": sessions.to_pandas().sort_values(["bearer_id"]).reset_index(drop=True),
         "cleaning_report": report,
         "user_overview": user_overview(clean).to_pandas(),
         "user_experience": user_experience(clean).to_pandas(),
         "handsets_top10": handsets.handsets_top10(clean, counts),
         "manufacturers_top3": handsets.manufacturers_top(clean, counts),
+        "streamed_user_overview": streamed_overview,
+        "streamed_user_experience": streamed_experience.assign(
+            handset=streamed_experience["handset"].astype("str")),
     }
+    engine.release_tables(con)
+    return tables
 
 
 def test_spark_equals_duckdb(tmp_path):
