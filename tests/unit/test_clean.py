@@ -111,3 +111,34 @@ def test_column_stats_by_hand():
     assert (stats["replacement"], stats["missing"], stats["outliers"]) == (5.0, 1, 1)
     empty = column_stats(np.array([np.nan, np.nan]))
     assert empty["replacement"] is None and empty["missing"] == 2
+
+
+def test_without_values_takes_out_one_occurrence_each():
+    from telco_analytics.clean import without_values
+
+    values = np.array([3.0, np.nan, 1.0, 3.0, np.nan, 2.0])
+    np.testing.assert_array_equal(without_values(values, np.array([3.0, np.nan])),
+                                  [1.0, 3.0, np.nan, 2.0])
+    np.testing.assert_array_equal(without_values(values, np.array([])), values)
+    with pytest.raises(ValueError, match="does not occur"):
+        without_values(values, np.array([7.0]))
+
+
+def test_many_artifact_rows_are_filtered_by_the_engine_with_the_same_report(con, tmp_path,
+                                                                            monkeypatch):
+    from telco_analytics import clean
+    from telco_analytics.clean import profile_sessions, profile_sessions_local
+    from telco_analytics.io.reader import read_sessions
+
+    raw = random_raw_sessions(n=400, seed=9)
+    for i in range(3):  # three artifact rows with app values
+        raw.loc[len(raw)] = [None] * len(raw.columns)
+        raw.loc[len(raw) - 1, "Gaming UL (Bytes)"] = 10.0 ** (9 + i)
+    sessions = read_sessions(con, write_raw_csv(raw, tmp_path / "r.csv")).sessions
+    engine_counts, engine_report = profile_sessions(sessions)
+    subtracted = profile_sessions_local(sessions)
+    monkeypatch.setattr(clean, "MAX_SUBTRACTED_ARTIFACTS", 2)  # now filtered in the engine
+    filtered = profile_sessions_local(sessions)
+    for counts, report in (subtracted, filtered):
+        assert counts == engine_counts and counts["artifact"] == 3
+        pd.testing.assert_frame_equal(report, engine_report, rtol=1e-12)
