@@ -167,31 +167,35 @@ def profile_sessions_local(
     subtract = artifact_rows.num_rows <= MAX_SUBTRACTED_ARTIFACTS
     source = sessions if subtract else real_sessions(sessions)
     per_fetch = max(1, int(MAX_QUANTILE_VALUES // max(counts["rows"], 1)))
+
+    def stats_of(fetched, c: str) -> dict:
+        values = _floats(fetched, c)
+        if subtract and artifact_rows.num_rows:
+            values = without_values(values, _floats(artifact_rows, c))
+        return column_stats(values, iqr_factor)
+
     rows = []
-    for start in range(0, len(columns), per_fetch):
-        batch = columns[start:start + per_fetch]
-        fetched = source.select(*batch).to_pyarrow()
-
-        def stats_of(c: str, fetched=fetched) -> dict:
-            values = fetched.column(c).to_numpy(zero_copy_only=False).astype("float64")
-            if subtract and artifact_rows.num_rows:
-                removed = artifact_rows.column(c).to_numpy(zero_copy_only=False).astype("float64")
-                values = without_values(values, removed)
-            return column_stats(values, iqr_factor)
-
-        # numpy's partition and ufuncs release the GIL: two columns at a time, one per core
-        with ThreadPoolExecutor(max_workers=STATS_THREADS) as pool:
-            batch_stats = list(pool.map(stats_of, batch))
-        for c, stats in zip(batch, batch_stats, strict=True):
-            counts["real"][c] = stats["missing"]
-            counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
-            rows.append({"column": c, **stats})
-        del fetched
+    # numpy's partition and ufuncs release the GIL: two columns at a time, one per core
+    with ThreadPoolExecutor(max_workers=STATS_THREADS) as pool:
+        for start in range(0, len(columns), per_fetch):
+            batch = columns[start:start + per_fetch]
+            fetched = source.select(*batch).to_pyarrow()
+            batch_stats = list(pool.map(lambda c, fetched=fetched: stats_of(fetched, c), batch))
+            for c, stats in zip(batch, batch_stats, strict=True):
+                counts["real"][c] = stats["missing"]
+                counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
+                rows.append({"column": c, **stats})
+            del fetched
     for r in rows:
         r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
     counts["all"] = {c: counts["all"][c] for c in schema.NAMES}
     counts["real"] = {c: counts["real"][c] for c in schema.NAMES}
     return counts, pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def _floats(table, column: str) -> np.ndarray:
+    """An Arrow table's column as float64 (NaN for missing)."""
+    return table.column(column).to_numpy(zero_copy_only=False).astype("float64")
 
 
 def without_values(values: np.ndarray, removed: np.ndarray) -> np.ndarray:

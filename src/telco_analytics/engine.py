@@ -150,7 +150,9 @@ def release_tables(con: Any) -> None:
     con.con.execute("SELECT 1").fetchall()  # the flush happens at the end of a task
 
 
-def materialize(con: Any, expr: ibis.Table, name: str, expected_bytes: int | None = None) -> ibis.Table:
+def materialize(
+    con: Any, expr: ibis.Table, name: str, expected_bytes: int | None = None
+) -> ibis.Table:
     """Compute an expression once and keep it as a table, so later steps do not re-parse.
 
     DuckDB: a temporary (in-memory) table when `expected_bytes` (uncompressed) fits in half

@@ -136,7 +136,8 @@ def step_clean(state: RunState) -> None:
 
 
 def step_aggregate(state: RunState) -> None:
-    state.tables["user_overview"], state.tables["user_experience"] = user_tables(state.con, state.clean)
+    overview, experience = user_tables(state.con, state.clean)
+    state.tables["user_overview"], state.tables["user_experience"] = overview, experience
     # the last engine step: its session tables (up to the engine's memory limit) are dropped
     engine.release_tables(state.con)
     state.clean = state.sessions = None
@@ -427,12 +428,8 @@ def _start_tracking_warm_up(options: RunOptions) -> threading.Thread | None:
         return None
     from . import tracking
 
-    thread = threading.Thread(
-        target=tracking.warm_up, args=(tracking.resolve_tracking_uri(options.tracking_uri),),
-        name="mlflow-warm-up", daemon=True,
-    )
-    thread.start()
-    return thread
+    return _in_background("mlflow-warm-up", tracking.warm_up,
+                          tracking.resolve_tracking_uri(options.tracking_uri))
 
 
 # the modules of the analysis steps: importing scikit-learn and SciPy costs about 2 s, which a
@@ -448,7 +445,12 @@ def _start_import_warm_up() -> threading.Thread:
         for module in ANALYSIS_MODULES:
             importlib.import_module(f"{__package__}.{module}")
 
-    thread = threading.Thread(target=import_all, name="import-warm-up", daemon=True)
+    return _in_background("import-warm-up", import_all)
+
+
+def _in_background(name: str, target: Callable[..., None], *args: Any) -> threading.Thread:
+    """A started daemon thread running target(*args); the runner joins it at the end."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
     thread.start()
     return thread
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from .. import schema
 from ..config import RunConfig
@@ -159,16 +158,15 @@ def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pi
     higher label means a higher mean satisfaction of its members; returns (pipeline, labels)."""
     X = scores[SCORE_COLUMNS].astype("float64")
     sample = config.kmeans_sample_size if len(X) > config.kmeans_sample_threshold else None
-    # one OpenMP thread: two spinning threads on the shared 2-core machine are far slower
-    with threadpool_limits(limits=1, user_api="openmp"):
-        pipeline = fit_kmeans_pipeline(
-            X,
-            config.k_satisfaction,
-            n_init=config.kmeans_n_init,
-            random_state=config.random_state,
-            sample_size=sample,
-        )
-        raw = predict_labels(pipeline, X)
+    # both limit themselves to one OpenMP thread (clustering.KMEANS_THREADS)
+    pipeline = fit_kmeans_pipeline(
+        X,
+        config.k_satisfaction,
+        n_init=config.kmeans_n_init,
+        random_state=config.random_state,
+        sample_size=sample,
+    )
+    raw = predict_labels(pipeline, X)
     k = config.k_satisfaction
     sat = scores["satisfaction_score"].to_numpy()
     sums = np.bincount(raw, weights=sat, minlength=k)
