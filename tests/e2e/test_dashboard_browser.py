@@ -5,10 +5,12 @@ Screenshots of every page are saved under the test's tmp_path (tall viewport) fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .conftest import serve_dashboard
@@ -78,6 +80,26 @@ def assert_charts_drawn(page, expected: int) -> None:
         assert box is not None and box["width"] > 100 and box["height"] > 50, box
 
 
+def pick_option(page, box, cluster: str, attempts: int = 3) -> None:
+    """Type `cluster` into a multiselect and click the one option left, "<cluster>: ...".
+
+    Pressing Enter straight after typing raced the filtering, and an open list closes when the
+    page moves under it (the option is then detached), so the pick is tried again a few times.
+    """
+    option = page.get_by_role("option", name=re.compile(rf"^{cluster}: "))
+    for attempt in range(attempts):
+        try:
+            box.click()
+            box.fill(cluster)
+            expect(page.get_by_role("option")).to_have_count(1, timeout=TIMEOUT_MS // attempts)
+            option.click(timeout=TIMEOUT_MS // attempts)
+            break
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+    box.press("Escape")  # close the list (it would hide the table in the screenshot)
+
+
 @pytest.mark.parametrize("slug", list(TITLES))
 def test_page_renders_charts_without_errors(page, dashboard_url, small_run, tmp_path, slug):
     open_page(page, dashboard_url, slug)
@@ -114,11 +136,9 @@ def test_customer_lookup_shows_the_customers_score(page, dashboard_url, small_ru
 def test_engagement_cluster_filter_pages_the_cluster(page, dashboard_url, small_run, tmp_path):
     users = _table(small_run, "engagement_users")
     open_page(page, dashboard_url, "engagement")
-    choose = page.locator('[data-testid="stMultiSelect"] input').first
-    choose.click()
-    choose.fill("2")
-    choose.press("Enter")  # picks the one matching option, cluster 2
-    choose.press("Escape")  # close the list (it would hide the table in the screenshot)
+    # the charts draw after the script ends; their layout shifts close an open list
+    assert_charts_drawn(page, expected_charts(small_run, "engagement"))
+    pick_option(page, page.locator('[data-testid="stMultiSelect"] input').first, "2")
     want = f"of {(users['cluster'] == 2).sum():,} matching the filters"
     page.wait_for_selector(f"text={want}", timeout=TIMEOUT_MS)
     assert_no_error(page)
