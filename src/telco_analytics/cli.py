@@ -108,7 +108,7 @@ def run(
     _setup_logging(verbose, quiet)
     with _reported(verbose):
         from .config import RunConfig
-        from .pipeline import RunOptions, selected_steps
+        from .pipeline import RunOptions, engine_in_child, selected_steps
         from .pipeline import run as run_pipeline
 
         config = RunConfig(engine=engine, random_state=seed)
@@ -122,7 +122,8 @@ def run(
                 err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions)[/]")
             input = str(sample_path())
         out = out or default_out()
-        printer = StepPrinter(quiet, len(selected_steps(options)))
+        in_child = engine_in_child(input, config)
+        printer = StepPrinter(quiet, len(selected_steps(options, in_child)))
         try:
             result = run_pipeline(input, out, config, options, progress=printer)
         finally:

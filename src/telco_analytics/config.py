@@ -42,6 +42,11 @@ class RunConfig:
     # side on two cores; beyond it one after the other, so that their temporaries (several
     # GB each at tens of millions of users) are never held at the same time
     side_by_side_max_users: int = 20_000_000
+    # DuckDB input at least this large on disk (bytes) is read, cleaned and aggregated in a
+    # child process that hands the per-user table over as Parquet: the engine's allocator
+    # keeps GBs after a large group-by (28.5M users: about 4 GB) that only its process's end
+    # returns. 0 = always; below it the steps run in the process (no start-up cost)
+    engine_child_min_bytes: int = 1_000_000_000
     # engine for the session-level steps
     engine: str = "duckdb"
     extra: dict = field(default_factory=dict)
@@ -63,6 +68,10 @@ class RunConfig:
                      "regression_sample_size", "side_by_side_max_users"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.engine_child_min_bytes < 0:
+            problems.append(
+                f"engine_child_min_bytes must be >= 0, got {self.engine_child_min_bytes}"
+            )
         if self.elbow_sample_size < self.elbow_k_max:
             problems.append(
                 f"elbow_sample_size must be >= elbow_k_max ({self.elbow_k_max}), "

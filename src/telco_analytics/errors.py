@@ -21,3 +21,7 @@ class ConfigError(TelcoError):
 
 class DatabaseError(TelcoError):
     """The database is unreachable, refuses the credentials or rejects the export."""
+
+
+class EngineError(TelcoError):
+    """The engine stopped before finishing its steps (for instance, killed for memory)."""

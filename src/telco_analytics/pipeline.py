@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__, engine, schema
@@ -29,7 +30,7 @@ from .aggregate import SESSION_COLUMNS_USED, USER_EXPERIENCE_COLUMNS, user_summa
 from .analysis import handsets
 from .clean import clean_sessions, profile_sessions, profile_sessions_local
 from .config import RunConfig
-from .errors import InputError, SchemaError
+from .errors import EngineError, InputError, SchemaError
 from .io.reader import read_sessions
 from .io.rundir import staged_dir
 from .io.tables import write_json, write_table
@@ -72,6 +73,7 @@ class RunState:
     timings: dict[str, float] = field(default_factory=dict)
     insights: list = field(default_factory=list)
     con: Any = None
+    workdir: Path | None = None  # the engine's scratch folder, removed after the run
     sessions: Any = None
     clean: Any = None
     # fits started by one step and collected by a later one (see step_engagement)
@@ -136,11 +138,16 @@ def step_clean(state: RunState) -> None:
 
 
 def step_aggregate(state: RunState) -> None:
-    overview, experience = user_tables(state.con, state.clean)
-    state.tables["user_overview"], state.tables["user_experience"] = overview, experience
+    table = engine.fetch_arrow(state.con, user_summary(state.clean), USER_BATCH_ROWS)
     # the last engine step: its session tables (up to the engine's memory limit) are dropped
     engine.release_tables(state.con)
     state.clean = state.sessions = None
+    _keep_user_tables(state, table)
+
+
+def _keep_user_tables(state: RunState, table: pa.Table) -> None:
+    """The per-user tables from the engine's per-user summary, and the manifest's sampling."""
+    state.tables["user_overview"], state.tables["user_experience"] = user_tables(table)
     users = len(state.tables["user_overview"])
     state.manifest["rows"]["users"] = users
     config = state.config
@@ -153,23 +160,81 @@ def step_aggregate(state: RunState) -> None:
     }
 
 
-def user_tables(con: Any, clean: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """user_overview and user_experience from one group-by (user_summary), in msisdn order.
+def user_tables(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """user_overview and user_experience from the per-user summary (user_summary, msisdn order).
 
-    The result streams from the engine in batches (the engine sorts out of core and never
+    The summary streams from the engine in batches (the engine sorts out of core and never
     holds it all) into one Arrow table, converted to pandas column by column, each Arrow
     column freed as it is converted (self_destruct): the per-user data is held once, not
     three times. The two tables are column selections of that frame (copy-on-write: no
     copy); at 72M users one copy is ~11 GB.
     """
-    table = engine.fetch_arrow(con, user_summary(clean), USER_BATCH_ROWS)
     # a few thousand handset names repeated over millions of users: categorical codes
     # (4 bytes a user instead of ~24 for the text)
     i = table.schema.get_field_index("handset")
-    table = table.set_column(i, "handset", pc.dictionary_encode(table.column(i)))
+    if not pa.types.is_dictionary(table.schema.field(i).type):
+        table = table.set_column(i, "handset", pc.dictionary_encode(table.column(i)))
     users = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     return users[schema.USER_OVERVIEW_COLUMNS], users[USER_EXPERIENCE_COLUMNS]
+
+
+def step_engine_in_child(state: RunState) -> dict[str, float]:
+    """Read, clean, handsets and per-user tables in a child process (large DuckDB input).
+
+    The child hands the per-user summary over as a Parquet file and the small tables and
+    manifest facts by pickle; its allocator memory (GBs after a large group-by, which no
+    DROP or flush returns) goes with it. Returns the four steps' seconds: the child's own,
+    with the start-up and the hand-over counted in the per-user step.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="child-", dir=state.workdir))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            done = pool.submit(engine_steps, state.input, state.config, folder).result()
+        except BrokenProcessPool as exc:
+            raise EngineError(
+                f"{state.input}: the engine process stopped before the per-user table was "
+                "ready (killed, most likely for lack of memory)"
+            ) from exc
+    state.manifest.update(done["manifest"])
+    state.tables.update(done["tables"])
+    # the handsets come back as dictionary codes (user_tables keeps them so)
+    users = pq.read_table(done["users"], read_dictionary=["handset"])
+    Path(done["users"]).unlink()
+    _keep_user_tables(state, users)
+    del users
+    timings = done["timings"]
+    timings[ENGINE_STEPS[-1]] += (time.perf_counter() - t0) - sum(timings.values())
+    return {name: round(seconds, 3) for name, seconds in timings.items()}
+
+
+def engine_steps(input_path: str, config: RunConfig, folder: Path) -> dict[str, Any]:
+    """The child's work: the engine steps, the per-user summary written to folder/users.parquet."""
+    con = engine.connect(config.engine, workdir=folder / "engine")
+    try:
+        state = RunState(config=config, options=RunOptions(), input=input_path, out=folder,
+                         con=con)
+        for name, func in STEPS:
+            if name == ENGINE_STEPS[-1]:
+                break
+            t0 = time.perf_counter()
+            func(state)
+            state.timings[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        users = folder / "users.parquet"
+        engine.write_parquet(con, user_summary(state.clean), users, USER_BATCH_ROWS)
+        state.timings[ENGINE_STEPS[-1]] = time.perf_counter() - t0
+        return {"manifest": state.manifest, "tables": state.tables, "timings": state.timings,
+                "users": str(users)}
+    finally:
+        con.disconnect()
 
 
 def step_handsets(state: RunState) -> None:
@@ -411,7 +476,28 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], None]]]:
+# the steps on the engine (in STEPS order); the last one hands the per-user tables over
+ENGINE_STEPS = ("read and validate", "clean", "handsets", "per-user tables")
+ENGINE_IN_CHILD = "engine steps (child process)"
+
+
+def engine_in_child(input_path: str, config: RunConfig) -> bool:
+    """Whether the engine steps run in a child process: DuckDB and a large local input."""
+    from .io.reader import is_remote, resolve_inputs
+
+    if config.engine != "duckdb" or is_remote(str(input_path)):
+        return False
+    size = sum(f.stat().st_size for f in resolve_inputs(input_path))
+    return size >= config.engine_child_min_bytes
+
+
+def selected_steps(options: RunOptions,
+                   in_child: bool = False) -> list[tuple[str, Callable[[RunState], Any]]]:
+    """The steps a run takes, in order; with `in_child` the engine steps are one step."""
+    steps = list(STEPS)
+    if in_child:
+        steps = [(ENGINE_IN_CHILD, step_engine_in_child),
+                 *[(n, f) for n, f in steps if n not in ENGINE_STEPS]]
     skip = set()
     if not options.figures:
         skip.add("figures")
@@ -419,7 +505,7 @@ def selected_steps(options: RunOptions) -> list[tuple[str, Callable[[RunState], 
         skip.add("tracking")
     if not options.report:
         skip.add("report")
-    return [(n, f) for n, f in STEPS if n not in skip]
+    return [(n, f) for n, f in steps if n not in skip]
 
 
 def _start_tracking_warm_up(options: RunOptions) -> threading.Thread | None:
@@ -487,18 +573,21 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
     try:
         with staged_dir(out) as staging:
             state = RunState(config=config, options=options, input=str(input_path), out=staging,
-                             con=con, started=started)
+                             con=con, workdir=workdir, started=started)
             if options.pseudonymize:
                 from .privacy import pseudonym_key_from_env
 
                 state.models["pseudonym_key"] = pseudonym_key_from_env()
-            for name, func in selected_steps(options):
+            in_child = engine_in_child(input_path, config)
+            state.manifest["engine_in_child_process"] = in_child
+            for name, func in selected_steps(options, in_child):
                 if progress:
                     progress(name, "start")
                 t0 = time.perf_counter()
-                func(state)
-                state.timings[name] = round(time.perf_counter() - t0, 3)
-                log.info("step %s took %.2f s", name, state.timings[name])
+                # a step that ran other steps elsewhere (the engine child) returns their times
+                timings = func(state) or {name: round(time.perf_counter() - t0, 3)}
+                state.timings.update(timings)
+                log.info("step %s took %.2f s", name, time.perf_counter() - t0)
                 if progress:
                     progress(name, "done")
             state.models.pop("pseudonym_key", None)

@@ -178,3 +178,38 @@ def test_fits_side_by_side_give_the_same_tables_as_one_after_the_other(result, e
                  "regression_metrics"):
         pd.testing.assert_frame_equal(serial.tables[name].reset_index(drop=True),
                                       result.tables[name].reset_index(drop=True), obj=name)
+
+
+def test_engine_steps_in_a_child_process_give_the_same_tables(result, extract, tmp_path):
+    """Large DuckDB input runs read/clean/handsets/per-user in a child process handing the
+    per-user table over as Parquet: a matter of memory only, every table is identical."""
+    from telco_analytics.config import RunConfig
+
+    child = run(str(extract), tmp_path / "child", config=RunConfig(engine_child_min_bytes=0),
+                options=RunOptions(report=False, tracking=False, figures=False))
+    assert child.manifest["engine_in_child_process"] is True
+    assert result.manifest["engine_in_child_process"] is False
+    steps = child.manifest["seconds_per_step"]
+    assert {"read and validate", "clean", "handsets", "per-user tables"} <= set(steps)
+    assert child.manifest["rows"] == result.manifest["rows"]
+    assert child.manifest["handsets"] == result.manifest["handsets"]
+    assert child.manifest["missing"] == result.manifest["missing"]
+    for name, table in result.tables.items():
+        pd.testing.assert_frame_equal(child.tables[name].reset_index(drop=True),
+                                      table.reset_index(drop=True), obj=name)
+
+
+def test_an_input_error_in_the_engine_child_is_reported_as_in_process(tmp_path):
+    """The child's one-line error reaches the user unchanged, and no output is written."""
+    from telco_analytics.config import RunConfig
+    from telco_analytics.errors import SchemaError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Bearer Id,MSISDN/Number\n1,2\n")
+    with pytest.raises(SchemaError, match="required column") as in_process:
+        run(str(bad), tmp_path / "a", options=RunOptions(report=False, tracking=False))
+    with pytest.raises(SchemaError, match="required column") as in_child:
+        run(str(bad), tmp_path / "b", config=RunConfig(engine_child_min_bytes=0),
+            options=RunOptions(report=False, tracking=False))
+    assert str(in_child.value) == str(in_process.value)
+    assert not (tmp_path / "b").exists()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from telco_analytics import engine
-from telco_analytics.aggregate import user_experience, user_overview
+from telco_analytics.aggregate import user_experience, user_overview, user_summary
 from telco_analytics.analysis import handsets
 from telco_analytics.clean import clean_sessions, cleaning_report
 from telco_analytics.io.reader import read_sessions
@@ -22,7 +22,8 @@ def _session_tables(con, path) -> dict[str, pd.DataFrame]:
     clean = engine.materialize(con, clean_sessions(sessions, report), "clean")
     counts = handsets.handset_counts(clean)
     # the pipeline's path: one streamed fetch, handsets as categorical codes, then release
-    streamed_overview, streamed_experience = user_tables(con, clean)
+    summary = engine.fetch_arrow(con, user_summary(clean))
+    streamed_overview, streamed_experience = user_tables(summary)
     tables = {
         "sessions": sessions.to_pandas().sort_values(["bearer_id"]).reset_index(drop=True),
         "cleaning_report": report,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from telco_analytics import engine, schema
-from telco_analytics.aggregate import user_experience, user_overview
+from telco_analytics.aggregate import user_experience, user_overview, user_summary
 from telco_analytics.clean import clean_sessions, cleaning_report
 from telco_analytics.io.reader import read_sessions
 from tests.helpers import pandas_clean, random_raw_sessions, write_raw_csv
@@ -109,7 +109,7 @@ def test_user_tables_stream_once_and_release_drops_the_engine_tables(con):
     rows = [{"msisdn": m, "duration_ms": float(i), "total_dl_bytes": 1.0, "total_ul_bytes": 2.0,
              "handset_type": "X"} for i, m in enumerate(["b", "a", "c", "a"])]
     clean = engine.materialize(con, _clean_frame(con, rows), "clean")
-    overview, experience = user_tables(con, clean)
+    overview, experience = user_tables(engine.fetch_arrow(con, user_summary(clean)))
     assert overview["msisdn"].tolist() == ["a", "b", "c"]
     assert overview["sessions"].tolist() == [2, 1, 1]
     assert overview["duration_ms"].tolist() == [4.0, 0.0, 2.0]
