@@ -206,9 +206,9 @@ def test_an_input_error_in_the_engine_child_is_reported_as_in_process(tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_text("Bearer Id,MSISDN/Number\n1,2\n")
-    with pytest.raises(SchemaError, match="required column") as in_process:
+    with pytest.raises(SchemaError, match="bad.csv: not an xDR extract") as in_process:
         run(str(bad), tmp_path / "a", options=RunOptions(report=False, tracking=False))
-    with pytest.raises(SchemaError, match="required column") as in_child:
+    with pytest.raises(SchemaError, match="bad.csv: not an xDR extract") as in_child:
         run(str(bad), tmp_path / "b", config=RunConfig(engine_child_min_bytes=0),
             options=RunOptions(report=False, tracking=False))
     assert str(in_child.value) == str(in_process.value)

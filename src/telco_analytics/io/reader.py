@@ -373,7 +373,10 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
     """Validate and read an input into canonical sessions (materialized once in the engine)."""
     files = resolve_inputs(source)
     raw = read_raw(con, files)
-    mapping, notes = map_header(list(raw.columns))
+    try:
+        mapping, notes = map_header(list(raw.columns))
+    except SchemaError as exc:  # say which input: the header alone does not
+        raise SchemaError(f"{source}: {exc}") from None
     if _kind(files[0]) != "parquet":
         # text formats are parsed once into the engine; the checks below then scan memory
         raw = engine.materialize(con, raw, "raw")
