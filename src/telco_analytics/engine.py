@@ -130,22 +130,25 @@ def fetch_arrow(con: Any, expr: ibis.Table, batch_rows: int = 1_000_000) -> pa.T
     aggregates out of core and hands the rows over a batch at a time, so the result is held
     once (in Arrow), not also in the engine's result buffer."""
     if engine_name(con) == "duckdb":
-        # ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has
-        relation = con.con.sql(con.compile(expr))
-        return relation.to_arrow_reader(batch_rows).read_all()
+        return _duckdb_batches(con, expr, batch_rows).read_all()
     return expr.to_pyarrow()
 
 
+def _duckdb_batches(con: Any, expr: ibis.Table, batch_rows: int) -> pa.RecordBatchReader:
+    """DuckDB's result as a reader of batches, in the expression's order."""
+    # ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has
+    return con.con.sql(con.compile(expr)).to_arrow_reader(batch_rows)
+
+
 def write_parquet(con: Any, expr: ibis.Table, path: Path, batch_rows: int = 1_000_000) -> int:
-    """Stream the result, in its order, into a Parquet file a batch at a time; its rows.
+    """DuckDB: stream the result, in its order, into a Parquet file a batch at a time; its rows.
 
     Batches from the reader rather than DuckDB's COPY: with preserve_insertion_order off,
     COPY may write an ordered query's rows out of order.
     """
     import pyarrow.parquet as pq
 
-    relation = con.con.sql(con.compile(expr))
-    reader = relation.to_arrow_reader(batch_rows)
+    reader = _duckdb_batches(con, expr, batch_rows)
     rows = 0
     # lz4: the file is read once, on the same machine, moments later (an uncompressed Arrow
     # file read through a memory map was no faster at 15M sessions and peaked 1.2 GB higher)

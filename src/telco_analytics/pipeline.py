@@ -142,12 +142,12 @@ def step_aggregate(state: RunState) -> None:
     # the last engine step: its session tables (up to the engine's memory limit) are dropped
     engine.release_tables(state.con)
     state.clean = state.sessions = None
-    _keep_user_tables(state, table)
+    _keep_user_tables(state, users_frame(table))
 
 
-def _keep_user_tables(state: RunState, table: pa.Table | pd.DataFrame) -> None:
-    """The per-user tables from the engine's per-user summary, and the manifest's sampling."""
-    state.tables["user_overview"], state.tables["user_experience"] = user_tables(table)
+def _keep_user_tables(state: RunState, users: pd.DataFrame) -> None:
+    """The per-user tables from the per-user summary frame, and the manifest's sampling."""
+    state.tables["user_overview"], state.tables["user_experience"] = user_tables(users)
     users = len(state.tables["user_overview"])
     state.manifest["rows"]["users"] = users
     config = state.config
@@ -160,29 +160,28 @@ def _keep_user_tables(state: RunState, table: pa.Table | pd.DataFrame) -> None:
     }
 
 
-def user_tables(table: pa.Table | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """user_overview and user_experience from the per-user summary (user_summary, msisdn order).
+def users_frame(table: pa.Table) -> pd.DataFrame:
+    """The per-user summary (user_summary, msisdn order) as pandas, handsets categorical.
 
     The summary streams from the engine in batches (the engine sorts out of core and never
     holds it all) into one Arrow table, converted to pandas column by column, each Arrow
-    column freed as it is converted (self_destruct): the per-user data is held once, not
-    three times. The two tables are column selections of that frame (copy-on-write: no
-    copy); at 72M users one copy is ~11 GB.
+    column freed as it is converted (self_destruct): the per-user data is held once.
     """
-    if isinstance(table, pd.DataFrame):  # already converted (read_user_summary)
-        users = table
-    else:
-        # a few thousand handset names repeated over millions of users: categorical codes
-        # (4 bytes a user instead of ~24 for the text)
-        i = table.schema.get_field_index("handset")
-        table = table.set_column(i, "handset", pc.dictionary_encode(table.column(i)))
-        users = table.to_pandas(split_blocks=True, self_destruct=True)
-        del table
+    # a few thousand handset names repeated over millions of users: categorical codes
+    # (4 bytes a user instead of ~24 for the text)
+    i = table.schema.get_field_index("handset")
+    table = table.set_column(i, "handset", pc.dictionary_encode(table.column(i)))
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def user_tables(users: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """user_overview and user_experience: column selections of the per-user summary frame
+    (copy-on-write: no copy; at 72M users one copy is ~11 GB)."""
     return users[schema.USER_OVERVIEW_COLUMNS], users[USER_EXPERIENCE_COLUMNS]
 
 
 def read_user_summary(path: Path) -> pd.DataFrame:
-    """The child's per-user summary file as the frame user_tables makes, read a column at a
+    """The child's per-user summary file as the frame users_frame makes, read a column at a
     time so that the data is held once: reading the whole file into Arrow first held it
     twice for a moment (a 9.2 GB table at 72M users)."""
     import pyarrow.parquet as pq
