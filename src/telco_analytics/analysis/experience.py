@@ -131,19 +131,24 @@ def known_handsets(users: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class HandsetCodes:
-    """The handset column factorized once: codes (-1 = unknown), names[code]."""
+    """The handset column as integer codes (-1 = unknown), names[code]; int32 codes."""
 
     codes: np.ndarray
     names: np.ndarray
 
     @classmethod
     def of(cls, handset: pd.Series) -> HandsetCodes:
-        codes, names = pd.factorize(handset, use_na_sentinel=True)
-        names = np.asarray(names, dtype=object)
+        if isinstance(handset.dtype, pd.CategoricalDtype):
+            # the per-user tables' handsets are categorical: their codes, no factorizing
+            codes = handset.cat.codes.to_numpy()
+            names = np.asarray(handset.cat.categories, dtype=object)
+        else:
+            codes, names = pd.factorize(handset, use_na_sentinel=True)
+            names = np.asarray(names, dtype=object)
         known = np.array([isinstance(h, str) and h not in _UNKNOWN for h in names], dtype=bool)
-        # unknown names -> -1; known ones renumbered 0..m-1 in order of first appearance
-        remap = np.full(len(names) + 1, -1, dtype=np.int64)
-        remap[np.flatnonzero(known)] = np.arange(int(known.sum()))
+        # unknown names -> -1 (so does code -1, the last entry); known ones renumbered 0..m-1
+        remap = np.full(len(names) + 1, -1, dtype=np.int32)
+        remap[np.flatnonzero(known)] = np.arange(int(known.sum()), dtype=np.int32)
         return cls(codes=remap[codes], names=names[known])
 
 
@@ -157,31 +162,64 @@ def per_handset(
 ) -> pd.DataFrame:
     """Distribution of a per-user metric over the users of each known handset.
 
-    Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation),
-    for handsets with at least min_users users, sorted by users desc then handset asc.
-    Groups by integer handset codes (`handsets`, factorized here when None); only the
-    metric values of the kept users are copied, never the table.
+    Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation,
+    as pandas' quantile), for handsets with at least min_users users, sorted by users desc
+    then handset asc. Missing metric values count in users, not in the statistics. The kept
+    users' values are sorted once by (handset, value): every statistic is then read off the
+    sorted runs (about 30 bytes a user of temporaries; pandas' grouped median and quantiles
+    took about 60 and sorted three times).
     """
     handsets = handsets or HandsetCodes.of(users[HANDSET])
     codes = handsets.codes
-    sizes = np.bincount(codes[codes >= 0], minlength=len(handsets.names))
+    sizes = np.bincount(codes + 1, minlength=len(handsets.names) + 1)[1:]
     kept = sizes >= min_users
-    keep = np.zeros(len(codes), dtype=bool)
-    keep[codes >= 0] = kept[codes[codes >= 0]]
-    values = pd.Series(users[metric].to_numpy()[keep])
-    grouped = values.groupby(codes[keep], sort=True)
+    keep = np.concatenate([[False], kept])[codes + 1]
+    group = codes[keep]
+    values = users[metric].to_numpy(dtype="float64", na_value=np.nan)[keep]
+    del keep
+    values = values[np.lexsort((values, group))]  # NaN last within each handset
+    group.sort()
     kept_codes = np.flatnonzero(kept)
-    out = pd.DataFrame({"users": sizes[kept_codes].astype("int64")}, index=kept_codes)
-    out["mean"] = grouped.mean()
-    out["median"] = grouped.median()
+    start = np.searchsorted(group, kept_codes)
+    present = np.bincount(group[~np.isnan(values)], minlength=len(kept))[kept_codes]
+    del group
+    stats = {
+        "mean": _run_means(values, start, present),
+        "median": _sorted_quantile(values, start, present, 0.5),
+    }
     if quartiles:
-        out["p25"] = grouped.quantile(0.25, interpolation="linear")
-        out["p75"] = grouped.quantile(0.75, interpolation="linear")
-    out.insert(0, HANDSET, pd.array(handsets.names[kept_codes], dtype="str"))
-    out = out.reset_index(drop=True)
+        stats["p25"] = _sorted_quantile(values, start, present, 0.25)
+        stats["p75"] = _sorted_quantile(values, start, present, 0.75)
+    out = pd.DataFrame({HANDSET: pd.array(handsets.names[kept_codes], dtype="str"),
+                        "users": sizes[kept_codes].astype("int64"), **stats})
     return out.sort_values(["users", HANDSET], ascending=[False, True], kind="mergesort").reset_index(
         drop=True
     )
+
+
+def _run_means(values: np.ndarray, start: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mean of each run values[start:start+present] (NaN for an empty run)."""
+    return np.array([values[s:s + p].mean() if p else np.nan for s, p in zip(start, present)],
+                    dtype="float64")
+
+
+def _sorted_quantile(values: np.ndarray, start: np.ndarray, present: np.ndarray,
+                     q: float) -> np.ndarray:
+    """Linear-interpolated quantile q of each sorted run values[start:start+present], as
+    pandas computes it: v[i] + (v[i+1] - v[i]) * frac at position q * (present - 1); the
+    median as (v[lower middle] + v[upper middle]) / 2. NaN for an empty run."""
+    out = np.full(len(start), np.nan)
+    some = present > 0
+    s, p = start[some], present[some]
+    if q == 0.5:
+        out[some] = (values[s + (p - 1) // 2] + values[s + p // 2]) / 2
+        return out
+    position = q * (p - 1)
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, p - 1)
+    below = values[s + lower]
+    out[some] = below + (values[s + upper] - below) * (position - lower)
+    return out
 
 
 def modal_handset(users: pd.DataFrame) -> tuple[str | None, float]:

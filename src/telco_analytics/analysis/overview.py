@@ -113,29 +113,35 @@ def top_n_positions(
     O(rows): np.partition finds the n-th value; rows strictly beyond it are ordered by value
     and position, and rows equal to it are taken in key order. When the keys are sorted
     (`sorted_keys`, checked if None) key order is position order and no key is compared.
+    Temporaries: one partitioned copy of the values and two masks (about 10 bytes a row).
     """
     values = np.asarray(values, dtype="float64")
-    signed = -values if largest else values  # ascending in `signed` = the wanted order
-    valid = ~np.isnan(signed)
-    candidates = np.flatnonzero(valid) if not valid.all() else np.arange(len(signed))
-    if n <= 0 or len(candidates) == 0:
+    present = len(values) - int(np.count_nonzero(np.isnan(values)))
+    if n <= 0 or present == 0:
         return np.empty(0, dtype=np.int64)
-    if len(candidates) > n:
-        threshold = np.partition(signed[candidates], n - 1)[n - 1]
-        cvals = signed[candidates]
-        beyond = candidates[cvals < threshold]
-        at = candidates[cvals == threshold]
+    if present > n:
+        # np.partition sorts NaN last: the present values fill positions 0..present-1
+        kth = present - n if largest else n - 1
+        threshold = np.partition(values, kth)[kth]
+        # comparisons with NaN are False: missing values are never selected
+        beyond = np.flatnonzero(values > threshold if largest else values < threshold)
+        at = np.flatnonzero(values == threshold)
     else:
-        beyond, at = candidates, candidates[:0]
+        beyond, at = np.flatnonzero(~np.isnan(values)), np.empty(0, dtype=np.int64)
+
+    def wanted_order(rows: np.ndarray) -> np.ndarray:
+        """The rows' values, negated for `largest`: ascending = the wanted order."""
+        return -values[rows] if largest else values[rows]
+
     if sorted_keys is None:
         sorted_keys = keys_sorted(keys)
     if sorted_keys:
-        beyond = beyond[np.lexsort((beyond, signed[beyond]))]
+        beyond = beyond[np.lexsort((beyond, wanted_order(beyond)))]
         return np.concatenate([beyond, at[: n - len(beyond)]]).astype(np.int64)
     # keys out of order: sort the candidates by (value, key); only their keys are compared
     rows = np.concatenate([beyond, at])
     frame = pd.DataFrame(
-        {"value": signed[rows], "key": keys.iloc[rows].to_numpy()}
+        {"value": wanted_order(rows), "key": keys.iloc[rows].to_numpy()}
     )
     frame = frame.sort_values(["value", "key"], kind="mergesort")
     return rows[frame.index.to_numpy()[:n]].astype(np.int64)

@@ -181,16 +181,22 @@ def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pi
 
 
 def satisfaction_cluster_summary(satisfaction: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Per satisfaction cluster: users and mean satisfaction, experience and engagement scores."""
-    grouped = satisfaction.groupby("cluster").agg(
-        users=(KEY, "size"),
-        mean_satisfaction=("satisfaction_score", "mean"),
-        mean_experience=("experience_score", "mean"),
-        mean_engagement=("engagement_score", "mean"),
-    )
-    out = grouped.reindex(range(k)).rename_axis("cluster").reset_index()
-    out["users"] = out["users"].fillna(0).astype("int64")
+    """Per satisfaction cluster: users and mean satisfaction, experience and engagement scores.
+
+    A mask per cluster (k is 2): only a cluster's values of one score are copied at a time,
+    where a grouped aggregation held about twice the scores (16 bytes a user)."""
+    labels = satisfaction["cluster"].to_numpy()
+    columns = {"mean_satisfaction": "satisfaction_score", "mean_experience": "experience_score",
+               "mean_engagement": "engagement_score"}
+    rows = []
+    for cluster in range(k):
+        member = labels == cluster
+        means = {name: satisfaction[column].to_numpy(dtype="float64")[member].mean()
+                 if member.any() else np.nan for name, column in columns.items()}
+        rows.append({"cluster": cluster, "users": int(np.count_nonzero(member)), **means})
+    out = pd.DataFrame(rows, columns=["cluster", "users", *columns])
     out["cluster"] = out["cluster"].astype("int64")
+    out["users"] = out["users"].astype("int64")
     return out
 
 
