@@ -11,7 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics import schema
-from telco_analytics.analysis.experience import experience_analysis
+from telco_analytics.analysis.experience import experience_analysis, per_handset
 from telco_analytics.config import RunConfig
 from telco_analytics.errors import SchemaError
 
@@ -280,3 +280,29 @@ def test_categorical_handsets_give_the_same_tables_as_text():
         if "handset" in other:
             other = other.assign(handset=other["handset"].astype("str"))
         pd.testing.assert_frame_equal(table, other, check_dtype=False, obj=name)
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_per_handset_equals_pandas_groupby_with_missing_values_and_ties(categorical):
+    rng = np.random.default_rng(7)
+    n = 3_000
+    names = np.array([f"H{i:02d}" for i in range(40)] + ["unknown", "undefined"], dtype=object)
+    handset = pd.Series(names[rng.integers(0, len(names), n)])
+    values = np.round(rng.lognormal(3, 1.5, n))  # many ties
+    values[rng.random(n) < 0.05] = np.nan
+    users = pd.DataFrame({"handset": handset.astype("category") if categorical else handset,
+                          "throughput_kbps": values})
+    got = per_handset(users, "throughput_kbps", 60, quartiles=True).set_index("handset")
+
+    known = pd.DataFrame({"handset": handset, "v": values})
+    known = known[~known["handset"].isin(["unknown", "undefined"])]
+    grouped = known.groupby("handset")["v"]
+    sizes = grouped.size()
+    kept = sizes[sizes >= 60].index
+    assert set(got.index) == set(kept)
+    assert list(got["users"]) == sorted(got["users"], reverse=True)
+    np.testing.assert_array_equal(got["users"], sizes[got.index])
+    np.testing.assert_allclose(got["mean"], grouped.mean()[got.index], rtol=1e-12)
+    np.testing.assert_array_equal(got["median"], grouped.median()[got.index])
+    np.testing.assert_array_equal(got["p25"], grouped.quantile(0.25)[got.index])
+    np.testing.assert_array_equal(got["p75"], grouped.quantile(0.75)[got.index])
