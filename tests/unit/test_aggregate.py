@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from telco_analytics import engine, schema
 from telco_analytics.aggregate import user_experience, user_overview, user_summary
@@ -64,6 +65,19 @@ def test_experience_means_by_hand(con):
     ]
     got = user_experience(_clean_frame(con, rows)).to_pandas().iloc[0]
     assert (got.tcp_retrans_bytes, got.rtt_ms, got.throughput_kbps) == (6.0, 17.5, 60.0)
+
+
+def test_equal_sessions_average_to_exactly_their_value(con):
+    # 0.1 + 0.1 + 0.1 = 0.30000000000000004 and / 3 = 0.10000000000000002: a plain mean
+    # would split users with the same sessions into two "most frequent" values
+    same = {"tcp_dl_retrans_bytes": 0.1, "avg_rtt_dl_ms": 0.1, "avg_rtt_ul_ms": 0.1,
+            "avg_bearer_tp_dl_kbps": 0.1}
+    rows = [{"msisdn": "a", **same}] * 3 + [{"msisdn": "b", **same}]
+    rows += [{"msisdn": "c", **same}, {"msisdn": "c", **{k: 0.2 for k in same}}]
+    got = user_experience(_clean_frame(con, rows)).to_pandas().set_index("msisdn")
+    for metric in schema.EXPERIENCE_METRICS:
+        assert got.loc["a", metric] == got.loc["b", metric] == 0.1
+        assert got.loc["c", metric] == pytest.approx(0.15, rel=1e-15)  # unequal: the mean
 
 
 def test_user_tables_match_plain_pandas(con, tmp_path):
