@@ -640,10 +640,11 @@ DEFINITIONS = {
     "columns plus dl_bytes and ul_bytes",
     "engagement": "sessions, duration_ms, total_bytes; z-scores (population std); k-means k=3, "
     "k-means++, n_init 10, fixed random_state; cluster 0 = lowest centroid z-mean; elbow k=1..10 "
-    "(elbow_n_init restarts per k), knee = largest distance to the line through the first and "
-    "last points",
+    "(kmeans_n_init restarts per k on all users, elbow_n_init on a sample), knee = largest "
+    "distance to the line through the first and last points",
     "experience": "per session tcp = TCP DL + UL retrans bytes, rtt = mean(RTT DL, UL), "
-    "throughput = TP DL + UL; per user means; k-means k=3 on z-scores; cluster 0 = largest "
+    "throughput = TP DL + UL; per user means (exactly the value when all of a user's sessions "
+    "hold it); k-means k=3 on z-scores; cluster 0 = largest "
     "z_rtt + z_tcp - z_throughput",
     "satisfaction": "engagement/experience score = Euclidean distance in z-space to cluster 0's "
     "centroid; satisfaction = their mean; k-means k=2 on the scores' z-scores, cluster 1 = higher "

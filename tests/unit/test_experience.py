@@ -283,11 +283,16 @@ def test_categorical_handsets_give_the_same_tables_as_text():
 
 
 @pytest.mark.parametrize("categorical", [False, True])
-def test_per_handset_equals_pandas_groupby_with_missing_values_and_ties(categorical):
+@pytest.mark.parametrize("rare_handsets", [0, 33_000])  # beyond 32,767 handset codes too
+def test_per_handset_equals_pandas_groupby_with_missing_values_and_ties(categorical,
+                                                                        rare_handsets):
     rng = np.random.default_rng(7)
     n = 3_000
     names = np.array([f"H{i:02d}" for i in range(40)] + ["unknown", "undefined"], dtype=object)
     handset = pd.Series(names[rng.integers(0, len(names), n)])
+    rare = pd.Series([f"R{i:05d}" for i in range(rare_handsets)], dtype=object)
+    handset = pd.concat([rare, handset], ignore_index=True)  # one user each, never reported
+    n += rare_handsets
     values = np.round(rng.lognormal(3, 1.5, n))  # many ties
     values[rng.random(n) < 0.05] = np.nan
     users = pd.DataFrame({"handset": handset.astype("category") if categorical else handset,

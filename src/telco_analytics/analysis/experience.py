@@ -165,9 +165,9 @@ def per_handset(
     Columns handset, users, mean, median (and p25, p75 when quartiles; linear interpolation,
     as pandas' quantile), for handsets with at least min_users users, sorted by users desc
     then handset asc. Missing metric values count in users, not in the statistics. The kept
-    users' values are sorted once by (handset, value): every statistic is then read off the
-    sorted runs (about 30 bytes a user of temporaries; pandas' grouped median and quantiles
-    took about 60 and sorted three times).
+    users' values are sorted by (handset, value): every statistic is then read off the sorted
+    runs (about 30 bytes a user of temporaries; pandas' grouped median and quantiles took
+    about 60 and sorted three times).
     """
     handsets = handsets or HandsetCodes.of(users[HANDSET])
     codes = handsets.codes
@@ -177,8 +177,17 @@ def per_handset(
     group = codes[keep]
     values = users[metric].to_numpy(dtype="float64", na_value=np.nan)[keep]
     del keep
-    values = values[np.lexsort((values, group))]  # NaN last within each handset
-    group.sort()
+    # by value, then stably by handset: each handset's values form one ascending run, NaN
+    # last (np.lexsort does the same but took 3.4 s for 8.5M users, this 1.5 s: a 16-bit
+    # stable sort is a radix sort)
+    order = np.argsort(values)
+    values, group = values[order], group[order]
+    del order
+    narrow = group.astype(np.int16) if len(handsets.names) <= np.iinfo(np.int16).max else group
+    order = np.argsort(narrow, kind="stable")
+    del narrow
+    values, group = values[order], group[order]
+    del order
     kept_codes = np.flatnonzero(kept)
     start = np.searchsorted(group, kept_codes)
     present = np.bincount(group[~np.isnan(values)], minlength=len(kept))[kept_codes]
