@@ -177,5 +177,13 @@ def test_predict_labels_in_chunks_equals_predict(monkeypatch):
     pipeline = clustering.fit_kmeans_pipeline(X, 3, n_init=2, random_state=0)
     monkeypatch.setattr(clustering, "PREDICT_CHUNK_ROWS", 128)  # 8 chunks, the last partial
     labels = clustering.predict_labels(pipeline, X)
-    assert labels.dtype == np.int64
+    assert labels.dtype == np.int8  # label_dtype(3)
     np.testing.assert_array_equal(labels, pipeline.predict(X))
+
+
+def test_label_dtype_is_the_narrowest_that_holds_every_label():
+    from telco_analytics.models.clustering import label_dtype
+
+    assert label_dtype(2) == np.int8 and label_dtype(128) == np.int8
+    assert label_dtype(129) == np.int16 and label_dtype(32_768) == np.int16
+    assert label_dtype(32_769) == np.int32

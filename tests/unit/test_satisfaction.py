@@ -167,7 +167,8 @@ def test_k2_clusters_match_sklearn_and_cluster1_is_more_satisfied(generated):
 
     clusters = result.tables["satisfaction_clusters"].set_index("cluster")
     assert clusters.loc[1, "mean_satisfaction"] > clusters.loc[0, "mean_satisfaction"]
-    by_pandas = sat.groupby("cluster").agg(
+    # the labels are int8 (label_dtype), the summary's cluster numbers int64
+    by_pandas = sat.groupby(sat["cluster"].astype("int64")).agg(
         users=("msisdn", "size"),
         mean_satisfaction=("satisfaction_score", "mean"),
         mean_experience=("experience_score", "mean"),

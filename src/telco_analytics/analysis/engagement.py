@@ -258,7 +258,7 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     )
     del X
     engagement_users = users[[KEY, *METRICS]]  # copy-on-write: no copy of the columns
-    engagement_users["cluster"] = labels.astype("int64")
+    engagement_users["cluster"] = labels  # int8 (label_dtype)
     clusters = engagement_clusters(users, labels, k)
     tables = {
         "engagement_users": engagement_users,

@@ -340,7 +340,7 @@ def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> Exp
     del X
 
     experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
-    experience_users["cluster"] = labels.astype("int64")
+    experience_users["cluster"] = labels  # int8 (label_dtype)
     handsets = HandsetCodes.of(users[HANDSET])  # factorized once for the three tables
     clusters = experience_clusters(users, labels, centroids_z(pipeline), k, handsets)
     tables = {

@@ -175,7 +175,7 @@ def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pi
     mean_sat = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
     ordered = order_clusters(pipeline, mean_sat)
     # the reordered pipeline predicts new_of_old[raw]: relabel instead of predicting again
-    new_of_old = np.empty(k, dtype=np.int64)
+    new_of_old = np.empty(k, dtype=raw.dtype)  # int8 labels stay int8
     new_of_old[ordered.cluster_order_] = np.arange(k)
     return ordered, new_of_old[raw]
 
