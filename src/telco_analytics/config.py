@@ -33,9 +33,11 @@ class RunConfig:
     # (every user is still assigned and scored); below it everything is exact
     kmeans_sample_threshold: int = 1_000_000
     kmeans_sample_size: int = 1_000_000
-    # beyond the same threshold: the elbow curve (k = 1..elbow_k_max) is fitted on a uniform
-    # sample of this many users, and the satisfaction regression is trained and evaluated on
-    # a uniform sample of this many users (hold-out split inside it)
+    # beyond this many users the elbow curve (k = 1..elbow_k_max) is fitted on a uniform
+    # sample of this many users (elbow_n_init restarts); up to it on all users, exactly
+    # (kmeans_n_init restarts). Beyond kmeans_sample_threshold the satisfaction regression is
+    # trained and evaluated on a uniform sample of regression_sample_size users (hold-out
+    # split inside it)
     elbow_sample_size: int = 200_000
     regression_sample_size: int = 250_000
     # up to this many users, the independent fits (engagement beside experience) run side by
@@ -65,7 +67,7 @@ class RunConfig:
         if not 0 < self.test_size < 1:
             problems.append(f"test_size must be in (0, 1), got {self.test_size}")
         for name in ("kmeans_sample_threshold", "kmeans_sample_size", "elbow_sample_size",
-                     "regression_sample_size", "side_by_side_max_users"):
+                     "regression_sample_size", "side_by_side_max_users", "handset_min_users"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.engine_child_min_bytes < 0:

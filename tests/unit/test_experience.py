@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from telco_analytics import schema
 from telco_analytics.analysis.experience import experience_analysis, per_handset
 from telco_analytics.config import RunConfig
-from telco_analytics.errors import SchemaError
+from telco_analytics.errors import ConfigError, SchemaError
 
 METRICS = schema.EXPERIENCE_METRICS  # tcp_retrans_bytes, rtt_ms, throughput_kbps
 CONFIG = RunConfig(kmeans_n_init=10, random_state=42, handset_min_users=2)
@@ -311,3 +311,25 @@ def test_per_handset_equals_pandas_groupby_with_missing_values_and_ties(categori
     np.testing.assert_array_equal(got["median"], grouped.median()[got.index])
     np.testing.assert_array_equal(got["p25"], grouped.quantile(0.25)[got.index])
     np.testing.assert_array_equal(got["p75"], grouped.quantile(0.75)[got.index])
+
+
+def test_per_handset_edge_cases_equal_pandas():
+    # single-user handsets, a handset whose values are all missing, infinities, missing names
+    users = pd.DataFrame({
+        "handset": ["A", "B", "B", "C", "C", "D", "D", "D", None, "unknown"],
+        "throughput_kbps": [5.0, np.nan, np.nan, -np.inf, 1.0, 2.0, np.inf, np.inf, 9.0, 9.0],
+    })
+    got = per_handset(users, "throughput_kbps", 1, quartiles=True).set_index("handset")
+    grouped = users[users["handset"].isin(["A", "B", "C", "D"])].groupby("handset")
+    values = grouped["throughput_kbps"]
+    assert sorted(got.index) == ["A", "B", "C", "D"]
+    np.testing.assert_array_equal(got["users"], grouped.size()[got.index])
+    for column, expected in (("mean", values.mean()), ("median", values.median()),
+                             ("p25", values.quantile(0.25)), ("p75", values.quantile(0.75))):
+        np.testing.assert_array_equal(got[column], expected[got.index], err_msg=column)
+    assert np.isnan(got.loc["B", "median"]) and got.loc["A", "p25"] == 5.0
+
+
+def test_handset_min_users_must_be_positive():
+    with pytest.raises(ConfigError, match="handset_min_users"):
+        RunConfig(handset_min_users=0)

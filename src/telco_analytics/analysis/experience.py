@@ -173,8 +173,13 @@ def per_handset(
     codes = handsets.codes
     sizes = np.bincount(codes + 1, minlength=len(handsets.names) + 1)[1:]
     kept = sizes >= min_users
-    keep = np.concatenate([[False], kept])[codes + 1]
-    group = codes[keep]
+    kept_codes = np.flatnonzero(kept)
+    # the kept handsets renumbered 0..m-1 (-1: not kept), narrow enough for a radix sort
+    rank = np.full(len(kept) + 1, -1, dtype=np.int16 if len(kept_codes) < 2**15 else np.int32)
+    rank[kept_codes] = np.arange(len(kept_codes))
+    group = rank[codes]  # codes -1 (unknown) take the last entry: -1
+    keep = group >= 0
+    group = group[keep]
     values = users[metric].to_numpy(dtype="float64", na_value=np.nan)[keep]
     del keep
     # by value, then stably by handset: each handset's values form one ascending run, NaN
@@ -182,15 +187,11 @@ def per_handset(
     # stable sort is a radix sort)
     order = np.argsort(values)
     values, group = values[order], group[order]
-    del order
-    narrow = group.astype(np.int16) if len(handsets.names) <= np.iinfo(np.int16).max else group
-    order = np.argsort(narrow, kind="stable")
-    del narrow
+    order = np.argsort(group, kind="stable")
     values, group = values[order], group[order]
     del order
-    kept_codes = np.flatnonzero(kept)
-    start = np.searchsorted(group, kept_codes)
-    present = np.bincount(group[~np.isnan(values)], minlength=len(kept))[kept_codes]
+    start = np.searchsorted(group, np.arange(len(kept_codes)))
+    present = np.bincount(group[~np.isnan(values)], minlength=len(kept_codes))
     del group
     stats = {
         "mean": _run_means(values, start, present),
@@ -227,7 +228,10 @@ def _sorted_quantile(values: np.ndarray, start: np.ndarray, present: np.ndarray,
     lower = np.floor(position).astype(np.int64)
     upper = np.minimum(lower + 1, p - 1)
     below = values[s + lower]
-    out[some] = below + (values[s + upper] - below) * (position - lower)
+    # an exact position is the value itself (also when it is infinite: inf * 0 is NaN)
+    with np.errstate(invalid="ignore"):
+        between = below + (values[s + upper] - below) * (position - lower)
+    out[some] = np.where(position == lower, below, between)
     return out
 
 

@@ -191,8 +191,9 @@ def satisfaction_cluster_summary(satisfaction: pd.DataFrame, k: int) -> pd.DataF
     rows = []
     for cluster in range(k):
         member = labels == cluster
-        means = {name: satisfaction[column].to_numpy(dtype="float64")[member].mean()
-                 if member.any() else np.nan for name, column in columns.items()}
+        # pandas' mean skips missing values, as experience_clusters' does
+        means = {name: pd.Series(satisfaction[column].to_numpy(dtype="float64")[member]).mean()
+                 for name, column in columns.items()}
         rows.append({"cluster": cluster, "users": int(np.count_nonzero(member)), **means})
     out = pd.DataFrame(rows, columns=["cluster", "users", *columns])
     out["cluster"] = out["cluster"].astype("int64")

@@ -90,7 +90,7 @@ PREDICT_CHUNK_ROWS = 1 << 21
 
 
 def label_dtype(k: int) -> np.dtype:
-    """The narrowest integer type for cluster labels 0..k-1: int8 up to 127 clusters (a label
+    """The narrowest integer type for cluster labels 0..k-1: int8 up to 128 clusters (a label
     column of 72M users is 72 MB instead of 576 MB as int64)."""
     for dtype in (np.int8, np.int16, np.int32):
         if k - 1 <= np.iinfo(dtype).max:
@@ -99,7 +99,7 @@ def label_dtype(k: int) -> np.dtype:
 
 
 def predict_labels(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
-    """pipeline.predict(X), a chunk of rows at a time, as label_dtype (int8 for k <= 127).
+    """pipeline.predict(X), a chunk of rows at a time, as label_dtype (int8 for k <= 128).
 
     predict copies X into one float array and scales it into another: two n x d copies (3.4
     GB at 72M users x 3 metrics). Each row's label depends only on that row, so chunks give
