@@ -153,9 +153,10 @@ def _keep_user_tables(state: RunState, users: pd.DataFrame) -> None:
     config = state.config
     state.manifest["sampling"] = {
         "rule": f"beyond {config.kmeans_sample_threshold:,} users, models are fitted on a "
-        f"uniform sample (k-means: {config.kmeans_sample_size:,}, elbow: "
-        f"{config.elbow_sample_size:,}, regression: {config.regression_sample_size:,} users); "
-        "every user is still assigned and scored. Below it everything is exact.",
+        f"uniform sample (k-means: {config.kmeans_sample_size:,}, regression: "
+        f"{config.regression_sample_size:,} users) and every user is still assigned and "
+        f"scored; beyond {config.elbow_sample_size:,} users the elbow curve is fitted on a "
+        f"sample of that many with elbow_n_init restarts. Below that everything is exact.",
         "users": users,
     }
 
@@ -300,6 +301,7 @@ def step_engagement(state: RunState) -> None:
     state.metrics.update({f"engagement_{k}": v for k, v in result.metrics.items()})
     state.manifest["sampling"]["engagement_kmeans"] = result.fitted_on_sample
     state.manifest["sampling"]["engagement_elbow"] = result.elbow_fitted_on_sample
+    state.manifest["sampling"]["engagement_elbow_restarts"] = result.elbow_restarts
     state.manifest["engagement_chosen_k"] = result.chosen_k
 
 

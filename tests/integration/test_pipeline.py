@@ -87,7 +87,9 @@ def test_manifest_records_input_rows_parameters_and_times(result, extract):
     # 3,000 sessions: far below the sampling threshold, every model saw every user
     sampling = manifest["sampling"]
     assert sampling["users"] == rows["users"]
-    assert not any(v for k, v in sampling.items() if k not in ("rule", "users"))
+    assert not any(v for k, v in sampling.items()
+                   if k not in ("rule", "users", "engagement_elbow_restarts"))
+    assert sampling["engagement_elbow_restarts"] == manifest["parameters"]["kmeans_n_init"]
     assert {"engagement_kmeans", "engagement_elbow", "experience_kmeans",
             "satisfaction_kmeans", "satisfaction_regression"} <= set(sampling)
 

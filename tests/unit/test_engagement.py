@@ -291,6 +291,20 @@ def test_elbow_is_exact_below_the_threshold():
     assert float(elbow.loc[elbow["k"] == 5, "inertia"].iloc[0]) == pytest.approx(k5.inertia_)
 
 
+def test_elbow_on_a_sample_beyond_elbow_sample_size_while_kmeans_stays_exact():
+    config = RunConfig(elbow_sample_size=150, elbow_n_init=2)
+    df = _random_users(n=400, seed=4)
+    result = engagement_analysis(df, config)
+    assert result.fitted_on_sample is False and result.pipeline.n_fit_rows_ == 400
+    assert result.elbow_fitted_on_sample is True and result.elbow_restarts == 2
+    assert result.metrics["elbow_fit_rows"] == 150
+    exact = engagement_analysis(df, RunConfig())
+    assert exact.elbow_fitted_on_sample is False and exact.elbow_restarts == 10
+    # the main fit is the same either way; only the elbow curve was estimated
+    pd.testing.assert_frame_equal(result.tables["engagement_users"],
+                                  exact.tables["engagement_users"])
+
+
 def test_elbow_on_a_sample_beyond_the_threshold():
     config = RunConfig(
         kmeans_sample_threshold=200, kmeans_sample_size=300, elbow_sample_size=120

@@ -40,11 +40,11 @@ METRICS = list(schema.ENGAGEMENT_METRICS)
 TOP_N = 10
 # The silhouette is quadratic in users; a fixed-seed sample this size keeps it under ~0.1 s.
 SILHOUETTE_ROWS = 3_000
-# Restarts per elbow fit on a SAMPLE of users (beyond kmeans_sample_threshold) unless the
+# Restarts per elbow fit on a SAMPLE of users (beyond elbow_sample_size users) unless the
 # config sets `elbow_n_init`: there the curve is an estimate anyway, and 3 restarts gave the
-# knee of 10 on every generated dataset tried at a third of the cost. On all users the elbow
-# is exact: every k gets the k=3 fit's kmeans_n_init restarts (3 restarts had left the
-# inertia up to 10% above 10 restarts' at some k, on an independent cross-check).
+# same knee as 10 restarts on every generated dataset tried, at a third of the cost. On all
+# users the elbow is exact: every k gets the k=3 fit's kmeans_n_init restarts (3 restarts had
+# left the inertia up to 10% above 10 restarts' at some k, on an independent cross-check).
 ELBOW_N_INIT = 3
 
 
@@ -57,7 +57,8 @@ class EngagementResult:
 
     fitted_on_sample: the k-means (k from config) was fitted on a sample of users;
     elbow_fitted_on_sample: the elbow curve (and the knee's model) was fitted on a sample of
-    `elbow_sample_size` users (only beyond kmeans_sample_threshold users).
+    `elbow_sample_size` users (only beyond that many users); elbow_restarts: the k-means
+    restarts of each of its fits.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -67,6 +68,7 @@ class EngagementResult:
     fitted_on_sample: bool
     metrics: dict[str, float] = field(default_factory=dict)
     elbow_fitted_on_sample: bool = False
+    elbow_restarts: int = 0
 
 
 def require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
@@ -84,9 +86,10 @@ def kmeans_sample_size(n_users: int, config: RunConfig) -> int | None:
 
 
 def elbow_sample_size(n_users: int, config: RunConfig) -> int | None:
-    """Users to fit the elbow curve on: None (all) up to the threshold, else the configured
-    `elbow_sample_size`."""
-    return config.elbow_sample_size if n_users > config.kmeans_sample_threshold else None
+    """Users to fit the elbow curve on: None (all) up to `elbow_sample_size` users, else a
+    sample of that many. The exact curve fits nine more k with kmeans_n_init restarts each: at
+    1M users that is about 35 CPU-seconds, more than all the other analyses together."""
+    return config.elbow_sample_size if n_users > config.elbow_sample_size else None
 
 
 def canonical_order(table: pd.DataFrame) -> pd.DataFrame:
@@ -190,10 +193,10 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     n = len(users)
     sample_size = kmeans_sample_size(n, config)
 
-    # Elbow: up to the threshold on every user, reusing the main fit for its k (same data,
-    # same seed, at least as many restarts); beyond it on a uniform sample of
-    # `elbow_sample_size` users, every k fitted there so the inertias are comparable. The
-    # elbow needs only the scaler, so its fits run on other threads beside the main fit.
+    # Elbow: up to `elbow_sample_size` users on every user, reusing the main fit for its k
+    # (same data, same seed, same restarts); beyond it on a uniform sample of that many
+    # users, every k fitted there so the inertias are comparable. The elbow needs only the
+    # scaler, so its fits run on other threads beside the main fit.
     fit_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
     # the same rows as the pipeline's own scaler sees: the same mean and scale, bit for bit
     scaler = StandardScaler().fit(X if fit_rows is None else X.iloc[fit_rows])
@@ -208,10 +211,9 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
     k_values = list(range(1, min(config.elbow_k_max, len(Z_fit)) + 1))
     elbow_k = [kk for kk in k_values if not (reuse_main and kk == k)]
     # two interleaved halves of the curve (similar cost) on two threads beside the main fit
+    restarts = elbow_n_init(config) if elbow_on_sample else config.kmeans_n_init
     halves = [
-        SideBySide(kmeans_fits, Z_fit, part,
-                   n_init=elbow_n_init(config) if elbow_on_sample else config.kmeans_n_init,
-                   random_state=config.random_state)
+        SideBySide(kmeans_fits, Z_fit, part, n_init=restarts, random_state=config.random_state)
         for part in (elbow_k[0::2], elbow_k[1::2]) if part
     ]
     try:
@@ -288,4 +290,5 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
         fitted_on_sample=bool(pipeline.fitted_on_sample_),
         metrics=metrics,
         elbow_fitted_on_sample=bool(elbow_on_sample),
+        elbow_restarts=restarts,
     )
