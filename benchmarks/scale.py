@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     ANALYSIS_STEPS,
     DATA,
+    ENGINE_IN_CHILD,
     GB,
     TELCO,
     analyses_seconds,
@@ -86,14 +87,15 @@ def run_telco(path: Path, timeout: float) -> dict:
         cmd = [TELCO, "run", str(path), "--engine", "duckdb", "--no-report", "--no-tracking",
                "--no-figures", "--quiet", "--out", str(out)]
         m = measure(cmd, timeout=timeout, cwd=tmp)
-        steps, manifest_s, code = {}, None, {}
+        steps, cpu, manifest_s, code = {}, {}, None, {}
         if m.ok:
             manifest = read_manifest(out)
             steps, manifest_s = manifest["seconds_per_step"], manifest["seconds"]
+            cpu = manifest.get("cpu_seconds_per_step", {})
             code = manifest.get("code", {})
     return {"engine": "telco (duckdb)", "status": m.status, "ok": m.ok, "wall_s": m.wall_s,
-            "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "manifest_s": manifest_s,
-            "code": code,
+            "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "cpu": cpu,
+            "manifest_s": manifest_s, "code": code,
             "load": m.load_before, "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
 
 
@@ -124,10 +126,16 @@ def print_result(n: int, r: dict) -> None:
     print(f"[{label(n)}] {r['engine']}: {r['status']}, wall {r['wall_s']:.1f} s, "
           f"peak RSS {r['peak_rss_gb']:.2f} GB, load avg at start {r['load'][0]:.2f}"
           + (f", code {commit_label(r['code'])}" if r.get("code") else ""))
+    cpu = r.get("cpu", {})
     for name, secs in r["steps"].items():
-        print(f"      {name:20s} {secs:8.2f} s")
+        # CPU seconds of all threads: about 2x the wall time when both cores are busy
+        used = f"   CPU {cpu[name]:8.2f} s" if name in cpu else ""
+        print(f"      {name:20s} {secs:8.2f} s{used}")
+    if ENGINE_IN_CHILD in cpu:
+        print(f"      {ENGINE_IN_CHILD:29s}   CPU {cpu[ENGINE_IN_CHILD]:8.2f} s")
     if r["steps"]:
-        print(f"      {'analyses (read..satisfaction)':30s} {analyses_seconds(r['steps']):8.2f} s")
+        print(f"      {'analyses (read..satisfaction)':30s} {analyses_seconds(r['steps']):8.2f} s"
+              + (f"   CPU {analyses_seconds(cpu):8.2f} s" if cpu else ""))
     goal_s, goal_gb = GOALS.get(n, (None, None))
     if r["engine"].startswith("telco") and r["ok"] and (goal_s or goal_gb):
         a = analyses_seconds(r["steps"])

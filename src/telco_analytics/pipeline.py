@@ -71,6 +71,7 @@ class RunState:
     metrics: dict[str, float] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
     insights: list = field(default_factory=list)
     con: Any = None
     workdir: Path | None = None  # the engine's scratch folder, removed after the run
@@ -459,6 +460,10 @@ def _final_manifest(state: RunState) -> dict[str, Any]:
         "ended_at": ended.isoformat(),
         "seconds": round((ended - state.started).total_seconds(), 3),
         "seconds_per_step": state.timings,
+        # CPU seconds of the whole process (every thread) and of its ended engine child during
+        # each step: background work counts where it ran (experience's fit in engagement, the
+        # import warm-up in read and clean)
+        "cpu_seconds_per_step": state.cpu_timings,
         "parameters": {**state.config.as_dict(), "pseudonymize": state.options.pseudonymize},
         "definitions": DEFINITIONS,
         "code": {**git_commit(), "version": __version__},
@@ -466,6 +471,15 @@ def _final_manifest(state: RunState) -> dict[str, Any]:
         "tables": sorted(state.tables),
     })
     return state.manifest
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds so far of this process (all threads) and its ended children."""
+    import resource
+
+    return sum(getattr(resource.getrusage(who), kind)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for kind in ("ru_utime", "ru_stime"))
 
 
 def git_commit() -> dict[str, Any]:
@@ -599,10 +613,11 @@ def run(input_path: str, out: Path, config: RunConfig | None = None,
             for name, func in selected_steps(options, in_child):
                 if progress:
                     progress(name, "start")
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), cpu_seconds()
                 # a step that ran other steps elsewhere (the engine child) returns their times
                 timings = func(state) or {name: round(time.perf_counter() - t0, 3)}
                 state.timings.update(timings)
+                state.cpu_timings[name] = round(cpu_seconds() - cpu0, 3)
                 log.info("step %s took %.2f s", name, time.perf_counter() - t0)
                 if progress:
                     progress(name, "done")

@@ -82,6 +82,9 @@ def test_manifest_records_input_rows_parameters_and_times(result, extract):
     assert manifest["parameters"]["k_engagement"] == 3
     assert manifest["parameters"]["iqr_factor"] == 1.5
     assert set(manifest["seconds_per_step"]) >= {"read and validate", "clean", "engagement"}
+    cpu = manifest["cpu_seconds_per_step"]
+    assert set(cpu) == set(manifest["seconds_per_step"])
+    assert cpu["engagement"] > 0 and sum(cpu.values()) > 0
     assert manifest["code"]["version"]
     assert "cleaning" in manifest["definitions"]
     # 3,000 sessions: far below the sampling threshold, every model saw every user
@@ -193,6 +196,8 @@ def test_engine_steps_in_a_child_process_give_the_same_tables(result, extract, t
     assert result.manifest["engine_in_child_process"] is False
     steps = child.manifest["seconds_per_step"]
     assert {"read and validate", "clean", "handsets", "per-user tables"} <= set(steps)
+    # CPU of the engine child (its ended process) counts in its one step
+    assert child.manifest["cpu_seconds_per_step"]["engine steps (child process)"] > 0
     assert child.manifest["rows"] == result.manifest["rows"]
     assert child.manifest["handsets"] == result.manifest["handsets"]
     assert child.manifest["missing"] == result.manifest["missing"]
