@@ -19,7 +19,7 @@ class RunConfig:
     random_state: int = 42
     elbow_k_max: int = 10
     # restarts per k of the elbow curve when it is fitted on a sample of users (beyond
-    # kmeans_sample_threshold); on all users every k gets kmeans_n_init restarts, as the k=3 fit
+    # elbow_sample_size users); on all users every k gets kmeans_n_init restarts, as the k=3 fit
     elbow_n_init: int = 3
     # rule 10: regression
     test_size: float = 0.2

@@ -157,7 +157,7 @@ def _keep_user_tables(state: RunState, users: pd.DataFrame) -> None:
         f"uniform sample (k-means: {config.kmeans_sample_size:,}, regression: "
         f"{config.regression_sample_size:,} users) and every user is still assigned and "
         f"scored; beyond {config.elbow_sample_size:,} users the elbow curve is fitted on a "
-        f"sample of that many with elbow_n_init restarts. Below that everything is exact.",
+        "sample of that many with elbow_n_init restarts. Below that everything is exact.",
         "users": users,
     }
 
