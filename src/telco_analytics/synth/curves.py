@@ -8,7 +8,7 @@ import numpy as np
 
 from . import fitcache
 from .profile import REFERENCE_ROWS, column_facts
-from .quantiles import TOP_STRATA, QuantileCurve, fit_curve
+from .quantiles import TOP_STRATA, QuantileCurve, fit_curve, stratified_uniforms
 
 # A published top value holding at least this share at the min or max is a point mass.
 _POINT_MASS = 0.02
@@ -89,20 +89,26 @@ def _knots(facts: dict, extra: list[tuple[float, float]]) -> list[tuple[float, f
 
 @cache
 def curve(raw: str) -> QuantileCurve:
-    """Quantile curve of one measurement column (raw name), matching its published summary."""
+    """Quantile curve of one measurement column (raw name): the stored fit, else fitted now."""
     stored = fitcache.stored_curve("curve", raw)
-    if stored is not None:
-        return stored
+    return stored if stored is not None else fit_column_curve(raw)
+
+
+def fit_column_curve(raw: str) -> QuantileCurve:
+    """Fit the quantile curve of one measurement column (raw name) to its published summary."""
     facts = column_facts(raw)
     return _best_fit(facts, _knots(facts, EXTRA_KNOTS.get(raw, [])))
 
 
 @lru_cache(maxsize=1)
 def duration_curve() -> QuantileCurve:
-    """Quantile curve of the duration in seconds, with the 24-hour spike as flat stretches."""
+    """Quantile curve of the duration in seconds: the stored fit, else fitted now."""
     stored = fitcache.stored_curve("duration", "Dur. (s)")
-    if stored is not None:
-        return stored
+    return stored if stored is not None else fit_duration_curve()
+
+
+def fit_duration_curve() -> QuantileCurve:
+    """Fit the duration's quantile curve (s), with the 24-hour spike as flat stretches."""
     facts = column_facts("Dur. (ms)")
     n = REFERENCE_ROWS
     fixed = [(0.0, facts["min"]), (0.25, facts["p25"]), (_BELOW_SPIKE, SPIKE_S[0][0] - 1.0)]
@@ -150,14 +156,19 @@ def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
 
 @cache
 def share_curves(names: tuple[str, ...]) -> tuple[QuantileCurve, ...]:
-    """Curves of one direction's bucket columns (raw names, main first), main compensated."""
+    """Curves of one direction's bucket columns (raw names, main first), main compensated: the
+    stored fits, else fitted now."""
     stored = fitcache.stored_shares(names)
     if stored is not None:
         return stored
-    from .quantiles import stratified_uniforms
+    return fit_share_curves(names, [curve(n) for n in names[1:]])
 
+
+def fit_share_curves(names: tuple[str, ...],
+                     minor: list[QuantileCurve]) -> tuple[QuantileCurve, ...]:
+    """Fit the main bucket's curve (names[0]) so that, beside the minor buckets' curves (of
+    names[1:], in order) giving way as share_values does, it meets its published summary."""
     facts = column_facts(names[0])
-    minor = [curve(n) for n in names[1:]]
     fixed = _knots(facts, [])
     mean, std = facts["mean"], facts["std"]
     n = int(facts["count"])

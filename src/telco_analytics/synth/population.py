@@ -43,11 +43,14 @@ class Subscribers:
 
 @lru_cache(maxsize=1)
 def _sessions_cdf() -> np.ndarray:
-    """CDF of sessions per user (index k = k + 1 sessions)."""
+    """CDF of sessions per user (index k = k + 1 sessions): the stored one, else computed now."""
     stored = fitcache.stored_array("sessions_cdf")
-    if stored is not None:
-        return stored
-    from scipy.stats import nbinom
+    return stored if stored is not None else fit_sessions_cdf()
+
+
+def fit_sessions_cdf() -> np.ndarray:
+    """Compute the CDF of sessions per user (index k = k + 1 sessions): 1 + NegBin(_NB_R)."""
+    from scipy.stats import nbinom  # only when fitting: scipy.stats is slow to import
 
     mean_extra = SESSIONS_PER_USER - 1.0
     return nbinom.cdf(np.arange(_MAX_SESSIONS), _NB_R, _NB_R / (_NB_R + mean_extra))
