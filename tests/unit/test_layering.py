@@ -64,3 +64,80 @@ def test_report_and_shells_do_not_recompute_the_pipeline():
     shells = _modules("report", "dashboard", "serve")
     assert _offenders(shells, ("telco_analytics.pipeline", "telco_analytics.cli",
                                "telco_analytics.engine")) == []
+
+
+
+def _sibling_imports(path: Path, package: str, siblings: set[str]) -> set[str]:
+    """The sibling modules (of siblings; "__init__" is the package) that a module of package
+    imports anywhere in it: at module level, inside functions, under TYPE_CHECKING."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                module = ".".join(parts[: len(parts) - node.level + 1]
+                                  + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            # `from . import x` imports the module x (not the package); `from .x import f`, x
+            targets = [f"{module}.{alias.name}" for alias in node.names
+                       if module == package and alias.name in siblings] or [module]
+        else:
+            continue
+        for target in targets:
+            if target == package:
+                found.add("__init__")
+            elif target.startswith(package + "."):
+                found.add(target[len(package) + 1:].split(".")[0])
+    return found & siblings
+
+
+def _import_graph(folder: Path, package: str) -> dict[str, set[str]]:
+    """Module -> the sibling modules it imports, over the modules of one package folder."""
+    paths = {p.stem: p for p in sorted(folder.glob("*.py"))}
+    return {name: _sibling_imports(path, package, set(paths)) - {name}
+            for name, path in paths.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of the graph (its modules in order, the first repeated), [] if none."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> list[str]:
+        if name in trail:
+            return [*trail[trail.index(name):], name]
+        if name in done:
+            return []
+        for other in sorted(graph[name]):
+            if found := visit(other, [*trail, name]):
+                return found
+        done.add(name)
+        return []
+
+    for name in sorted(graph):
+        if found := visit(name, []):
+            return found
+    return []
+
+
+def test_the_import_graph_sees_imports_inside_functions(tmp_path):
+    # the synth check is only as good as its parser: a cycle closed by an import inside a
+    # function (how synth/fitcache once imported curves back) must be found
+    (tmp_path / "a.py").write_text("from . import b, c\nfrom .. import schema\n")
+    (tmp_path / "b.py").write_text("def f():\n    from .a import g\n    return g\n")
+    (tmp_path / "c.py").write_text("import numpy\nimport telco_analytics.fake.d\n")
+    (tmp_path / "d.py").write_text("from telco_analytics.fake import a\n")
+    (tmp_path / "__init__.py").write_text("from .c import h\n")
+    graph = _import_graph(tmp_path, "telco_analytics.fake")
+    assert graph == {"a": {"b", "c"}, "b": {"a"}, "c": {"d"}, "d": {"a"}, "__init__": {"c"}}
+    assert _cycle(graph) == ["a", "b", "a"]
+    assert _cycle({**graph, "b": set()}) == ["c", "d", "a", "c"]  # found from __init__
+    assert _cycle({**graph, "b": set(), "d": set()}) == []
+
+
+def test_synth_modules_import_no_cycle():
+    graph = _import_graph(PACKAGE / "synth", "telco_analytics.synth")
+    assert graph["curves"] >= {"fitcache", "quantiles"}  # the graph is the real one
+    assert _cycle(graph) == []
