@@ -9,13 +9,15 @@ handset are never imputed. The artifact row (no timestamps, no ids) is dropped f
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from . import schema
+from .errors import SchemaError
 
 # values held at once by the quartile queries and fetches (8 bytes each: 0.8 GB; the numpy
 # path holds about three copies of a batch while it works)
@@ -24,8 +26,6 @@ MAX_QUANTILE_VALUES = 100_000_000
 # up to this many artifact rows, their values are subtracted in numpy (one column read per
 # fetch); beyond it the engine filters them out (see profile_sessions_local)
 MAX_SUBTRACTED_ARTIFACTS = 16
-# columns whose statistics are computed at once (each holds about three copies of a column)
-STATS_THREADS = 2
 
 REPORT_COLUMNS = [
     "column", "missing", "outliers", "q1", "q3", "lower_fence", "upper_fence", "replacement",
@@ -148,11 +148,16 @@ def column_stats(values: np.ndarray, iqr_factor: float = 1.5) -> dict:
 
 def profile_sessions_local(
     sessions: ibis.Table, columns: list[str] | None = None, iqr_factor: float = 1.5,
+    column_map: Callable[[Callable[[str], Any], list[str]], list[Any]] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """The same as profile_sessions, with the statistics computed in numpy on columns fetched
     a few at a time: one read of each measurement column instead of three engine passes
     (exact quartiles are the engine's slowest aggregate). For a local engine only: Spark
-    keeps profile_sessions, which never brings sessions to the driver."""
+    keeps profile_sessions, which never brings sessions to the driver.
+
+    column_map(func, columns) -> [func(c) for c in columns]: the runner passes a map that
+    spreads the columns of a fetch over the cores (numpy's partition releases the GIL)."""
+    column_map = column_map or (lambda func, items: [func(item) for item in items])
     columns = columns or schema.MEASUREMENT_COLUMNS
     artifact = is_artifact(sessions)
     others = [c for c in schema.NAMES if c not in columns]
@@ -175,17 +180,15 @@ def profile_sessions_local(
         return column_stats(values, iqr_factor)
 
     rows = []
-    # numpy's partition and ufuncs release the GIL: two columns at a time, one per core
-    with ThreadPoolExecutor(max_workers=STATS_THREADS) as pool:
-        for start in range(0, len(columns), per_fetch):
-            batch = columns[start:start + per_fetch]
-            fetched = source.select(*batch).to_pyarrow()
-            batch_stats = list(pool.map(lambda c, fetched=fetched: stats_of(fetched, c), batch))
-            for c, stats in zip(batch, batch_stats, strict=True):
-                counts["real"][c] = stats["missing"]
-                counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
-                rows.append({"column": c, **stats})
-            del fetched
+    for start in range(0, len(columns), per_fetch):
+        batch = columns[start:start + per_fetch]
+        fetched = source.select(*batch).to_pyarrow()
+        batch_stats = column_map(lambda c, fetched=fetched: stats_of(fetched, c), batch)
+        for c, stats in zip(batch, batch_stats, strict=True):
+            counts["real"][c] = stats["missing"]
+            counts["all"][c] = stats["missing"] + artifact_rows.column(c).null_count
+            rows.append({"column": c, **stats})
+        del fetched
     for r in rows:
         r["replaced"] = r["missing"] + r["outliers"] if r["replacement"] is not None else 0
     counts["all"] = {c: counts["all"][c] for c in schema.NAMES}
@@ -229,3 +232,14 @@ def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
             col.between(r.lower_fence, r.upper_fence), col, ibis.literal(float(r.replacement))
         )
     return real.mutate(**replaced) if replaced else real
+
+
+def require_imputable(report: pd.DataFrame, columns: list[str], source: str) -> None:
+    """SchemaError when a needed column has no values at all: nothing to impute from, so
+    every per-user metric built on it would be missing."""
+    empty = report.loc[report["replacement"].isna() & report["column"].isin(columns),
+                       "column"].tolist()
+    if empty:
+        raw = [schema.BY_NAME[c].raw.replace("Dur. (ms).1", "Dur. (ms)") for c in empty]
+        raise SchemaError(f"{source}: column(s) with no values at all, needed by the "
+                          "analyses: " + ", ".join(repr(r) for r in raw))

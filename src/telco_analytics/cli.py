@@ -62,25 +62,27 @@ def _reported(verbose: bool) -> Iterator[None]:
 
 
 class StepPrinter:
-    """Rich progress for the pipeline steps (a spinner per step, its time when done)."""
+    """Rich progress for the run's nodes: a spinner naming the nodes at work (several run side
+    by side), a line with its time when each is done."""
 
     def __init__(self, quiet: bool, total: int) -> None:
-        self.quiet, self.total, self.n, self.t0 = quiet, total, 0, 0.0
-        self.status = None
+        self.quiet, self.total, self.done = quiet, total, 0
+        self.started: dict[str, float] = {}
+        self.status = None if quiet else err.status("starting ...")
 
     def __call__(self, name: str, event: str) -> None:
-        if self.quiet:
+        if self.quiet or self.status is None:
             return
         if event == "start":
-            self.n += 1
-            self.t0 = time.perf_counter()
-            self.status = err.status(f"[{self.n}/{self.total}] {name} ...")
+            self.started[name] = time.perf_counter()
             self.status.start()
         else:
-            if self.status:
-                self.status.stop()
-            err.print(f"[green]✓[/] [{self.n}/{self.total}] {name} "
-                      f"[dim]{time.perf_counter() - self.t0:.2f} s[/]", highlight=False)
+            self.done += 1
+            seconds = time.perf_counter() - self.started.pop(name, time.perf_counter())
+            err.print(f"[green]✓[/] [{self.done}/{self.total}] {name} [dim]{seconds:.2f} s[/]",
+                      highlight=False)
+        running = ", ".join(self.started) or "..."
+        self.status.update(f"[{self.done}/{self.total}] {running}")
 
     def stop(self) -> None:
         if self.status:
@@ -107,11 +109,12 @@ def run(
     """Run the whole pipeline: load, validate, clean, analyse, export, report."""
     _setup_logging(verbose, quiet)
     with _reported(verbose):
-        from .config import RunConfig
-        from .pipeline import RunOptions, engine_in_child, selected_steps
-        from .pipeline import run as run_pipeline
+        from .config import AnalysisParams, ExecutionSettings
+        from .run.runner import RunOptions, step_names
+        from .run.runner import run as run_pipeline
 
-        config = RunConfig(engine=engine, random_state=seed)
+        params = AnalysisParams(random_state=seed)
+        settings = ExecutionSettings(engine=engine)
         options = RunOptions(db_url=db, pseudonymize=pseudonymize, report=report,
                              figures=figures, tracking=tracking, tracking_uri=tracking_uri,
                              spark_master=spark_master)
@@ -122,10 +125,9 @@ def run(
                 err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions)[/]")
             input = str(sample_path())
         out = out or default_out()
-        in_child = engine_in_child(input, config)
-        printer = StepPrinter(quiet, len(selected_steps(options, in_child)))
+        printer = StepPrinter(quiet, len(step_names(options)))
         try:
-            result = run_pipeline(input, out, config, options, progress=printer)
+            result = run_pipeline(input, out, params, settings, options, progress=printer)
         finally:
             printer.stop()
     if not quiet:
@@ -204,13 +206,14 @@ def monitor(
     """Compare served inputs with the training data: drift_report.csv and drift_report.png."""
     _setup_logging(verbose, False)
     with _reported(verbose):
-        from .io.tables import read_table
         from .monitoring import default_store, reference_features
         from .monitoring import monitor as drift
+        from .run.catalog import RunCatalog
 
         run_dir = _existing_run(run_dir)
-        reference = reference_features(read_table(run_dir / "tables", "engagement_users"),
-                                       read_table(run_dir / "tables", "experience_users"))
+        catalog = RunCatalog(run_dir)
+        reference = reference_features(catalog.read_table("engagement_users"),
+                                       catalog.read_table("experience_users"))
         out = out or run_dir / "monitoring"
         result = drift(store or default_store(), reference, out)
         drifted = result.loc[result["drift"], "feature"].tolist()
@@ -236,15 +239,15 @@ def dashboard(
 def _existing_run(run_dir: Path | None) -> Path:
     """The given run folder, or the latest under telco-runs/; a clear error when there is none."""
     from .errors import ConfigError
+    from .run.catalog import RunCatalog, latest_run
 
     if run_dir is None:
-        runs = sorted((p for p in DEFAULT_RUNS.glob("*") if (p / "manifest.json").exists()),
-                      key=lambda p: (p / "manifest.json").stat().st_mtime)
-        if not runs:
+        latest = latest_run(DEFAULT_RUNS)
+        if latest is None:
             raise ConfigError(f"no run found under {DEFAULT_RUNS}/; make one with "
                               "`telco run` (or `telco run INPUT --out DIR`) and pass DIR")
-        return runs[-1]
-    if not (run_dir / "manifest.json").exists():
+        return latest
+    if not RunCatalog(run_dir).is_run():
         raise ConfigError(f"{run_dir} is not a run folder (no manifest.json); make one with "
                           f"`telco run --out {run_dir}`")
     return run_dir

@@ -28,11 +28,13 @@ DUCKDB_MEMORY_LIMIT = "3GB"
 
 
 def connect(engine: str = "duckdb", *, workdir: Path | None = None,
-            spark_master: str | None = None) -> Any:
+            spark_master: str | None = None, cores: int | None = None) -> Any:
     """An Ibis backend. With a `workdir`, DuckDB keeps its tables in a file there and spills
-    to it, so data larger than memory runs out of core (memory bounded by memory_limit)."""
+    to it, so data larger than memory runs out of core (memory bounded by memory_limit).
+    `cores`: the threads the engine may use (the runner passes the cores available to the
+    process); None leaves the engine's own default."""
     if engine == "duckdb":
-        config = {
+        config: dict[str, Any] = {
             "preserve_insertion_order": "false",  # every result is ordered explicitly
             "memory_limit": os.environ.get("TELCO_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT),
             # hand freed memory back to the system after each large task: the per-user
@@ -41,6 +43,8 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
             "allocator_background_threads": "true",
             "allocator_flush_threshold": "64MB",
         }
+        if cores is not None:
+            config["threads"] = cores
         if workdir is None:
             return ibis.duckdb.connect(**config)
         Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,7 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
                 "engine 'spark' needs PySpark: pip install 'telco-analytics[spark]'"
             ) from exc
         builder = SparkSession.builder.appName("telco-analytics").master(
-            spark_master or "local[2]"
+            spark_master or f"local[{cores or '*'}]"
         ).config("spark.sql.session.timeZone", "UTC").config(
             "spark.sql.ansi.enabled", "false"
         ).config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -66,6 +70,12 @@ def connect(engine: str = "duckdb", *, workdir: Path | None = None,
 
 def engine_name(con: Any) -> str:
     return "spark" if con.name == "pyspark" else con.name
+
+
+def is_local(con: Any) -> bool:
+    """Whether the engine runs in this process on this machine (DuckDB), so that bringing a
+    column to Python is cheap; Spark keeps its work on the cluster."""
+    return engine_name(con) == "duckdb"
 
 
 def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from . import __version__, schema
 from .errors import TelcoError
+from .run.catalog import MANIFEST, RunCatalog
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,7 @@ def _pip_requirements() -> list[str]:
 def log_run(
     *,
     tracking_uri: str,
-    out_dir: Path,
+    catalog: RunCatalog,
     manifest: dict,
     tables: dict[str, pd.DataFrame],
     models: dict[str, object],
@@ -311,7 +312,7 @@ def log_run(
 ) -> dict:
     """Log one pipeline run to MLflow and register the satisfaction regression.
 
-    out_dir: the run folder holding tables/, figures/ and manifest.json (logged as artifacts).
+    catalog: the run folder holding tables/, figures/ and manifest.json (logged as artifacts).
     manifest: the run manifest (code, input, parameters, started_at/ended_at, rows, seconds).
     models: name -> fitted clustering pipeline (see CLUSTER_MODELS), logged, not registered.
     metrics: flat analysis numbers (inertias, cluster sizes, silhouettes, ...).
@@ -325,7 +326,6 @@ def log_run(
     from mlflow.exceptions import MlflowException
     from mlflow.models import infer_signature
 
-    out_dir = Path(out_dir)
     try:
         _prepare_store(mlflow, tracking_uri)
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -341,7 +341,7 @@ def log_run(
                      run_metrics(manifest, tables, metrics).items()]
             steps = _loss_metrics(Metric, loss_curve, now_ms)
             _log_batches(client, run_id, final + steps, params)
-            _log_outputs(mlflow, out_dir)
+            _log_outputs(mlflow, catalog)
             requirements = _pip_requirements()
             for name, pipeline in models.items():
                 _log_cluster_model(mlflow, infer_signature, name, pipeline, tables, requirements)
@@ -418,13 +418,13 @@ def _log_batches(client: Any, run_id: str, metrics: list, params: list) -> None:
         client.log_batch(run_id, metrics=metrics[i:i + _BATCH_METRICS])
 
 
-def _log_outputs(mlflow: Any, out_dir: Path) -> None:
+def _log_outputs(mlflow: Any, catalog: RunCatalog) -> None:
     """The run folder's tables, figures and manifest as run artifacts."""
-    for folder in ("tables", "figures"):
-        if (out_dir / folder).is_dir():
-            mlflow.log_artifacts(str(out_dir / folder), artifact_path=folder)
-    if (out_dir / "manifest.json").is_file():
-        mlflow.log_artifact(str(out_dir / "manifest.json"))
+    for folder in (catalog.tables_dir, catalog.figures_dir):
+        if folder.is_dir():
+            mlflow.log_artifacts(str(folder), artifact_path=folder.name)
+    if catalog.path(MANIFEST).is_file():
+        mlflow.log_artifact(str(catalog.path(MANIFEST)))
 
 
 def _log_cluster_model(mlflow: Any, infer_signature: Any, name: str, pipeline: Any,

@@ -25,7 +25,7 @@ STARTUP_SECONDS = 60
 def small_run(tmp_path_factory) -> Path:
     """The real pipeline on a small generated extract (no figures: the dashboard draws its own)."""
     from telco_analytics import synth
-    from telco_analytics.pipeline import RunOptions, run
+    from telco_analytics.run.runner import RunOptions, run
 
     base = tmp_path_factory.mktemp("browser-run")
     extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)

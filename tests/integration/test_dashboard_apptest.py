@@ -30,7 +30,7 @@ TITLES = {"overview": "User overview", "engagement": "User engagement",
 def _make_run(base: Path, pseudonymize: bool = False) -> Path:
     """The real pipeline on a small generated extract (no figures: the dashboard draws its own)."""
     from telco_analytics import synth
-    from telco_analytics.pipeline import RunOptions, run
+    from telco_analytics.run.runner import RunOptions, run
 
     extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)
     out = base / "run"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from telco_analytics import schema
-from telco_analytics.pipeline import RunOptions, run
+from telco_analytics.run.runner import RunOptions, run
 from telco_analytics.synth import write_extract
 from tests.helpers import pandas_clean
 
@@ -171,11 +171,12 @@ def test_mariadb_export_equals_the_satisfaction_table(extract, tmp_path):
 
 
 def test_fits_side_by_side_give_the_same_tables_as_one_after_the_other(result, extract, tmp_path):
-    """Experience fitted beside engagement is a matter of speed only: one after the other
-    (beyond side_by_side_max_users), every table is identical."""
-    from telco_analytics.config import RunConfig
+    """Nodes side by side (experience beside engagement, the elbow beside the main fit) are a
+    matter of speed only: one after the other (beyond side_by_side_max_users), every table is
+    identical."""
+    from telco_analytics.config import ExecutionSettings
 
-    serial = run(str(extract), tmp_path / "serial", config=RunConfig(side_by_side_max_users=1),
+    serial = run(str(extract), tmp_path / "serial", settings=ExecutionSettings(side_by_side_max_users=1),
                  options=RunOptions(report=False, tracking=False, figures=False))
     assert "experience" in serial.manifest["seconds_per_step"]
     for name in ("engagement_users", "engagement_elbow", "engagement_clusters", "experience_users",
@@ -188,16 +189,17 @@ def test_fits_side_by_side_give_the_same_tables_as_one_after_the_other(result, e
 def test_engine_steps_in_a_child_process_give_the_same_tables(result, extract, tmp_path):
     """Large DuckDB input runs read/clean/handsets/per-user in a child process handing the
     per-user table over as Parquet: a matter of memory only, every table is identical."""
-    from telco_analytics.config import RunConfig
+    from telco_analytics.config import ExecutionSettings
 
-    child = run(str(extract), tmp_path / "child", config=RunConfig(engine_child_min_bytes=0),
+    child = run(str(extract), tmp_path / "child", settings=ExecutionSettings(engine_child_min_bytes=0),
                 options=RunOptions(report=False, tracking=False, figures=False))
     assert child.manifest["engine_in_child_process"] is True
     assert result.manifest["engine_in_child_process"] is False
     steps = child.manifest["seconds_per_step"]
     assert {"read and validate", "clean", "handsets", "per-user tables"} <= set(steps)
-    # CPU of the engine child (its ended process) counts in its one step
-    assert child.manifest["cpu_seconds_per_step"]["engine steps (child process)"] > 0
+    # CPU of the engine child (its ended process) counts in its nodes
+    child_cpu = child.manifest["cpu_seconds_per_step"]
+    assert child_cpu["clean"] > 0 and child_cpu["per-user tables"] > 0
     assert child.manifest["rows"] == result.manifest["rows"]
     assert child.manifest["handsets"] == result.manifest["handsets"]
     assert child.manifest["missing"] == result.manifest["missing"]
@@ -208,7 +210,7 @@ def test_engine_steps_in_a_child_process_give_the_same_tables(result, extract, t
 
 def test_an_input_error_in_the_engine_child_is_reported_as_in_process(tmp_path):
     """The child's one-line error reaches the user unchanged, and no output is written."""
-    from telco_analytics.config import RunConfig
+    from telco_analytics.config import ExecutionSettings
     from telco_analytics.errors import SchemaError
 
     bad = tmp_path / "bad.csv"
@@ -216,7 +218,7 @@ def test_an_input_error_in_the_engine_child_is_reported_as_in_process(tmp_path):
     with pytest.raises(SchemaError, match="bad.csv: not an xDR extract") as in_process:
         run(str(bad), tmp_path / "a", options=RunOptions(report=False, tracking=False))
     with pytest.raises(SchemaError, match="bad.csv: not an xDR extract") as in_child:
-        run(str(bad), tmp_path / "b", config=RunConfig(engine_child_min_bytes=0),
+        run(str(bad), tmp_path / "b", settings=ExecutionSettings(engine_child_min_bytes=0),
             options=RunOptions(report=False, tracking=False))
     assert str(in_child.value) == str(in_process.value)
     assert not (tmp_path / "b").exists()

@@ -28,7 +28,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A pipeline run on 3,000 generated sessions (no report, no tracking), then build_report."""
-    from telco_analytics.pipeline import RunOptions, run
+    from telco_analytics.run.runner import RunOptions, run
     from telco_analytics.synth import write_extract
 
     root = tmp_path_factory.mktemp("report")

@@ -10,7 +10,7 @@ from telco_analytics.aggregate import user_experience, user_overview, user_summa
 from telco_analytics.analysis import handsets
 from telco_analytics.clean import clean_sessions, cleaning_report
 from telco_analytics.io.reader import read_sessions
-from telco_analytics.pipeline import user_tables, users_frame
+from telco_analytics.run.handover import split_users, users_frame
 from tests.helpers import random_raw_sessions, write_raw_csv
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -23,7 +23,7 @@ def _session_tables(con, path) -> dict[str, pd.DataFrame]:
     counts = handsets.handset_counts(clean)
     # the pipeline's path: one streamed fetch, handsets as categorical codes, then release
     summary = engine.fetch_arrow(con, user_summary(clean))
-    streamed_overview, streamed_experience = user_tables(users_frame(summary))
+    streamed_overview, streamed_experience = split_users(users_frame(summary))
     tables = {
         "sessions": sessions.to_pandas().sort_values(["bearer_id"]).reset_index(drop=True),
         "cleaning_report": report,

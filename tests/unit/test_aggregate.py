@@ -118,12 +118,12 @@ def test_user_tables_match_plain_pandas(con, tmp_path):
 def test_user_tables_stream_once_and_release_drops_the_engine_tables(con):
     """The pipeline's per-user step: both tables from one fetch, sharing its columns; the
     engine's intermediate tables are dropped afterwards."""
-    from telco_analytics.pipeline import user_tables, users_frame
+    from telco_analytics.run.handover import split_users, users_frame
 
     rows = [{"msisdn": m, "duration_ms": float(i), "total_dl_bytes": 1.0, "total_ul_bytes": 2.0,
              "handset_type": "X"} for i, m in enumerate(["b", "a", "c", "a"])]
     clean = engine.materialize(con, _clean_frame(con, rows), "clean")
-    overview, experience = user_tables(users_frame(engine.fetch_arrow(con, user_summary(clean))))
+    overview, experience = split_users(users_frame(engine.fetch_arrow(con, user_summary(clean))))
     assert overview["msisdn"].tolist() == ["a", "b", "c"]
     assert overview["sessions"].tolist() == [2, 1, 1]
     assert overview["duration_ms"].tolist() == [4.0, 0.0, 2.0]
@@ -141,16 +141,16 @@ def test_small_tables_are_kept_in_memory_large_ones_in_the_work_file(con):
     large = engine.materialize(con, frame, "large", expected_bytes=10**15)
     unknown = engine.materialize(con, frame, "unknown")
     kinds = dict(con.con.sql("SELECT table_name, temporary FROM duckdb_tables()").fetchall())
-    name = lambda t: t.get_name().split(".")[-1]  # noqa: E731
+    name = lambda t: t.get_name().split(".")[-1]
     assert kinds[name(small)] is True
     assert kinds[name(large)] is False and kinds[name(unknown)] is False
 
 
-def test_the_child_hand_over_file_gives_the_same_user_tables(con, tmp_path):
-    """engine.write_parquet + read_user_summary (the child process path) equals the streamed
+def test_the_child_hand_over_file_gives_the_same_split_users(con, tmp_path):
+    """engine.write_parquet + read_users (the child process path) equals the streamed
     fetch, in msisdn order and with categorical handsets, and the frame is not consolidated
     (each column kept as read, not copied into one block)."""
-    from telco_analytics.pipeline import read_user_summary, user_tables, users_frame
+    from telco_analytics.run.handover import read_users, split_users, users_frame
 
     rows = [{"msisdn": m, "duration_ms": float(i), "total_dl_bytes": 1.0 + i,
              "handset_type": h} for i, (m, h) in enumerate(
@@ -158,10 +158,10 @@ def test_the_child_hand_over_file_gives_the_same_user_tables(con, tmp_path):
     clean = engine.materialize(con, _clean_frame(con, rows), "clean")
     path = tmp_path / "users.parquet"
     assert engine.write_parquet(con, user_summary(clean), path, batch_rows=2) == 4
-    frame = read_user_summary(path)
+    frame = read_users(path)
     assert len(frame._mgr.blocks) == len(frame.columns)
-    streamed = user_tables(users_frame(engine.fetch_arrow(con, user_summary(clean))))
-    for got, want in zip(user_tables(frame), streamed):
+    streamed = split_users(users_frame(engine.fetch_arrow(con, user_summary(clean))))
+    for got, want in zip(split_users(frame), streamed):
         pd.testing.assert_frame_equal(got, want)
     assert streamed[0]["msisdn"].tolist() == ["a", "b", "c", "d"]
     assert str(streamed[1]["handset"].dtype) == "category"

@@ -48,7 +48,7 @@ def test_core_never_touches_io_engine_or_outer_layers():
     # narrative belongs to the report layer (DESIGN: report/narrative.py): it may format numbers
     core = _modules("analysis", "models", "clean", "aggregate", "schema", "config", "errors")
     forbidden = tuple(f"telco_analytics.{m}" for m in (
-        "io", "engine", "pipeline", "cli", "tracking", "serve", "dashboard", "report"))
+        "io", "engine", "run", "cli", "tracking", "serve", "dashboard", "report"))
     assert _offenders(core, forbidden + ("mlflow", "duckdb", "pyspark", "streamlit")) == []
 
 
@@ -61,9 +61,37 @@ def test_only_engine_names_the_engines_and_only_tracking_imports_mlflow():
 
 
 def test_report_and_shells_do_not_recompute_the_pipeline():
-    shells = _modules("report", "dashboard", "serve")
-    assert _offenders(shells, ("telco_analytics.pipeline", "telco_analytics.cli",
+    """They read a run through the catalog, never through the runner or the engine."""
+    shells = _modules("report", "dashboard", "serve", "narrative")
+    assert _offenders(shells, ("telco_analytics.run.runner", "telco_analytics.run.nodes",
+                               "telco_analytics.run.execution", "telco_analytics.cli",
                                "telco_analytics.engine")) == []
+
+
+# threads, processes and OpenMP/BLAS limits
+CONCURRENCY = ("threading", "concurrent", "multiprocessing", "threadpoolctl")
+
+
+def test_only_the_execution_module_starts_threads_or_limits_them():
+    """Analyses, models, engine steps, outputs and the runner are single-threaded code: the
+    execution module alone decides what runs side by side and with how many native threads.
+    Not part of a run: the generator (synth, its own command), the prediction server (a
+    per-request limit) and the prediction log (a lock)."""
+    others = [p for p in _modules(".") if p != PACKAGE / "run" / "execution.py"
+              and not p.is_relative_to(PACKAGE / "synth")
+              and p not in (PACKAGE / "serve" / "app.py", PACKAGE / "monitoring.py")]
+    assert _offenders(others, CONCURRENCY) == []
+
+
+def test_analyses_are_engine_agnostic():
+    """No analysis or model looks at which engine ran: they take pandas tables."""
+    import re
+
+    branches = [f"{p.relative_to(PACKAGE)}: {line.strip()}"
+                for p in _modules("analysis", "models")
+                for line in p.read_text().splitlines()
+                if re.search(r"\bengine\b\s*(==|!=|in\b)|\.engine\b", line)]
+    assert branches == []
 
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from telco_analytics import schema
-from telco_analytics.pipeline import RunOptions, run
+from telco_analytics.run.runner import RunOptions, run
 from telco_analytics.synth import write_extract
 
 BASELINE = Path(__file__).resolve().parents[2] / "benchmarks" / "pandas_baseline.py"

@@ -29,6 +29,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import streamlit as st
 
+from ..run.catalog import INSIGHTS, MANIFEST, RunCatalog
+
 log = logging.getLogger(__name__)
 
 RUN_ENV = "TELCO_RUN_DIR"
@@ -61,13 +63,7 @@ def run_problem(run_dir: Path | None) -> str | None:
     """Why `run_dir` cannot be shown (one sentence), or None when it is a run folder."""
     if run_dir is None:
         return "No run folder given."
-    if not run_dir.is_dir():
-        return f"The run folder {run_dir} does not exist."
-    if not (run_dir / "manifest.json").is_file():
-        return f"{run_dir} is not a run folder: it has no manifest.json."
-    if not (run_dir / "tables").is_dir():
-        return f"{run_dir} is not a complete run folder: it has no tables/ folder."
-    return None
+    return RunCatalog(run_dir).problem()
 
 
 # ---------------------------------------------------------------- files and versions
@@ -82,20 +78,20 @@ def _mtime(path: Path) -> float:
 
 
 def table_path(run_dir: Path, name: str) -> Path:
-    return Path(run_dir) / "tables" / f"{name}.parquet"
+    return RunCatalog(run_dir).table_path(name)
 
 
 def csv_path(run_dir: Path, name: str) -> Path:
-    return Path(run_dir) / "tables" / f"{name}.csv"
+    return RunCatalog(run_dir).csv_path(name)
 
 
 def has_table(run_dir: Path, name: str) -> bool:
-    return table_path(run_dir, name).is_file()
+    return RunCatalog(run_dir).has_table(name)
 
 
 def table_names(run_dir: Path) -> list[str]:
     """Every table of the run, sorted by name."""
-    return sorted(p.stem for p in (Path(run_dir) / "tables").glob("*.parquet"))
+    return RunCatalog(run_dir).table_names()
 
 
 @st.cache_data(show_spinner=False)
@@ -105,13 +101,13 @@ def _read_json(path: str, version: float) -> Any:
 
 def manifest(run_dir: Path) -> dict[str, Any]:
     """The run's manifest.json."""
-    path = Path(run_dir) / "manifest.json"
+    path = RunCatalog(run_dir).path(MANIFEST)
     return _read_json(str(path), _mtime(path))
 
 
 def insights(run_dir: Path, section: str | None = None) -> list[dict[str, Any]]:
     """The run's written findings (tables/insights.json), of one section when given."""
-    path = Path(run_dir) / "tables" / "insights.json"
+    path = RunCatalog(run_dir).path(INSIGHTS)
     if not path.is_file():
         return []
     items = _read_json(str(path), _mtime(path))

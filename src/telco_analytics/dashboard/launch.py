@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..run.catalog import RunCatalog, latest_run
 
 log = logging.getLogger(__name__)
 
@@ -15,25 +16,9 @@ APP = Path(__file__).with_name("app.py")
 DEFAULT_ROOT = Path("telco-runs")
 
 
-def is_run_dir(path: Path) -> bool:
-    """A folder written by `telco run`: it holds manifest.json."""
-    return (Path(path) / "manifest.json").is_file()
-
-
 def find_latest_run(root: Path = DEFAULT_ROOT) -> Path | None:
-    """The most recently finished run folder directly under `root`, None when there is none.
-
-    Recency is the manifest's modification time (written last, when the run completed); hidden
-    folders are the staging folders of runs in progress or failed and are skipped.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        return None
-    runs = [p for p in root.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and is_run_dir(p)]
-    if not runs:
-        return None
-    return max(runs, key=lambda p: ((p / "manifest.json").stat().st_mtime_ns, p.name))
+    """The most recently finished run folder directly under `root` (see catalog.latest_run)."""
+    return latest_run(root)
 
 
 def dashboard_command(run_dir: Path, port: int = 8501, headless: bool = True) -> list[str]:
@@ -53,7 +38,7 @@ def check_run_dir(run_dir: Path) -> Path:
     if not path.is_dir():
         raise ConfigError(f"dashboard: run folder {path} not found; expected a folder written by "
                           "`telco run --out DIR`")
-    if not is_run_dir(path):
+    if not RunCatalog(path).is_run():
         raise ConfigError(f"dashboard: {path} is not a run folder: expected manifest.json in it "
                           "(make one with `telco run --out DIR`)")
     return path.resolve()

@@ -23,7 +23,7 @@ from .figures.style import PALETTE, PRIMARY
 from .formatting import format_table, format_value, human_label
 
 if TYPE_CHECKING:
-    from .build import RunData
+    from .run_data import RunData
 
 log = logging.getLogger(__name__)
 
@@ -461,7 +461,7 @@ def _header(data: RunData) -> str:
 
 def report_html(data: RunData) -> str:
     """The whole report as one HTML document (charts interactive, works offline)."""
-    from .build import key_findings
+    from .run_data import key_findings
 
     page = Page(data)
     toc = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title in SECTIONS)

@@ -14,10 +14,7 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
 
 
 def save_png(chart: alt.TopLevelMixin, path: Path, scale: float = 2.0) -> Path:
-    """Write a chart as PNG (written to a temporary name first, then renamed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".png.tmp")
-    tmp.write_bytes(chart_png(chart, scale))
-    tmp.replace(path)
-    return path
+    """Write a chart as PNG (atomically: never a partial file)."""
+    from ..run.catalog import write_atomic
+
+    return write_atomic(Path(path), chart_png(chart, scale))

@@ -31,7 +31,7 @@ from .formatting import format_table, format_value, human_label
 if TYPE_CHECKING:
     from pptx.slide import Slide
 
-    from .build import RunData
+    from .run_data import RunData
 
 log = logging.getLogger(__name__)
 
@@ -621,7 +621,7 @@ def parameters_table(data: RunData) -> pd.DataFrame:
 
 def slides_pptx(data: RunData) -> bytes:
     """The whole deck as .pptx bytes."""
-    from .build import key_findings
+    from .run_data import key_findings
 
     deck = Deck(data)
     found = Findings(data.insights)

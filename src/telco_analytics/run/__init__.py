@@ -1,0 +1,1 @@
+"""The run layer: catalog (the run folder), declared nodes, runner and execution."""

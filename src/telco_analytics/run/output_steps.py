@@ -1,0 +1,118 @@
+"""The nodes that turn results into the run's outputs: findings, figures, tables, database,
+tracking, report. Each writes into the (staging) run folder only through the catalog."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from .catalog import DB_SELECT, INSIGHTS, MANIFEST, TRACKING_RUNS, RunCatalog
+from .execution import CoreBudget, parallel_map
+
+log = logging.getLogger(__name__)
+
+# the narrative modules, in the order their findings are listed
+NARRATIVES = (("overview", "overview_insights"), ("engagement", "engagement_insights"),
+              ("experience", "experience_insights"), ("satisfaction", "satisfaction_insights"))
+
+
+def findings(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """The written findings of every section, as records."""
+    import importlib
+
+    records: list[dict[str, Any]] = []
+    for module, func in NARRATIVES:
+        build = getattr(importlib.import_module(f"telco_analytics.narrative.{module}"), func)
+        records.extend(item.as_dict() for item in build(tables))
+    return records
+
+
+def save_findings(catalog: RunCatalog, findings: list[dict[str, Any]]) -> None:
+    catalog.write_json(INSIGHTS, findings)
+
+
+def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Every chart rendered to figures/NAME.png; the names, sorted."""
+    from ..report.figures.engagement import engagement_figures
+    from ..report.figures.experience import experience_figures
+    from ..report.figures.overview import overview_figures
+    from ..report.figures.satisfaction import satisfaction_figures
+    from ..report.figures.tracking import tracking_figures
+    from ..report.render import chart_png
+
+    charts: dict[str, Any] = {}
+    for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures,
+                  tracking_figures):
+        charts.update(build(tables))
+    # one rendering engine: vl-convert does not render faster from several threads
+    for name, chart in charts.items():
+        catalog.write_figure(name, chart_png(chart))
+    return sorted(charts)
+
+
+def exportable(df: pd.DataFrame, pseudonym_key: bytes | None) -> pd.DataFrame:
+    """The table as exported: MSISDN replaced by a keyed pseudonym when a key is given."""
+    if pseudonym_key is None or "msisdn" not in df.columns:
+        return df
+    from ..privacy import pseudonymize
+
+    out = df.copy()
+    out["msisdn"] = pseudonymize(out["msisdn"], pseudonym_key)
+    return out
+
+
+def write_tables(catalog: RunCatalog, tables: dict[str, pd.DataFrame],
+                 pseudonym_key: bytes | None, budget: CoreBudget) -> list[str]:
+    """Every published table as Parquet and CSV (Arrow's writers release the GIL: several
+    tables at a time); the names written."""
+    parallel_map(lambda item: catalog.write_table(item[0], exportable(item[1], pseudonym_key)),
+                 list(tables.items()), budget)
+    return sorted(tables)
+
+
+def database_export(catalog: RunCatalog, satisfaction: pd.DataFrame, db_url: str | None,
+                    pseudonym_key: bytes | None, run_id: str) -> dict[str, Any]:
+    """The satisfaction table exported (atomic replace), the SELECT of its top rows saved as
+    text and picture; the manifest's `database` facts."""
+    from ..io import database
+    from ..privacy import mask_url
+    from ..report.db_select import format_select, render_select_png
+
+    url = database.resolve_db_url(db_url, catalog.root)
+    rows = database.export_table(exportable(satisfaction, pseudonym_key), url, "satisfaction",
+                                 run_id=run_id)
+    top = database.select_top(url, "satisfaction", 10)
+    text = format_select(top.attrs["sql"], top)
+    catalog.write_text(DB_SELECT, text)
+    render_select_png(text, catalog.figure_path("db_select"))
+    return {"database": {"url": mask_url(url), "table": "satisfaction", "rows": rows}}
+
+
+def track(catalog: RunCatalog, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
+          models: dict[str, Any], metrics: dict[str, float], tracking_uri: str | None
+          ) -> dict[str, Any]:
+    """The run logged to MLflow, the model version registered, tracking/runs.csv written; the
+    manifest's `tracking` facts."""
+    from .. import tracking
+    from ..models.regression import FEATURES
+
+    catalog.write_json(MANIFEST, manifest)  # logged as an artifact
+    uri = tracking.resolve_tracking_uri(tracking_uri)
+    result = tracking.log_run(
+        tracking_uri=uri, catalog=catalog, manifest=manifest, tables=tables,
+        models={k: models[k] for k in tracking.CLUSTER_MODELS if k in models},
+        metrics=metrics, loss_curve=tables["regression_loss"], features=list(FEATURES),
+        regression_model=models["satisfaction_regression"],
+    )
+    catalog.write_bytes(TRACKING_RUNS, tracking.runs_table(uri).to_csv(index=False).encode())
+    return {"tracking": {**result, "tracking_uri": tracking.mask_uri(uri)}}
+
+
+def report(catalog: RunCatalog, manifest: dict[str, Any]) -> list[str]:
+    """report.html and slides.pptx, built from the run folder as `telco report` would."""
+    from ..report.build import build_report
+
+    catalog.write_json(MANIFEST, manifest)  # the report shows it
+    return sorted(str(p) for p in build_report(catalog.root).values())
