@@ -32,9 +32,9 @@ VENV_BIN = Path(sys.executable).parent
 TELCO = str(VENV_BIN / "telco") if (VENV_BIN / "telco").exists() else "telco"
 GB = 1e9
 
-# pipeline.STEPS names, in order; "analyses" = read .. satisfaction (SPEC section 8)
-ANALYSIS_STEPS = ["read and validate", "clean", "handsets", "per-user tables", "overview",
-                  "engagement", "experience", "satisfaction"]
+# "analyses" = every engine and analysis node, read .. satisfaction (SPEC section 8): the
+# nodes before the first output node (insights) in the run's node order
+FIRST_OUTPUT_NODE = "insights"
 SHORT = {"read and validate": "read", "per-user tables": "per-user", "database export": "db",
          "write tables": "tables"}
 
@@ -178,13 +178,25 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-# the four engine steps as one, where the manifest's CPU seconds count a child process's
-# (pipeline.ENGINE_IN_CHILD; not imported, so that the scripts start without the package)
-ENGINE_IN_CHILD = "engine steps (child process)"
+def analysis_nodes() -> list[str]:
+    """The names of the engine and analysis nodes of a run."""
+    from telco_analytics.run.nodes import NODES
+
+    return [n.name for n in NODES if n.kind != "output"]
 
 
-def analyses_seconds(steps: dict[str, float]) -> float:
-    return sum(steps.get(s, 0.0) for s in [*ANALYSIS_STEPS, ENGINE_IN_CHILD])
+def analyses_seconds(manifest: dict) -> float:
+    """Wall seconds from the start of the first engine node to the end of the last analysis
+    node (nodes run side by side, so their seconds do not add up)."""
+    spans = [v for k, v in manifest.get("node_intervals", {}).items() if k in analysis_nodes()]
+    return max(end for _, end in spans) - min(start for start, _ in spans) if spans else 0.0
+
+
+def analyses_cpu_seconds(manifest: dict) -> float:
+    """CPU seconds of the process during the engine and analysis nodes (side by side nodes
+    count their shared time once each, so this is an upper bound)."""
+    cpu = manifest.get("cpu_seconds_per_step", {})
+    return sum(v for k, v in cpu.items() if k in analysis_nodes())
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:

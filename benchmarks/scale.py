@@ -29,11 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
-    ANALYSIS_STEPS,
     DATA,
-    ENGINE_IN_CHILD,
     GB,
     TELCO,
+    analyses_cpu_seconds,
     analyses_seconds,
     machine_facts,
     machine_line,
@@ -44,7 +43,8 @@ from common import (
 )
 
 BASELINE = Path(__file__).resolve().parent / "pandas_baseline.py"
-STEP_COLUMNS = [*ANALYSIS_STEPS, "insights", "write tables", "database export"]
+STEP_COLUMNS = ["read and validate", "clean", "handsets", "per-user tables", "engagement model",
+                "experience model", "satisfaction", "insights", "write tables", "database export"]
 GOALS = {1_500_000: (15.0, None), 15_000_000: (120.0, 6.0), 100_000_000: (None, 16.0)}
 
 
@@ -87,14 +87,16 @@ def run_telco(path: Path, timeout: float) -> dict:
         cmd = [TELCO, "run", str(path), "--engine", "duckdb", "--no-report", "--no-tracking",
                "--no-figures", "--quiet", "--out", str(out)]
         m = measure(cmd, timeout=timeout, cwd=tmp)
-        steps, cpu, manifest_s, code = {}, {}, None, {}
+        steps, cpu, manifest_s, code, analyses, analyses_cpu = {}, {}, None, {}, None, None
         if m.ok:
             manifest = read_manifest(out)
             steps, manifest_s = manifest["seconds_per_step"], manifest["seconds"]
             cpu = manifest.get("cpu_seconds_per_step", {})
             code = manifest.get("code", {})
+            analyses, analyses_cpu = analyses_seconds(manifest), analyses_cpu_seconds(manifest)
     return {"engine": "telco (duckdb)", "status": m.status, "ok": m.ok, "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "cpu": cpu,
+            "analyses_s": analyses, "analyses_cpu_s": analyses_cpu,
             "manifest_s": manifest_s, "code": code,
             "load": m.load_before, "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
 
@@ -112,6 +114,7 @@ def run_pandas(path: Path, timeout: float) -> dict:
                  f"peak {m.peak_rss_bytes / GB:.1f} GB)"
     return {"engine": "pandas baseline", "status": status, "ok": m.ok, "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_bytes / GB, "steps": steps, "manifest_s": total,
+            "analyses_s": sum(steps.values()) if steps else None,  # one step after the other
             "load": m.load_before, "stdout": m.stdout[-3000:],
             "stderr_tail": m.stderr[-3000:] if not m.ok else ""}
 
@@ -131,14 +134,12 @@ def print_result(n: int, r: dict) -> None:
         # CPU seconds of all threads: about 2x the wall time when both cores are busy
         used = f"   CPU {cpu[name]:8.2f} s" if name in cpu else ""
         print(f"      {name:20s} {secs:8.2f} s{used}")
-    if ENGINE_IN_CHILD in cpu:
-        print(f"      {ENGINE_IN_CHILD:29s}   CPU {cpu[ENGINE_IN_CHILD]:8.2f} s")
-    if r["steps"]:
-        print(f"      {'analyses (read..satisfaction)':30s} {analyses_seconds(r['steps']):8.2f} s"
-              + (f"   CPU {analyses_seconds(cpu):8.2f} s" if cpu else ""))
+    if r.get("analyses_s") is not None:
+        print(f"      {'analyses (read..satisfaction)':30s} {r['analyses_s']:8.2f} s"
+              + (f"   CPU {r['analyses_cpu_s']:8.2f} s" if r.get("analyses_cpu_s") else ""))
     goal_s, goal_gb = GOALS.get(n, (None, None))
     if r["engine"].startswith("telco") and r["ok"] and (goal_s or goal_gb):
-        a = analyses_seconds(r["steps"])
+        a = r["analyses_s"]
         parts = []
         if goal_s:
             parts.append(f"analyses {a:.1f} s vs goal {goal_s:g} s "
@@ -158,11 +159,12 @@ def profile_steps(path: Path, steps: list[str], top: int = 20) -> None:
     import cProfile
     import pstats
     import threading
+    from dataclasses import replace
 
     import psutil
 
-    from telco_analytics import pipeline
-    from telco_analytics.pipeline import RunOptions
+    from telco_analytics.run.nodes import NODES
+    from telco_analytics.run.runner import RunOptions, run
 
     profiles, peaks, current = {}, {}, {"step": None}
     me = psutil.Process()
@@ -175,35 +177,34 @@ def profile_steps(path: Path, steps: list[str], top: int = 20) -> None:
             time.sleep(0.1)
 
     def wrap(name, func):
-        def run_step(state):
+        def run_node(*args):
             current["step"] = name
             peaks[name] = me.memory_info().rss
-            prof = cProfile.Profile() if name in steps else None
+            prof = cProfile.Profile() if name in steps else None  # profiles its own thread
             if prof:
                 prof.enable()
             try:
-                return func(state)
+                return func(*args)
             finally:
                 if prof:
                     prof.disable()
                     profiles[name] = prof
                 peaks[name] = max(peaks[name], me.memory_info().rss)
-        return run_step
+        return run_node
 
-    unknown = set(steps) - {n for n, _ in pipeline.STEPS}
+    names = [n.name for n in NODES]
+    unknown = set(steps) - set(names)
     if unknown:
-        raise SystemExit(f"unknown step(s) {sorted(unknown)}; steps: {[n for n, _ in pipeline.STEPS]}")
-    original = list(pipeline.STEPS)
-    pipeline.STEPS[:] = [(n, wrap(n, f)) for n, f in original]
+        raise SystemExit(f"unknown node(s) {sorted(unknown)}; nodes: {names}")
+    nodes = [replace(n, func=wrap(n.name, n.function()), kwargs={}) for n in NODES]
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
         with tempfile.TemporaryDirectory(prefix="telco-bench-profile-", dir=DATA) as tmp:
-            result = pipeline.run(str(path), Path(tmp) / "run",
-                                  options=RunOptions(report=False, tracking=False, figures=False))
+            result = run(str(path), Path(tmp) / "run", nodes=nodes,
+                         options=RunOptions(report=False, tracking=False, figures=False))
     finally:
         current["step"] = "<done>"
-        pipeline.STEPS[:] = original
     print(f"in-process run of {path.name} (profiled steps run slower); users: "
           f"{result.manifest['rows'].get('users')}")
     for name, secs in result.manifest["seconds_per_step"].items():
@@ -257,19 +258,21 @@ def main() -> None:
             results.append((n, p))
             if p["ok"] and r["ok"]:
                 print(f"[{label(n)}] speedup telco vs pandas: wall {p['wall_s'] / r['wall_s']:.1f}x, "
-                      f"analyses {analyses_seconds(p['steps']) / analyses_seconds(r['steps']):.1f}x")
+                      f"analyses {p['analyses_s'] / r['analyses_s']:.1f}x")
 
     header = ["sessions", "engine", "status", "wall s", "analyses s", "peak RSS GB",
               *[short(s) for s in STEP_COLUMNS], "load 1m"]
     rows = []
     for n, r in results:
         rows.append([label(n), r["engine"], "ok" if r["ok"] else r["status"], r["wall_s"],
-                     analyses_seconds(r["steps"]) if r["steps"] else "-", r["peak_rss_gb"],
+                     r.get("analyses_s") or "-", r["peak_rss_gb"],
                      *[r["steps"].get(s, "-") for s in STEP_COLUMNS], r["load"][0]])
     print("\n" + markdown_table(header, rows))
     print("\n" + machine_line())
-    print("wall s = process start to exit (imports included); analyses s = sum of the manifest's "
-          "steps read..satisfaction; peak RSS = max of wait4 ru_maxrss and 0.2 s psutil polls.")
+    print("wall s = process start to exit (imports included); analyses s = from the start of "
+          "reading to the end of the last analysis node (manifest node_intervals; the "
+          "baseline: the sum of its steps); peak RSS = max of wait4 ru_maxrss and 0.2 s psutil "
+          "polls.")
 
 
 if __name__ == "__main__":

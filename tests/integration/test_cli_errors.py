@@ -14,7 +14,7 @@ TELCO = [sys.executable, "-m", "telco_analytics.cli"]
 
 def _run(args, cwd: Path):
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([*TELCO, *args], cwd=cwd, capture_output=True, text=True, env=env,
+    return subprocess.run([*TELCO, *args], cwd=cwd, capture_output=True, text=True, env=env,  # noqa: PLW1510
                           timeout=120)
 
 
@@ -67,6 +67,27 @@ def test_bad_input_one_line_exit_2_no_output(tmp_path, real_rows, case):
     assert lines[0].startswith("error:") and message in lines[0]
     assert "Traceback" not in result.stderr
     assert not out.exists() and not (tmp_path / "runs").exists()
+    # nothing else either: no staging folder, no MLflow store in the working folder
+    inputs = {p.name for p, _ in _bad_inputs(tmp_path, real_rows).values()}
+    made = {p.name for p in tmp_path.iterdir()} - inputs
+    assert made == set(), made
+
+
+@pytest.mark.parametrize("case", ["not an xDR extract", "wrong type", "empty"])
+def test_bad_input_fails_within_two_seconds_of_the_command_starting(tmp_path, real_rows, case):
+    """The best of three runs (this machine is shared and noisy): the checks come before any
+    slow import or background work, and nothing is waited for after the error."""
+    import time
+
+    path, _ = _bad_inputs(tmp_path, real_rows)[case]
+    seconds = []
+    for attempt in range(3):
+        t0 = time.perf_counter()
+        result = _run(["run", str(path), "--out", str(tmp_path / f"o{attempt}"), "--quiet"],
+                      cwd=tmp_path)
+        seconds.append(time.perf_counter() - t0)
+        assert result.returncode == 2, result.stderr
+    assert min(seconds) < 2.0, seconds
 
 
 def test_not_xdr_lists_every_missing_column(tmp_path, real_rows):

@@ -28,6 +28,7 @@ def merge_facts(manifest: dict[str, Any], facts: dict[str, Any]) -> dict[str, An
 
 def build_manifest(*, facts: list[dict[str, Any]], run_id: str, started: dt.datetime,
                    timings: dict[str, float], cpu_timings: dict[str, float],
+                   intervals: dict[str, tuple[float, float]],
                    parameters: dict[str, Any], execution: dict[str, Any],
                    tables: list[str]) -> dict[str, Any]:
     """The manifest as of now: the nodes' facts (in node order) and the run-level facts."""
@@ -45,6 +46,8 @@ def build_manifest(*, facts: list[dict[str, Any]], run_id: str, started: dt.date
         # CPU seconds of the whole process (every thread) and its ended children while each
         # node ran: nodes that ran side by side each count the time they shared
         "cpu_seconds_per_step": dict(cpu_timings),
+        # when each node ran, in seconds since the run started (side by side = overlapping)
+        "node_intervals": {k: list(v) for k, v in intervals.items()},
         "parameters": parameters,
         "execution": {**execution, **manifest.get("execution", {})},
         "definitions": DEFINITIONS,

@@ -74,6 +74,9 @@ class RunRecord:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # node name -> facts
     timings: dict[str, float] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
+    # node -> (start, end) in seconds since the run started: which nodes overlapped
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    clock: float = field(default_factory=time.perf_counter)
 
     def manifest(self, node_names: Sequence[str]) -> dict[str, Any]:
         """The manifest as of now (facts merged in node order, whatever order nodes ended)."""
@@ -82,6 +85,7 @@ class RunRecord:
         return build_manifest(
             facts=ordered, run_id=self.run_id,
             started=self.started, timings=self.timings, cpu_timings=self.cpu_timings,
+            intervals=self.intervals,
             parameters={**self.params.as_dict(), "pseudonymize": self.options.pseudonymize},
             execution=self.settings.as_dict(), tables=list(self.tables))
 
@@ -247,6 +251,7 @@ class NodeRun:
     """A node's return value and what it cost."""
 
     value: Any
+    start: float  # time.perf_counter() when it started
     seconds: float
     cpu_seconds: float
 
@@ -259,7 +264,7 @@ def _prepared(record: RunRecord, n: Node, resources: dict[str, Any], work: Seque
     def call() -> NodeRun:
         t0, cpu0 = time.perf_counter(), cpu_seconds()
         value = func(*args)
-        return NodeRun(value, time.perf_counter() - t0, cpu_seconds() - cpu0)
+        return NodeRun(value, t0, time.perf_counter() - t0, cpu_seconds() - cpu0)
 
     return call
 
@@ -269,6 +274,8 @@ def _finish(record: RunRecord, n: Node, done: NodeRun) -> None:
     _keep(record, n, done.value)
     record.timings[n.name] = round(done.seconds, 3)
     record.cpu_timings[n.name] = round(done.cpu_seconds, 3)
+    start = done.start - record.clock
+    record.intervals[n.name] = (round(start, 3), round(start + done.seconds, 3))
     log.info("node %s took %.2f s", n.name, done.seconds)
 
 
@@ -374,6 +381,11 @@ def _engine_in_child(record: RunRecord, nodes: Sequence[Node], resources: dict[s
                              (done["cpu_timings"], cpu_seconds() - cpu0)):
             spent[handover.name] = total - sum(v for k, v in spent.items() if k != handover.name)
         record.timings.update({k: round(v, 3) for k, v in done["timings"].items()})
+        start = t0 - record.clock
+        for name in names:  # one after the other in the child
+            seconds = done["timings"].get(name, 0.0)
+            record.intervals[name] = (round(start, 3), round(start + seconds, 3))
+            start += seconds
         record.cpu_timings.update({k: round(v, 3) for k, v in done["cpu_timings"].items()})
     finally:
         shutil.rmtree(folder, ignore_errors=True)

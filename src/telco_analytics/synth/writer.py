@@ -84,12 +84,11 @@ def _tables(rows: int, seed: int, chunk_rows: int,
 
 
 def workers() -> int:
-    """Threads that generate and encode chunks: one per core (up to 4; each holds a chunk)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    """Threads that generate and encode chunks: one per core this process may use (up to 4;
+    each holds a chunk)."""
+    from ..run.execution import available_cores
+
+    return max(1, min(4, available_cores()))
 
 
 def _encoded_parts(rows: int, seed: int, chunk_rows: int,
