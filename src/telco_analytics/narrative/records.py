@@ -26,11 +26,12 @@ def plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a finding's numbers come from: a saved table, the row it used, the values read.
+    """Where a finding's numbers come from: a saved table, the row(s) used, the values read.
 
-    `key` holds the columns that pick the row ({} when the values summarise the whole table);
-    `values` maps a column (or an aggregate such as "sum(users)") to the value used. New kinds of
-    evidence add fields with defaults, so older files keep loading.
+    `key` maps columns to the values that pick the row, or the rows an aggregate runs over ({}:
+    the whole table); `values` maps a column, or an aggregate written as an expression such as
+    "sum(users)", to the value used. New kinds of evidence add fields with defaults, so files
+    written before them keep loading.
     """
 
     table: str

@@ -22,10 +22,9 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io.tables import read_table
+from ..narrative.records import Finding, read_findings
 
 log = logging.getLogger(__name__)
-
-SECTION_ALIASES = {"handsets": "overview"}  # insight section -> report section
 
 
 @dataclass
@@ -34,7 +33,7 @@ class RunData:
 
     run_dir: Path
     manifest: dict[str, Any]
-    insights: list[dict[str, Any]]
+    insights: list[Finding]
     figures: dict[str, Path]  # figure stem -> PNG path
     db_select: str | None = None
     tracking_runs: pd.DataFrame | None = None
@@ -65,34 +64,11 @@ class RunData:
                 out[name] = df
         return out
 
-    def insights_for(self, section: str) -> list[dict[str, Any]]:
-        """Insights written for a report section, most important first (stable)."""
-        found = [i for i in self.insights
-                 if SECTION_ALIASES.get(i.get("section", ""), i.get("section")) == section
-                 or i.get("section") == section]
-        return sorted(found, key=lambda i: i.get("priority", 2))
-
     def charts(self) -> dict[str, Any]:
         """Figure stem -> Altair chart rebuilt from the saved tables (cached)."""
         if self._charts is None:
             self._charts = rebuild_charts(self.all_tables())
         return self._charts
-
-
-def key_findings(insights: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:
-    """The n most important findings: priority 1 first, one per section before a second one.
-
-    Sorting by (priority, rank within its section) spreads the summary over the analyses
-    instead of filling it with the first section's findings.
-    """
-    seen: dict[str, int] = {}
-    keyed = []
-    for position, item in enumerate(insights):
-        section = item.get("section", "")  # handsets and overview count as two analyses here
-        rank = seen.get(section, 0)
-        seen[section] = rank + 1
-        keyed.append(((item.get("priority", 2), rank, position), item))
-    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])[:n]]
 
 
 def _figure_builders() -> list[tuple[str, Callable[[dict[str, pd.DataFrame]], dict[str, Any]]]]:
@@ -129,8 +105,7 @@ def load_run(run_dir: Path) -> RunData:
         raise InputError(f"not a run folder: {run_dir} (expected {manifest_path.name}; "
                          "make one with `telco run --out DIR`)")
     manifest = json.loads(manifest_path.read_text())
-    insights_path = run_dir / "tables" / "insights.json"
-    insights = json.loads(insights_path.read_text()) if insights_path.is_file() else []
+    insights = read_findings(run_dir / "tables" / "insights.json")
     figures = {p.stem: p for p in sorted((run_dir / "figures").glob("*.png"))}
     db_path = run_dir / "db_select.txt"
     runs_path = run_dir / "tracking" / "runs.csv"
