@@ -257,6 +257,10 @@ def test_experience_insights_are_written_from_the_numbers():
     assert handsets.numbers["lowest"] == "Samsung Galaxy S8"
     assert handsets.numbers["highest"] == "Apple iPhone 7"
     assert "20.0x" in handsets.text
+    # the recommendations are actions that name their subject, not part of the sentence
+    assert "should" not in worst.text and "cells" in worst.action
+    assert worst.action.endswith("worst-experience cluster (cluster 0) attach to.")
+    assert handsets.action.endswith("starting with the Samsung Galaxy S8.")
 
 
 def test_categorical_handsets_give_the_same_tables_as_text():

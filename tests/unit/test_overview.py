@@ -529,6 +529,11 @@ def test_insights_are_written_from_the_numbers():
     top_router, top_phone = router[0].text, phone[0].text
     assert "router" in top_router and "Huawei B528S-23A" in top_router and "200" in top_router
     assert "router" not in top_phone and "Xiaomi Redmi Note 5" in top_phone
+    # the recommendation is the finding's action, a sentence that names its subject
+    assert "home-internet plans" in router[0].action and "plans" not in top_router
+    assert "Huawei B528S-23A owners" in router[0].action
+    assert phone[0].action.startswith("Device-specific offers")
+    assert "the Xiaomi Redmi Note 5" in phone[0].action
     # the app finding names the biggest app and its share
     totals = _all_tables(seed=1)["app_totals"]
     app_text = next(i.text for i in router if i.topic == "overview.app_traffic")

@@ -72,8 +72,8 @@ def top_handset_insight(top10: pd.DataFrame) -> Finding:
             "is the largest single device segment."
         )
         action = (
-            f"Fixed-wireless home broadband users, such as the owners of the {first['handset']}, "
-            "should be targeted with home-internet plans rather than handset offers."
+            f"Fixed-wireless home broadband users ({first['handset']} owners) should be "
+            "targeted with home-internet plans rather than handset offers."
         )
     else:
         text += "."
