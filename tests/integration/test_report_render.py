@@ -5,17 +5,24 @@ and LibreOffice renders every page with visible content."""
 from __future__ import annotations
 
 import hashlib
+import io
+import math
 import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
+from pptx import Presentation
 
+from telco_analytics.narrative import select
+from telco_analytics.narrative.records import read_findings
+from telco_analytics.narrative.topics import AUDIENCES, TOPICS, section_of
 from telco_analytics.report.build import build_report
 from telco_analytics.report.html import SECTIONS
-from telco_analytics.report.slides import slide_titles
+from telco_analytics.report.slides import TOPIC_SLIDES, slide_titles
 from tests.unit.test_report_html import external_fetches
 from tests.unit.test_slides import EXPECTED_TITLES, assert_deck_fits
 
@@ -83,6 +90,44 @@ def test_deck_titles_and_fit(built):
     assert titles[:len(EXPECTED_TITLES)] == EXPECTED_TITLES
     assert all(t.startswith("Appendix: definitions") for t in titles[len(EXPECTED_TITLES):])
     assert_deck_fits(deck)
+
+
+def test_findings_have_unique_topics_and_evidence_from_the_saved_tables(built):
+    out, _, _ = built
+    findings = read_findings(out / "tables" / "insights.json")
+    topics = [f.topic for f in findings]
+    assert all(topics) and len(set(topics)) == len(topics), topics
+    for f in findings:
+        assert f.topic in TOPICS and f.audience == TOPICS[f.topic], f.topic
+        assert f.audience in AUDIENCES and f.section == section_of(f.topic)
+        assert f.text and f.evidence, f.topic
+        assert f.action is None or (f.action[0].isupper() and f.action.endswith(".")), f.topic
+        for e in f.evidence:  # each named row holds the values the finding says it used
+            table = pd.read_parquet(out / "tables" / f"{e.table}.parquet")
+            rows = table[(table[list(e.key)] == pd.Series(e.key)).all(axis=1)] if e.key else table
+            assert len(rows) >= 1, (f.topic, e)
+            for column, value in e.values.items():
+                if e.key and column in table:
+                    assert _same(rows[column].iloc[0], value), (f.topic, e.table, column)
+    # the deck shows each topic slide's findings, and only those
+    deck = (out / "slides.pptx").read_bytes()
+    for spec in TOPIC_SLIDES:
+        present = select.for_topics(findings, spec.topics)
+        assert (spec.title in _bulleted_titles(deck)) == bool(present), spec.title
+
+
+def _same(saved: object, recorded: object) -> bool:
+    """A saved cell equals the value a finding recorded (numbers to float precision)."""
+    if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
+        return math.isclose(float(saved), recorded, rel_tol=1e-12)
+    return saved == recorded
+
+
+def _bulleted_titles(pptx: bytes) -> set[str]:
+    """Titles of the slides that carry bullets."""
+    prs = Presentation(io.BytesIO(pptx))
+    return {next(s.text_frame.text for s in slide.shapes if s.name == "Title")
+            for slide in prs.slides if any(s.name == "Bullets" for s in slide.shapes)}
 
 
 def _non_blank(png: Path) -> tuple[int, float]:

@@ -272,6 +272,11 @@ def test_engagement_insights_are_written_from_the_numbers():
     # heavy cluster: 3 of 9 users, 28,500 of 30,360 bytes = 94%
     assert "33% of users" in top.text and "94% of the traffic" in top.text
     assert top.numbers["traffic_share"] == pytest.approx(28_500 / 30_360)
+    # the evidence names the row of the heavy cluster and the share the text prints
+    assert top.evidence[0].table == "engagement_clusters"
+    assert top.evidence[0].values["traffic_share"] == pytest.approx(28_500 / 30_360)
+    assert top.action.startswith("Network capacity and retention offers should go to the users "
+                                 f"of the most engaged cluster (cluster {top.numbers['cluster']})")
     assert engagement_insights({}) == []
 
 

@@ -252,11 +252,15 @@ def test_experience_insights_are_written_from_the_numbers():
     # worst cluster: the 6 Samsung users (50%), 40 ms and 5,000 kbps vs 30 ms, 100,000 kbps
     assert worst.text.startswith("50% of users (6)")
     assert "40 ms" in worst.text and "5,000 kbps" in worst.text and "100,000 kbps" in worst.text
-    handsets = next(i for i in insights if "median throughput" in i.text)
+    handsets = next(i for i in insights if i.topic == "experience.handset_throughput")
     # medians: Samsung 5,000 (lowest), Apple 100,000 (highest) -> 20.0x
     assert handsets.numbers["lowest"] == "Samsung Galaxy S8"
     assert handsets.numbers["highest"] == "Apple iPhone 7"
     assert "20.0x" in handsets.text
+    # the recommendations are actions that name their subject, not part of the sentence
+    assert "should" not in worst.text and "cells" in worst.action
+    assert worst.action.endswith("worst-experience cluster (cluster 0) attach to.")
+    assert handsets.action.endswith("starting with the Samsung Galaxy S8.")
 
 
 def test_categorical_handsets_give_the_same_tables_as_text():

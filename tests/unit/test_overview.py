@@ -28,8 +28,8 @@ from telco_analytics.analysis.overview import (
     variables_table,
 )
 from telco_analytics.errors import SchemaError
-from telco_analytics.narrative import Insight
 from telco_analytics.narrative.overview import is_router, overview_insights
+from telco_analytics.narrative.records import Finding
 
 APP_COLS = [f"{a}_bytes" for a in schema.APPS]
 
@@ -520,7 +520,7 @@ def test_insights_are_written_from_the_numbers():
     phone_tables = _all_tables(seed=2, top="Xiaomi Redmi Note 5")
     phone_tables.update(_handset_tables("Xiaomi Redmi Note 5", [300, 120, 90]))
     phone = overview_insights(phone_tables)
-    assert all(isinstance(i, Insight) for i in router)
+    assert all(isinstance(i, Finding) for i in router)
     assert 1 <= sum(i.priority == 1 for i in router) <= 2
     texts = {i.text for i in router}
     # every finding whose numbers differ changes (PCA component counts may coincide)
@@ -529,23 +529,28 @@ def test_insights_are_written_from_the_numbers():
     top_router, top_phone = router[0].text, phone[0].text
     assert "router" in top_router and "Huawei B528S-23A" in top_router and "200" in top_router
     assert "router" not in top_phone and "Xiaomi Redmi Note 5" in top_phone
+    # the recommendation is the finding's action, a sentence that names its subject
+    assert "home-internet plans" in router[0].action and "plans" not in top_router
+    assert "Huawei B528S-23A owners" in router[0].action
+    assert phone[0].action.startswith("Device-specific offers")
+    assert "the Xiaomi Redmi Note 5" in phone[0].action
     # the app finding names the biggest app and its share
     totals = _all_tables(seed=1)["app_totals"]
-    app_text = next(i.text for i in router if "app traffic" in i.text)
+    app_text = next(i.text for i in router if i.topic == "overview.app_traffic")
     share = totals["bytes"].iloc[:2].sum() / totals["bytes"].sum()
     assert f"{100 * share:.0f}%" in app_text
     # the decile finding reports decile 1's share of traffic
     d1 = _all_tables(seed=1)["decile_data"].iloc[0]
-    decile_text = next(i.text for i in router if "decile 1" in i.text)
+    decile_text = next(i.text for i in router if i.topic == "overview.duration_deciles")
     assert f"{100 * d1['total_bytes_share']:.0f}%" in decile_text
     # at most four PCA findings
-    assert sum("principal component" in i.text or "PC1" in i.text for i in router) <= 4
+    assert sum(i.topic.startswith("overview.pca") for i in router) <= 4
 
 
 def test_insights_skip_missing_tables():
     assert overview_insights({}) == []
     only_apps = overview_insights({"app_totals": app_totals(random_users(20))})
-    assert len(only_apps) == 1 and "app traffic" in only_apps[0].text
+    assert [i.topic for i in only_apps] == ["overview.app_traffic"]
     empty = {
         "handsets_top10": pd.DataFrame(
             columns=["rank", "handset", "manufacturer", "sessions", "users"]

@@ -8,7 +8,9 @@ import re
 import pandas as pd
 from bs4 import BeautifulSoup
 
-from telco_analytics.report.build import build_report, key_findings, load_run
+from telco_analytics.narrative.records import Finding
+from telco_analytics.narrative.select import key_findings
+from telco_analytics.report.build import build_report, load_run
 from telco_analytics.report.formatting import format_table, format_value, unit_of
 from telco_analytics.report.html import SECTIONS, report_html
 from tests.unit.test_slides import tiny_run
@@ -88,11 +90,11 @@ def test_build_report_html_only(tmp_path):
 
 
 def test_key_findings_priority_first_spread_over_sections():
-    items = [{"section": "a", "priority": 1, "text": "a1"},
-             {"section": "a", "priority": 1, "text": "a2"},
-             {"section": "b", "priority": 2, "text": "b1"},
-             {"section": "c", "priority": 1, "text": "c1"}]
-    assert [i["text"] for i in key_findings(items, 3)] == ["a1", "c1", "a2"]
+    items = [Finding("a.one", "a", "executive", "a1", priority=1),
+             Finding("a.two", "a", "executive", "a2", priority=1),
+             Finding("b.one", "b", "executive", "b1", priority=2),
+             Finding("c.one", "c", "executive", "c1", priority=1)]
+    assert [i.text for i in key_findings(items, 3)] == ["a1", "c1", "a2"]
 
 
 def test_units_from_column_names():

@@ -328,21 +328,26 @@ def test_insights_from_hand_made_tables():
     # 25 of 100 users in cluster 1; engagement gap 3.5 > experience gap 0.5
     assert cluster.numbers["satisfied_share"] == 0.25 and "25%" in cluster.text
     assert "mainly engagement" in cluster.text
-    reg = next(i for i in insights if "test_rmse" in i.numbers)
+    assert cluster.action == ("Retention actions for the less satisfied group (cluster 0) "
+                              "should start with engagement.")
+    reg = next(i for i in insights if i.topic == "satisfaction.model_quality")
     assert reg.numbers["rmse_reduction"] == pytest.approx(0.75)  # 1 - 0.25 / 1.0
     assert "beats the baseline" in reg.text and "75% lower error" in reg.text
-    assert any("leakage" in i.text for i in insights)
-    loss = next(i for i in insights if "best_iteration" in i.numbers)
+    assert any(i.topic == "satisfaction.model_leakage" for i in insights)
+    loss = next(i for i in insights if i.topic == "satisfaction.training_loss")
     assert loss.numbers["best_iteration"] == 2  # 2.0 is the lowest validation loss
     assert "rises 50%" in loss.text  # 3.0 / 2.0 - 1
+    assert "(about 2)" in loss.action and "fewer" not in loss.text
 
 
 def test_insights_when_the_model_loses_to_the_baseline():
     from telco_analytics.narrative.satisfaction import satisfaction_insights
 
     insights = satisfaction_insights({"regression_metrics": _metrics_table(1.2, 1.0, -0.1, 0.9)})
-    reg = next(i for i in insights if "test_rmse" in i.numbers)
+    reg = next(i for i in insights if i.topic == "satisfaction.model_quality")
     assert "does not beat the baseline" in reg.text and "overfitting" in reg.text
+    leakage = next(i for i in insights if i.topic == "satisfaction.model_leakage")
+    assert leakage.action is not None and "with care" in leakage.action
     assert satisfaction_insights({}) == []
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.util import Emu
 
+from telco_analytics.narrative.records import finding
 from telco_analytics.report.build import build_report, load_run
 from telco_analytics.report.slides import shorten, slide_titles, slides_pptx
 
@@ -43,6 +44,14 @@ LONG = ("The most used device is the Huawei B528S-23A (19,706 sessions, 14,027 u
         "fixed-wireless broadband is the largest segment, to be targeted with home-internet "
         "plans rather than handset offers.")
 
+ACTION = ("Marketing should target fixed-wireless home broadband users, such as the owners of "
+          "the Huawei B528S-23A, with home-internet plans rather than handset offers.")
+# the findings of the tiny run: (topic, priority)
+TOPICS = [("handsets.top_handset", 1), ("overview.app_traffic", 1),
+          ("engagement.most_engaged_cluster", 1), ("engagement.least_engaged_cluster", 2),
+          ("experience.worst_cluster", 2), ("satisfaction.satisfied_group", 1),
+          ("satisfaction.training_loss", 2)]
+
 
 def tiny_run(root: Path, *, many_words: bool = False) -> Path:
     """A run folder with the files build_report reads, small enough to check by eye."""
@@ -63,10 +72,8 @@ def tiny_run(root: Path, *, many_words: bool = False) -> Path:
         "code": {"version": "0.1.0", "commit": "deadbeef" * 5},
     }
     (run / "manifest.json").write_text(json.dumps(manifest))
-    text = LONG * (4 if many_words else 1)
-    insights = [{"section": s, "text": text, "numbers": {}, "priority": p}
-                for s, p in [("handsets", 1), ("overview", 1), ("engagement", 1),
-                             ("experience", 2), ("satisfaction", 1), ("satisfaction", 2)]]
+    text, action = LONG * (4 if many_words else 1), ACTION * (4 if many_words else 1)
+    insights = [finding(topic, text, action=action, priority=p).as_dict() for topic, p in TOPICS]
     (run / "tables" / "insights.json").write_text(json.dumps(insights))
     tables = {
         "variables": pd.DataFrame({"column": ["MSISDN/Number", "Dur. (ms)"],

@@ -29,6 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import streamlit as st
 
+from ..narrative.records import Finding, findings_from_json
 from ..run.catalog import INSIGHTS, MANIFEST, RunCatalog
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,12 @@ def manifest(run_dir: Path) -> dict[str, Any]:
     return _read_json(str(path), _mtime(path))
 
 
-def insights(run_dir: Path, section: str | None = None) -> list[dict[str, Any]]:
-    """The run's written findings (tables/insights.json), of one section when given."""
+def insights(run_dir: Path) -> list[Finding]:
+    """The run's written findings (tables/insights.json); narrative.select chooses among them."""
     path = RunCatalog(run_dir).path(INSIGHTS)
     if not path.is_file():
         return []
-    items = _read_json(str(path), _mtime(path))
-    return [i for i in items if section is None or i.get("section") == section]
+    return findings_from_json(_read_json(str(path), _mtime(path)))
 
 
 def is_pseudonymized(run_dir: Path) -> bool:

@@ -1,23 +1,11 @@
-"""Findings written from the numbers (never canned text), one module per analysis section."""
+"""Findings written from the numbers (never canned text), one module per analysis section.
+
+records.py holds the finding record, topics.py the registry of topic keys, select.py the one
+place where outputs choose findings (by key, never by wording)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import pandas as pd
-
-
-@dataclass(frozen=True)
-class Insight:
-    """One finding: the section it belongs to, a sentence, and the numbers that support it."""
-
-    section: str  # overview, handsets, engagement, experience, satisfaction, tracking, data
-    text: str
-    numbers: dict = field(default_factory=dict)
-    priority: int = 2  # 1 = executive-summary material, 2 = section detail, 3 = appendix
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def nonempty_table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:

@@ -12,9 +12,14 @@ import pandas as pd
 from .. import schema
 from ..analysis.overview import components_for
 from ..report.figures.style import human_bytes, human_duration_ms
-from . import Insight, nonempty_table
+from . import nonempty_table
+from .records import Evidence, Finding, finding, plain, row_evidence
 
 log = logging.getLogger(__name__)
+
+HANDSETS_TOP10, MAKERS_TOP3, PER_MAKER = (
+    "handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer")
+APP_TOTALS, UNIVARIATE, CORRELATION, PCA = "app_totals", "univariate", "app_correlation", "pca"
 
 # Device names that denote a router / hotspot / modem rather than a phone: explicit words, and
 # the model-number families of Huawei/ZTE home routers and pocket hotspots (B528s-23a, B315s-22,
@@ -48,7 +53,7 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def top_handset_insight(top10: pd.DataFrame) -> Insight:
+def top_handset_insight(top10: pd.DataFrame) -> Finding:
     """Which device dominates, whether it is a phone at all, and what that means for marketing."""
     top10 = top10.sort_values("rank")
     first = top10.iloc[0]
@@ -64,20 +69,32 @@ def top_handset_insight(top10: pd.DataFrame) -> Insight:
     if is_router(first["handset"]):
         text += (
             ". It is a 4G home router or hotspot, not a phone: fixed-wireless home broadband "
-            "is the largest single device segment, to be targeted with home-internet plans "
-            "rather than handset offers."
+            "is the largest single device segment."
+        )
+        action = (
+            f"Fixed-wireless home broadband users ({first['handset']} owners) should be "
+            "targeted with home-internet plans rather than handset offers."
         )
     else:
-        text += (
-            "; device-specific offers (accessories, trade-ins, upgrades) aimed at its owners "
-            "reach the largest single device group."
+        text += "."
+        action = (
+            f"Device-specific offers (accessories, trade-ins, upgrades) aimed at the owners of "
+            f"the {first['handset']} reach the largest single device group."
         )
     if routers and not (len(routers) == 1 and routers[0] == first["handset"]):
         text += f" Routers/hotspots in the top 10: {len(routers)} ({_join(routers)})."
-    return Insight(
-        "handsets",
+    evidence = [row_evidence(HANDSETS_TOP10, first, ["rank"], ["handset", "sessions", "users"])]
+    if len(top10) > 1:
+        evidence.append(row_evidence(HANDSETS_TOP10, top10.iloc[1], ["rank"],
+                                     ["handset", "sessions"]))
+    evidence.append(Evidence(HANDSETS_TOP10, {}, {"sum(sessions)": int(top10["sessions"].sum())}))
+    return finding(
+        "handsets.top_handset",
         text,
-        {
+        action=action,
+        priority=1,
+        evidence=evidence,
+        numbers={
             "top_handset": first["handset"],
             "sessions": int(first["sessions"]),
             "users": int(first["users"]),
@@ -85,11 +102,10 @@ def top_handset_insight(top10: pd.DataFrame) -> Insight:
             "is_router": is_router(first["handset"]),
             "routers_in_top10": len(routers),
         },
-        priority=1,
     )
 
 
-def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> Insight:
+def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> Finding:
     """Which makers dominate, by how much, and which model leads each of them."""
     top3 = top3.sort_values("rank")
     total = top3["sessions"].sum()
@@ -105,45 +121,51 @@ def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> 
         "leader": lead["manufacturer"],
         "leader_share_of_top3": float(lead["sessions"] / total),
     }
+    evidence = [row_evidence(MAKERS_TOP3, r, ["rank"], ["manufacturer", "sessions"])
+                for _, r in top3.iterrows()]
+    action = None
     if per_maker is not None:
-        # the makers in ranking order (top3 first), each with its rank-1 model
-        maker_rank = {m: i for i, m in enumerate(top3["manufacturer"])}
-        best = per_maker.sort_values("rank", kind="mergesort").groupby("manufacturer").head(1)
-        best = best.assign(_r=best["manufacturer"].map(maker_rank).fillna(len(maker_rank)))
-        best = best.sort_values(["_r", "manufacturer"], kind="mergesort")
-        notes = []
-        for r in best.itertuples():
-            maker_total = per_maker.loc[
-                per_maker["manufacturer"] == r.manufacturer, "sessions"
-            ].sum()
-            kind = " (a router)" if is_router(r.handset) else ""
-            notes.append(
-                f"{r.manufacturer}: {r.handset}{kind}, {_pct(r.sessions / maker_total)} of "
-                f"its top-5 sessions"
-            )
-        text += " Best seller per maker: " + "; ".join(notes) + "."
-        concentrated = best.assign(
-            share=[
-                r.sessions
-                / per_maker.loc[per_maker["manufacturer"] == r.manufacturer, "sessions"].sum()
-                for r in best.itertuples()
-            ]
-        )
-        top = concentrated.sort_values("share", ascending=False).iloc[0]
-        if top["share"] >= 0.5:
-            text += (
-                f" {top['manufacturer']}'s presence rests on a single model: campaigns for "
-                f"that brand are really campaigns for the {top['handset']}."
-            )
-        else:
-            text += (
-                f" {lead['manufacturer']} users spread over many models, so offers should "
-                "target the brand rather than one device."
-            )
-    return Insight("handsets", text, numbers)
+        more, action, used = _best_sellers(top3, per_maker)
+        text += more
+        evidence += used
+    return finding("handsets.manufacturers", text, action=action, evidence=evidence,
+                   numbers=numbers)
 
 
-def app_traffic_insight(totals: pd.DataFrame) -> Insight:
+def _best_sellers(top3: pd.DataFrame, per_maker: pd.DataFrame
+                  ) -> tuple[str, str, list[Evidence]]:
+    """The best seller of each maker (sentences), the action they imply, and the rows used."""
+    # the makers in ranking order (top3 first), each with its rank-1 model
+    maker_rank = {m: i for i, m in enumerate(top3["manufacturer"])}
+    best = per_maker.sort_values("rank", kind="mergesort").groupby("manufacturer").head(1)
+    best = best.assign(_r=best["manufacturer"].map(maker_rank).fillna(len(maker_rank)))
+    best = best.sort_values(["_r", "manufacturer"], kind="mergesort")
+    notes, shares, evidence = [], [], []
+    for _, r in best.iterrows():
+        maker_total = per_maker.loc[per_maker["manufacturer"] == r["manufacturer"], "sessions"].sum()
+        shares.append(r["sessions"] / maker_total)
+        kind = " (a router)" if is_router(r["handset"]) else ""
+        notes.append(f"{r['manufacturer']}: {r['handset']}{kind}, {_pct(shares[-1])} of "
+                     f"its top-5 sessions")
+        evidence += [
+            row_evidence(PER_MAKER, r, ["manufacturer", "rank"], ["handset", "sessions"]),
+            Evidence(PER_MAKER, {"manufacturer": r["manufacturer"]},
+                     {"sum(sessions)": int(maker_total)}),
+        ]
+    text = " Best seller per maker: " + "; ".join(notes) + "."
+    top = best.assign(share=shares).sort_values("share", ascending=False).iloc[0]
+    if top["share"] >= 0.5:
+        text += f" {top['manufacturer']}'s presence rests on a single model."
+        action = (f"Campaigns for {top['manufacturer']} are really campaigns for the "
+                  f"{top['handset']} and should be planned as such.")
+    else:
+        lead = top3.iloc[0]["manufacturer"]
+        text += f" {lead} users spread over many models."
+        action = f"Offers for {lead} users should target the brand rather than one device."
+    return text, action, evidence
+
+
+def app_traffic_insight(totals: pd.DataFrame) -> Finding:
     """Which apps carry the traffic (shares of the seven apps' bytes)."""
     totals = totals.sort_values("bytes", ascending=False)
     grand = totals["bytes"].sum()
@@ -161,17 +183,28 @@ def app_traffic_insight(totals: pd.DataFrame) -> Insight:
             f"; the other {len(totals) - 2} apps share the remaining {_pct(1 - top2_share)}, "
             f"{_label(last['app'])} the least ({_pct(share.iloc[-1])})"
         )
-    text += ". Capacity planning and data-plan design should follow these few heavy apps."
-    return Insight(
-        "overview",
+    text += "."
+    action = (f"Capacity planning and data-plan design should follow the few heavy apps, "
+              f"{_join(names)}.")
+    evidence = [row_evidence(APP_TOTALS, r, ["app"], ["bytes"]) for _, r in top2.iterrows()]
+    if len(totals) > 2:
+        evidence.append(row_evidence(APP_TOTALS, totals.iloc[-1], ["app"], ["bytes"]))
+    evidence.append(Evidence(APP_TOTALS, {}, {"sum(bytes)": float(grand)}))
+    return finding(
+        "overview.app_traffic",
         text,
-        {"top_apps": list(top2["app"]), "top2_share": top2_share, "total_bytes": float(grand)},
+        action=action,
         priority=1,
+        evidence=evidence,
+        numbers={"top_apps": list(top2["app"]), "top2_share": top2_share,
+                 "total_bytes": float(grand)},
     )
 
 
-def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) -> Insight | None:
-    """Does the most-connected 10% of users also generate a matching share of the traffic?"""
+def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None,
+                   table: str = "decile_data") -> Finding | None:
+    """Does the most-connected 10% of users also generate a matching share of the traffic?
+    `table` names the decile table the rows come from (decile_data or decile_data_all)."""
     deciles = deciles.sort_values("decile")
     first = deciles.iloc[0]
     if "total_bytes_share" in deciles:
@@ -210,10 +243,13 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) ->
         text += (
             ". Traffic grows only mildly with time online; duration is a weak proxy for data use."
         )
-    return Insight(
-        "overview",
+    columns = [c for c in ("min_duration_ms", "users", "users_share", "total_bytes",
+                           "total_bytes_share") if c in deciles]
+    return finding(
+        "overview.duration_deciles",
         text,
-        {
+        evidence=[row_evidence(table, first, ["decile"], columns)],
+        numbers={
             "decile1_traffic_share": float(shares[0]),
             "decile1_users_share": float(users_share),
             "ratio": float(ratio),
@@ -221,7 +257,7 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None) ->
     )
 
 
-def correlation_insight(corr: pd.DataFrame) -> Insight | None:
+def correlation_insight(corr: pd.DataFrame) -> Finding | None:
     """Strongest and typical correlation between per-user app volumes."""
     matrix = corr.set_index("app")
     apps = list(matrix.index)
@@ -240,6 +276,7 @@ def correlation_insight(corr: pd.DataFrame) -> Insight | None:
         f"The strongest link between apps is {_label(a)}–{_label(b)} (Pearson r = {r:.2f}); "
         f"the typical pair has |r| = {median_abs:.2f}."
     )
+    action = None
     if median_abs >= 0.3 and abs(r) - median_abs < 0.1:
         text += (
             " All pairs are about equally correlated: users with more sessions simply use "
@@ -248,19 +285,22 @@ def correlation_insight(corr: pd.DataFrame) -> Insight | None:
     elif abs(r) < 0.3:
         text += (
             " App usage is largely independent: heavy use of one app says little about "
-            "another, so app bundles should be sold on their own merits."
+            "another."
         )
+        action = "App bundles should be sold on their own merits."
     elif r > 0:
-        text += (
-            f" Users heavy on {_label(a)} also use {_label(b)}: a natural pair for a bundle "
-            "or cross-sell."
-        )
+        text += f" Users heavy on {_label(a)} also use {_label(b)}."
+        action = f"{_label(a)} and {_label(b)} are a natural pair for a bundle or cross-sell."
     else:
         text += f" Users tend to favour either {_label(a)} or {_label(b)}, not both."
-    return Insight("overview", text, {"pair": [a, b], "r": float(r), "median_abs_r": median_abs})
+    return finding(
+        "overview.app_correlation", text, action=action,
+        evidence=[Evidence(CORRELATION, {"app": a}, {b: float(r)}),
+                  Evidence(CORRELATION, {}, {"median(abs(r)) over app pairs": median_abs})],
+        numbers={"pair": [a, b], "r": float(r), "median_abs_r": median_abs})
 
 
-def pca_insights(pca: pd.DataFrame) -> list[Insight]:
+def pca_insights(pca: pd.DataFrame) -> list[Finding]:
     """At most two findings: how many components matter, and what the first one measures."""
     variables = [
         c for c in pca.columns if c in schema.USER_APP_BYTES or c in ("dl_bytes", "ul_bytes")
@@ -272,8 +312,8 @@ def pca_insights(pca: pd.DataFrame) -> list[Insight]:
     out = []
     if k80 is not None and k90 is not None:
         out.append(
-            Insight(
-                "overview",
+            finding(
+                "overview.pca_components",
                 (
                     f"{k80} of {len(pca)} principal components keep 80% of the variance of "
                     f"the app and DL/UL volumes, {k90} keep 90%: "
@@ -283,7 +323,9 @@ def pca_insights(pca: pd.DataFrame) -> list[Insight]:
                         else "the volumes vary mostly independently and little can be compressed."
                     )
                 ),
-                {"components_80": k80, "components_90": k90},
+                evidence=[row_evidence(PCA, r, ["component"], ["cumulative_ratio"])
+                          for _, r in pca.iterrows() if r["component"] in (k80, k90)],
+                numbers={"components_80": k80, "components_90": k90},
             )
         )
     same_sign = bool((loadings > 0).all() or (loadings < 0).all())
@@ -297,17 +339,20 @@ def pca_insights(pca: pd.DataFrame) -> list[Insight]:
         else "; it contrasts users by what they use, not only how much."
     )
     out.append(
-        Insight(
-            "overview",
+        finding(
+            "overview.pca_first_component",
             text,
-            {"pc1_ratio": float(first["explained_variance_ratio"]), "pc1_top": list(top)},
             priority=3,
+            evidence=[row_evidence(PCA, first, ["component"],
+                                   ["explained_variance_ratio", *variables])],
+            numbers={"pc1_ratio": float(first["explained_variance_ratio"]),
+                     "pc1_top": list(top)},
         )
     )
     return out
 
 
-def typical_user_insight(univariate: pd.DataFrame) -> Insight | None:
+def typical_user_insight(univariate: pd.DataFrame) -> Finding | None:
     """The typical (median) user, and how far the mean is pulled by heavy users."""
     stats = univariate.set_index("variable")
     if not {"sessions", "duration_ms", "total_bytes"} <= set(stats.index):
@@ -324,10 +369,16 @@ def typical_user_insight(univariate: pd.DataFrame) -> Insight | None:
         if b["mean"] > 1.2 * b["median"]
         else ", close to the median: volumes are fairly even across users."
     )
-    return Insight(
-        "overview",
+    return finding(
+        "overview.typical_user",
         text,
-        {
+        evidence=[
+            Evidence(UNIVARIATE, {"variable": "sessions"}, {"median": plain(s["median"])}),
+            Evidence(UNIVARIATE, {"variable": "duration_ms"}, {"median": plain(d["median"])}),
+            Evidence(UNIVARIATE, {"variable": "total_bytes"},
+                     {c: plain(b[c]) for c in ("median", "mean", "skew")}),
+        ],
+        numbers={
             "median_sessions": float(s["median"]),
             "median_duration_ms": float(d["median"]),
             "median_total_bytes": float(b["median"]),
@@ -336,25 +387,24 @@ def typical_user_insight(univariate: pd.DataFrame) -> Insight | None:
     )
 
 
-def overview_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
+def overview_insights(tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Findings of the overview section from whichever SPEC tables are present."""
-    out: list[Insight | None] = []
-    if (top10 := nonempty_table(tables, "handsets_top10")) is not None:
+    out: list[Finding | None] = []
+    if (top10 := nonempty_table(tables, HANDSETS_TOP10)) is not None:
         out.append(top_handset_insight(top10))
-    if (top3 := nonempty_table(tables, "manufacturers_top3")) is not None:
-        out.append(manufacturer_insight(top3, nonempty_table(tables, "handsets_top5_per_manufacturer")))
-    if (totals := nonempty_table(tables, "app_totals")) is not None:
+    if (top3 := nonempty_table(tables, MAKERS_TOP3)) is not None:
+        out.append(manufacturer_insight(top3, nonempty_table(tables, PER_MAKER)))
+    if (totals := nonempty_table(tables, APP_TOTALS)) is not None:
         out.append(app_traffic_insight(totals))
-    if (uni := nonempty_table(tables, "univariate")) is not None:
+    if (uni := nonempty_table(tables, UNIVARIATE)) is not None:
         out.append(typical_user_insight(uni))
-    deciles = nonempty_table(tables, "decile_data")
-    if deciles is None:
-        deciles = nonempty_table(tables, "decile_data_all")
-    if deciles is not None:
-        out.append(decile_insight(deciles, nonempty_table(tables, "user_overview")))
-    if (corr := nonempty_table(tables, "app_correlation")) is not None:
+    deciles_table = "decile_data" if nonempty_table(tables, "decile_data") is not None \
+        else "decile_data_all"
+    if (deciles := nonempty_table(tables, deciles_table)) is not None:
+        out.append(decile_insight(deciles, nonempty_table(tables, "user_overview"), deciles_table))
+    if (corr := nonempty_table(tables, CORRELATION)) is not None:
         out.append(correlation_insight(corr))
-    if (pca := nonempty_table(tables, "pca")) is not None:
+    if (pca := nonempty_table(tables, PCA)) is not None:
         out.extend(pca_insights(pca))
     insights = [i for i in out if i is not None]
     log.debug("overview insights: %d", len(insights))

@@ -8,11 +8,15 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import Insight, nonempty_table
+from . import nonempty_table
+from .records import Evidence, Finding, finding, plain, row_evidence
 
 log = logging.getLogger(__name__)
 
-SECTION = "satisfaction"
+CLUSTERS, TOP10, SATISFACTION, METRICS, LOSS = (
+    "satisfaction_clusters", "satisfaction_top10", "satisfaction", "regression_metrics",
+    "regression_loss")
+SCORES = ["mean_satisfaction", "mean_engagement", "mean_experience"]
 MODEL = "hist_gradient_boosting"
 BASELINE = "baseline_mean"
 OVERFIT_GAP = 0.05
@@ -23,7 +27,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
 
 
-def cluster_insight(clusters: pd.DataFrame) -> Insight | None:
+def cluster_insight(clusters: pd.DataFrame) -> Finding | None:
     """How many users are in the satisfied group and which score sets the groups apart."""
     clusters = clusters[clusters["users"] > 0].sort_values("cluster")
     if len(clusters) < 2:
@@ -41,13 +45,19 @@ def cluster_insight(clusters: pd.DataFrame) -> Insight | None:
         f"{high['mean_satisfaction']:.2f} against {low['mean_satisfaction']:.2f} for cluster "
         f"{int(low['cluster'])}. What separates the groups is mainly {driver} "
         f"(mean {driver} score {high[f'mean_{driver}']:.2f} vs {low[f'mean_{driver}']:.2f}; "
-        f"{other}: {high[f'mean_{other}']:.2f} vs {low[f'mean_{other}']:.2f}), so retention "
-        f"actions for the less satisfied group should start with {driver}."
+        f"{other}: {high[f'mean_{other}']:.2f} vs {low[f'mean_{other}']:.2f})."
     )
-    return Insight(
-        SECTION,
+    action = (f"Retention actions for the less satisfied group (cluster {int(low['cluster'])}) "
+              f"should start with {driver}.")
+    return finding(
+        "satisfaction.satisfied_group",
         text,
-        {
+        action=action,
+        priority=1,
+        evidence=[row_evidence(CLUSTERS, high, ["cluster"], ["users", *SCORES]),
+                  row_evidence(CLUSTERS, low, ["cluster"], SCORES),
+                  Evidence(CLUSTERS, {}, {"sum(users)": total})],
+        numbers={
             "satisfied_cluster": int(high["cluster"]),
             "satisfied_users": int(high["users"]),
             "satisfied_share": share,
@@ -56,11 +66,10 @@ def cluster_insight(clusters: pd.DataFrame) -> Insight | None:
             "engagement_gap": gap_eng,
             "experience_gap": gap_exp,
         },
-        priority=1,
     )
 
 
-def top10_insight(top10: pd.DataFrame, satisfaction: pd.DataFrame | None) -> Insight:
+def top10_insight(top10: pd.DataFrame, satisfaction: pd.DataFrame | None) -> Finding:
     """How far the most satisfied users stand out and where their score comes from."""
     top10 = top10.sort_values("rank")
     by_experience = int((top10["experience_score"] > top10["engagement_score"]).sum())
@@ -73,18 +82,21 @@ def top10_insight(top10: pd.DataFrame, satisfaction: pd.DataFrame | None) -> Ins
         f"The ten most satisfied users score between {numbers['tenth_score']:.2f} and "
         f"{numbers['top_score']:.2f}"
     )
+    scores = ["satisfaction_score", "engagement_score", "experience_score"]
+    evidence = [row_evidence(TOP10, r, ["rank"], scores) for _, r in top10.iterrows()]
     if satisfaction is not None:
         median = float(satisfaction["satisfaction_score"].median())
         numbers["median_score"] = median
         text += f" (median user: {median:.2f})"
+        evidence.append(Evidence(SATISFACTION, {}, {"median(satisfaction_score)": median}))
     text += (
         f"; for {by_experience} of them the experience score is the larger part, for "
         f"{len(top10) - by_experience} the engagement score."
     )
-    return Insight(SECTION, text, numbers)
+    return finding("satisfaction.top_users", text, evidence=evidence, numbers=numbers)
 
 
-def score_relation_insight(satisfaction: pd.DataFrame) -> Insight | None:
+def score_relation_insight(satisfaction: pd.DataFrame) -> Finding | None:
     """Whether engagement and experience scores measure the same thing (their correlation)."""
     if len(satisfaction) < 3:
         return None
@@ -100,15 +112,18 @@ def score_relation_insight(satisfaction: pd.DataFrame) -> Insight | None:
         if abs(r) >= 0.7
         else "each adds information the other lacks: a heavy user is not necessarily well served"
     )
-    return Insight(
-        SECTION,
+    return finding(
+        "satisfaction.score_correlation",
         f"Engagement and experience scores are {strength} correlated (Pearson r = {r:.2f} over "
         f"{len(satisfaction):,} users): {meaning}.",
-        {"pearson_r": r, "users": len(satisfaction)},
+        evidence=[Evidence(SATISFACTION, {}, {
+            "pearson_r(engagement_score, experience_score)": r, "count(rows)": len(satisfaction),
+        })],
+        numbers={"pearson_r": r, "users": len(satisfaction)},
     )
 
 
-def regression_insights(metrics: pd.DataFrame) -> list[Insight]:
+def regression_insights(metrics: pd.DataFrame) -> list[Finding]:
     """Model quality against the mean baseline on held-out users, overfitting, leakage."""
     m = metrics.set_index(["model", "split"])
     if (MODEL, "test") not in m.index or (BASELINE, "test") not in m.index:
@@ -139,12 +154,22 @@ def regression_insights(metrics: pd.DataFrame) -> list[Insight]:
                 f" It fits the training users better (R² {train_r2:.3f}) than unseen ones: "
                 f"some overfitting."
             )
-    out = [Insight(SECTION, text, numbers, priority=1)]
+    evidence = [
+        Evidence(METRICS, {"model": MODEL, "split": "test"},
+                 {c: plain(test[c]) for c in ("r2", "rmse", "mae", "n")}),
+        Evidence(METRICS, {"model": BASELINE, "split": "test"}, {"rmse": plain(base["rmse"])}),
+    ]
+    if "train_r2" in numbers:
+        evidence.append(Evidence(METRICS, {"model": MODEL, "split": "train"},
+                                 {"r2": numbers["train_r2"]}))
+    out = [finding("satisfaction.model_quality", text, priority=1, evidence=evidence,
+                   numbers=numbers)]
     leakage = (
         "The model is deliberately not given the engagement and experience scores: the "
         "target is their mean, so using them would be leakage (a perfect but useless fit). "
         "The score itself is a fixed function of the six metrics through the cluster centroids"
     )
+    action = None
     if test["r2"] >= HIGH_R2:
         leakage += (
             f", so R² = {test['r2']:.3f} means the model has learned the scoring rule and can "
@@ -154,13 +179,16 @@ def regression_insights(metrics: pd.DataFrame) -> list[Insight]:
     else:
         leakage += (
             f"; that R² is only {test['r2']:.3f} although the rule is exact shows how hard the "
-            "distance-to-centroid shape is for the trees: treat single predictions with care."
+            "distance-to-centroid shape is for the trees."
         )
-    out.append(Insight(SECTION, leakage, {"test_r2": float(test["r2"])}, priority=2))
+        action = "Single predictions of the satisfaction model should be treated with care."
+    out.append(finding("satisfaction.model_leakage", leakage, action=action, evidence=[
+        Evidence(METRICS, {"model": MODEL, "split": "test"}, {"r2": plain(test["r2"])}),
+    ], numbers={"test_r2": float(test["r2"])}))
     return out
 
 
-def loss_insight(loss: pd.DataFrame) -> Insight | None:
+def loss_insight(loss: pd.DataFrame) -> Finding | None:
     """Where the validation loss bottoms out along the boosting iterations."""
     if len(loss) < 2:
         return None
@@ -168,43 +196,51 @@ def loss_insight(loss: pd.DataFrame) -> Insight | None:
     last = loss.iloc[-1]
     best_iter, n_iter = int(best["iteration"]), int(last["iteration"])
     rise = float(last["validation_loss"]) / float(best["validation_loss"]) - 1
+    action = None
     if best_iter == n_iter:
-        tail = "still falling at the last iteration: more iterations could help a little."
+        tail = "still falling at the last iteration."
+        action = "More boosting iterations could help the satisfaction model a little."
     elif rise > 0.05:
         tail = (
             f"then rises {_pct(rise)} by iteration {n_iter} while the training loss keeps "
-            f"falling: fewer iterations (about {best_iter}) would generalise better."
+            f"falling."
         )
+        action = (f"The satisfaction model would generalise better with fewer boosting "
+                  f"iterations (about {best_iter}).")
     else:
         tail = f"then stays flat (within {_pct(max(rise, 0.0))}) up to iteration {n_iter}."
-    return Insight(
-        SECTION,
+    columns = ["validation_loss", "train_loss"]
+    return finding(
+        "satisfaction.training_loss",
         f"Validation loss (MSE) falls from {loss['validation_loss'].iloc[0]:.3g} to its "
         f"minimum {best['validation_loss']:.3g} at iteration {best_iter}, {tail}",
-        {
+        action=action,
+        priority=3,
+        evidence=[row_evidence(LOSS, r, ["iteration"], columns)
+                  for r in (loss.iloc[0], best, last)],
+        numbers={
             "best_iteration": best_iter,
             "iterations": n_iter,
             "best_validation_loss": float(best["validation_loss"]),
             "final_validation_loss": float(last["validation_loss"]),
             "final_train_loss": float(last["train_loss"]),
         },
-        priority=3,
     )
 
 
-def satisfaction_insights(tables: dict[str, pd.DataFrame]) -> list[Insight]:
+def satisfaction_insights(tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Findings of the satisfaction section from whichever tables are present."""
-    out: list[Insight | None] = []
-    satisfaction = nonempty_table(tables, "satisfaction")
-    if (clusters := nonempty_table(tables, "satisfaction_clusters")) is not None:
+    out: list[Finding | None] = []
+    satisfaction = nonempty_table(tables, SATISFACTION)
+    if (clusters := nonempty_table(tables, CLUSTERS)) is not None:
         out.append(cluster_insight(clusters))
-    if (top10 := nonempty_table(tables, "satisfaction_top10")) is not None:
+    if (top10 := nonempty_table(tables, TOP10)) is not None:
         out.append(top10_insight(top10, satisfaction))
     if satisfaction is not None:
         out.append(score_relation_insight(satisfaction))
-    if (metrics := nonempty_table(tables, "regression_metrics")) is not None:
+    if (metrics := nonempty_table(tables, METRICS)) is not None:
         out.extend(regression_insights(metrics))
-    if (loss := nonempty_table(tables, "regression_loss")) is not None:
+    if (loss := nonempty_table(tables, LOSS)) is not None:
         out.append(loss_insight(loss))
     insights = [i for i in out if i is not None]
     log.debug("satisfaction insights: %d", len(insights))

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..narrative import select
+from ..narrative.records import Finding
 from .figures.style import PALETTE, PRIMARY
 from .formatting import format_table, format_value, human_label
 
@@ -58,6 +60,7 @@ caption {{ caption-side: top; text-align: left; font-weight: 600; padding: .3em 
 .table-wrap {{ overflow-x: auto; }}
 .findings {{ background: #fff8ec; border-left: 4px solid {PALETTE[1]}; padding: .6em 1.2em; }}
 .findings li {{ margin: .35em 0; }}
+.findings .action {{ font-weight: 600; }}
 .note {{ color: #555; font-size: .92em; }}
 figure {{ margin: 1.2em 0; overflow-x: auto; }}
 figure img {{ max-width: 100%; height: auto; }}
@@ -159,10 +162,17 @@ def text_table_html(rows: Iterable[tuple[Any, ...]], headers: tuple[str, ...],
     return f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def findings_html(items: list[dict[str, Any]], title: str = "Findings") -> str:
+def _finding_item(item: Finding) -> str:
+    """One finding as a list item: its sentence, then the action it recommends (if any)."""
+    action = f' <span class="action">{esc(item.action)}</span>' if item.action else ""
+    return f"<li>{esc(item.text)}{action}</li>"
+
+
+def findings_html(items: list[Finding], title: str = "Findings") -> str:
+    """A box listing findings (nothing when there are none)."""
     if not items:
         return ""
-    lis = "".join(f"<li>{esc(i['text'])}</li>" for i in items)
+    lis = "".join(_finding_item(i) for i in items)
     return f'<div class="findings"><strong>{esc(title)}</strong><ul>{lis}</ul></div>'
 
 
@@ -210,7 +220,7 @@ def _data_section(page: Page) -> str:
     why = rows.get("why", {})
     files = [(f.get("path", ""), format_value(f.get("bytes"), "bytes"), f.get("sha256", ""))
              for f in inp.get("files", [])]
-    parts = [findings_html(d.insights_for("data")),
+    parts = [findings_html(select.for_section(d.insights, "data")),
              "<h3>Input</h3>",
              (f"<p>Source: <code>{esc(inp.get('source', 'unknown'))}</code>. Duration unit: "
              f"{esc(inp.get('duration_unit', 'unknown'))}.</p>"),
@@ -248,8 +258,8 @@ def _data_section(page: Page) -> str:
 
 def _overview_section(page: Page) -> str:
     d = page.data
-    overview = [i for i in d.insights_for("overview") if i.get("section") != "handsets"]
-    handsets = [i for i in d.insights if i.get("section") == "handsets"]
+    overview = select.for_section(d.insights, "overview")
+    handsets = select.for_section(d.insights, "handsets")
     hist = [s for s in sorted(d.figures) if s.startswith("hist_")] or \
         [s for s in page.charts if s.startswith("hist_")]
     vs_total = [s for s in sorted(set(d.figures) | set(page.charts)) if s.startswith("app_vs_total")]
@@ -299,7 +309,8 @@ def _wide(df: pd.DataFrame, key: str, row_unit: str, value: str = "value",
 def _engagement_section(page: Page) -> str:
     d = page.data
     clusters = d.table("engagement_clusters")
-    parts = [findings_html(d.insights_for("engagement")), "<h3>Engagement clusters</h3>",
+    parts = [findings_html(select.for_section(d.insights, "engagement")),
+             "<h3>Engagement clusters</h3>",
              page.figures(["engagement_cluster_profile", "engagement_scatter"])]
     if clusters is not None:
         text = format_table(clusters).set_index("cluster").T.reset_index()
@@ -330,7 +341,7 @@ def _engagement_section(page: Page) -> str:
 
 def _experience_section(page: Page) -> str:
     d = page.data
-    parts = [findings_html(d.insights_for("experience"))]
+    parts = [findings_html(select.for_section(d.insights, "experience"))]
     values = d.table("experience_values")
     if values is not None and not values.empty:
         parts.append("<h3>Top, bottom and most frequent values</h3>")
@@ -364,7 +375,7 @@ def _experience_section(page: Page) -> str:
 def _satisfaction_section(page: Page) -> str:
     d = page.data
     return "".join([
-        findings_html(d.insights_for("satisfaction")),
+        findings_html(select.for_section(d.insights, "satisfaction")),
         "<h3>Most satisfied users</h3>", page.figure("satisfaction_top10"),
         table_html(d.table("satisfaction_top10"), "Top 10 satisfaction scores"),
         "<h3>Satisfaction clusters</h3>",
@@ -382,7 +393,7 @@ def _satisfaction_section(page: Page) -> str:
 
 def _tracking_section(page: Page) -> str:
     d = page.data
-    parts = [findings_html(d.insights_for("tracking"))]
+    parts = [findings_html(select.for_section(d.insights, "tracking"))]
     runs = d.tracking_runs
     if runs is not None and not runs.empty:
         keep = [c for c in runs.columns if c in ("run_id", "run_name", "status", "commit",
@@ -461,11 +472,9 @@ def _header(data: RunData) -> str:
 
 def report_html(data: RunData) -> str:
     """The whole report as one HTML document (charts interactive, works offline)."""
-    from .run_data import key_findings
-
     page = Page(data)
     toc = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title in SECTIONS)
-    body = [findings_html(key_findings(data.insights), "Executive summary"),
+    body = [findings_html(select.key_findings(data.insights), "Executive summary"),
             f'<nav class="toc" id="toc"><strong>Contents</strong><ol>{toc}</ol></nav>']
     for key, title in SECTIONS:
         body.append(f'<section id="{key}"><h2>{esc(title)}</h2>{BUILDERS[key](page)}</section>')

@@ -1,7 +1,7 @@
 """The slide deck for marketing and management (python-pptx, 16:9), from a finished run folder.
 
 Every slide: a title bar, a chart (the run's PNGs) or a table, and a few short bullets taken
-from the run's written findings. Nothing may overflow: text boxes are sized from a
+from the run's written findings, chosen by topic key (TOPIC_SLIDES), never by their wording. Nothing may overflow: text boxes are sized from a
 conservative estimate of wrapped lines (characters per line from the font size and box width),
 bullets are shortened at clause boundaries and dropped when they still do not fit, images are
 scaled to their box keeping their aspect ratio, tables are paginated.
@@ -25,6 +25,8 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Pt
 
+from ..narrative import select
+from ..narrative.records import Finding
 from .figures.style import PALETTE, PRIMARY
 from .formatting import format_table, format_value, human_label
 
@@ -92,9 +94,11 @@ def text_height(paragraphs: Sequence[str], width_pt: float, size_pt: float,
     return lines * size_pt * LINE_SPACING + PARA_SPACE * max(0, len(paragraphs) - 1) + 2 * INSET_Y
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences of a finding (a full stop followed by a space and a capital or digit)."""
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip()) if s.strip()]
+def headline(text: str) -> str:
+    """The first sentence of a finding (up to a full stop followed by a space and a capital or
+    digit): what a bullet shows of it. Display only; findings are chosen by topic."""
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip(), maxsplit=1)[0]
+    return first.strip() or text
 
 
 def _top_level(text: str) -> list[int]:
@@ -146,28 +150,6 @@ def shorten(text: str, max_chars: int) -> str:
     if spaces and spaces[-1] >= max_chars // 2:
         return text[:spaces[-1]].rstrip(",;:") + "…"
     return text[:limit].rstrip() + "…"
-
-
-RECOMMEND = re.compile(r"\b(should|target|candidates?|offers?|campaigns?|worth|plans?\b|"
-                       r"retention|upgrades?|priorit)", re.IGNORECASE)
-
-
-def recommendation(text: str, max_chars: int = 150) -> str | None:
-    """The action a finding recommends (its last sentence or clause naming one), if any."""
-    for sentence in reversed(sentences(text)[1:] or sentences(text)):
-        if not RECOMMEND.search(sentence):
-            continue
-        # 'X is Y: do Z' -> the clause that holds the action
-        depth = _top_level(sentence)
-        cuts = [m.start() for m in re.finditer(": ", sentence) if depth[m.start()] == 0]
-        bounds = [0, *[c + 2 for c in cuts]]
-        ends = [*cuts, len(sentence)]
-        clauses = [sentence[a:b].strip() for a, b in zip(bounds, ends, strict=True)]
-        action = next((c for c in reversed(clauses) if RECOMMEND.search(c) and len(c) > 40),
-                      sentence)
-        action = action[:1].upper() + action[1:]
-        return shorten(action if action.endswith(".") else action + ".", max_chars)
-    return None
 
 
 # ---------------------------------------------------------------- drawing
@@ -462,42 +444,56 @@ class Deck:
 # ---------------------------------------------------------------- content
 
 
-class Findings:
-    """The run's findings, each handed out to at most one slide."""
+@dataclass(frozen=True)
+class TopicSlide:
+    """A chart slide whose bullets are the findings of these topics, each with its action."""
 
-    def __init__(self, insights: list[dict[str, Any]]) -> None:
-        self.items = list(insights)
-        self.used: set[int] = set()
-
-    def take(self, pattern: str, sections: Sequence[str] = (), n: int = 3) -> list[str]:
-        """Texts of up to n unused findings matching a regex (optionally within sections)."""
-        out = []
-        for i, item in enumerate(self.items):
-            if i in self.used or (sections and item.get("section") not in sections):
-                continue
-            if re.search(pattern, item.get("text", ""), re.IGNORECASE):
-                self.used.add(i)
-                out.append(item["text"])
-                if len(out) == n:
-                    break
-        if not out and sections:  # wording changed: any unused finding of the section
-            for i, item in enumerate(self.items):
-                if i not in self.used and item.get("section") in sections:
-                    self.used.add(i)
-                    return [item["text"]]
-        return out
+    title: str
+    stems: tuple[str, ...]  # the figures, first available wins
+    topics: tuple[str, ...]  # absent topics show nothing: no other finding takes their place
+    max_chars: int = 150
 
 
-def bullets_of(texts: Sequence[str], max_chars: int = 140, actions: bool = False) -> list[str]:
-    """First sentence of each finding, shortened (plus the recommended action when asked)."""
+# the slides between the data slide and the model slides, in deck order
+TOPIC_SLIDES = (
+    TopicSlide("Handsets and manufacturers", ("handsets_top10", "manufacturers_top3"),
+               ("handsets.top_handset",), 140),
+    TopicSlide("Best sellers of the top manufacturers",
+               ("handsets_top5_per_manufacturer", "manufacturers_top3"),
+               ("handsets.manufacturers",), 140),
+    TopicSlide("App usage", ("app_totals", "engagement_top3_apps"),
+               ("overview.app_traffic", "engagement.top_apps")),
+    TopicSlide("Duration deciles", ("decile_data",),
+               ("overview.typical_user", "overview.duration_deciles")),
+    TopicSlide("App correlation", ("app_correlation",), ("overview.app_correlation",)),
+    TopicSlide("Principal components", ("pca_scree", "pca_loadings"),
+               ("overview.pca_components", "overview.pca_first_component"), 130),
+    TopicSlide("Engagement clusters", ("engagement_cluster_profile", "engagement_scatter"),
+               ("engagement.most_engaged_cluster", "engagement.least_engaged_cluster")),
+    TopicSlide("Engagement: choosing k (elbow)", ("engagement_elbow",),
+               ("engagement.heavy_users", "engagement.elbow")),
+    TopicSlide("Experience by handset",
+               ("experience_throughput_per_handset", "experience_tcp_per_handset"),
+               ("experience.handset_throughput", "experience.worst_handset_tcp")),
+    TopicSlide("Experience clusters", ("experience_cluster_profile", "experience_scatter"),
+               ("experience.worst_cluster",), 170),
+    TopicSlide("Satisfaction: top customers", ("satisfaction_top10",),
+               ("satisfaction.top_users",)),
+    TopicSlide("Satisfaction clusters", ("satisfaction_clusters", "satisfaction_scatter"),
+               ("satisfaction.satisfied_group", "satisfaction.score_correlation")),
+)
+MODEL_QUALITY_TOPICS = ("satisfaction.model_quality",)
+TRACKING_TOPICS = ("satisfaction.training_loss",)
+
+
+def bullets_of(items: Sequence[Finding], max_chars: int = 140, actions: bool = True
+               ) -> list[str]:
+    """The headline of each finding, shortened, each followed by its action when asked."""
     out = []
-    for text in texts:
-        first = sentences(text)[0] if sentences(text) else text
-        out.append(shorten(first, max_chars))
-        if actions:
-            action = recommendation(text)
-            if action and action not in out:
-                out.append(action)
+    for item in items:
+        out.append(shorten(headline(item.text), max_chars))
+        if actions and item.action:
+            out.append(shorten(item.action, max_chars))
     return out
 
 
@@ -584,15 +580,11 @@ def tracking_content(data: RunData) -> tuple[pd.DataFrame | None, list[str]]:
 
 
 def recommendations_table(data: RunData, n: int = 6) -> pd.DataFrame:
-    """One row per finding that recommends an action, most important first."""
-    rows = []
-    for item in sorted(data.insights, key=lambda i: i.get("priority", 2)):
-        action = recommendation(item.get("text", ""), 170)
-        if action and all(action != r[0] for r in rows):
-            rows.append((action, human_label(item.get("section", ""))))
-        if len(rows) == n:
-            break
-    return pd.DataFrame(rows, columns=["Recommendation", "From"])
+    """One row per finding that recommends an action, most important first: the action, who
+    it is for and the analysis it comes from."""
+    rows = [(shorten(item.action or "", 170), human_label(item.audience or ""),
+             human_label(item.section)) for item in select.actions(data.insights, n)]
+    return pd.DataFrame(rows, columns=["Recommendation", "For", "From"])
 
 
 def definitions_pages(data: RunData) -> list[pd.DataFrame]:
@@ -621,10 +613,7 @@ def parameters_table(data: RunData) -> pd.DataFrame:
 
 def slides_pptx(data: RunData) -> bytes:
     """The whole deck as .pptx bytes."""
-    from .run_data import key_findings
-
     deck = Deck(data)
-    found = Findings(data.insights)
     m = data.manifest
     rows = m.get("rows", {})
 
@@ -639,10 +628,10 @@ def slides_pptx(data: RunData) -> bytes:
     add_table(slide, _kv(facts, ("This run", "")), Box(MARGIN, TOP + 130, CONTENT_W * 0.6, 240))
 
     # executive summary
-    top = key_findings(data.insights, 5)  # repeated on their topic slides, as decks do
+    top = select.key_findings(data.insights, 5)  # repeated on their topic slides, as decks do
     slide = deck.new("Executive summary")
     table_w = 300.0
-    add_bullets(slide, bullets_of([i["text"] for i in top], 150),
+    add_bullets(slide, bullets_of(top, 150, actions=False),
                 Box(MARGIN, TOP, CONTENT_W - table_w - GAP, BOTTOM - TOP))
     add_table(slide, key_numbers(data),
               Box(MARGIN + CONTENT_W - table_w, TOP, table_w, BOTTOM - TOP))
@@ -652,40 +641,9 @@ def slides_pptx(data: RunData) -> bytes:
                      summary if summary is not None else _kv([("no variables table", "")]),
                      data_bullets(data), bullets_width=300)
 
-    handsets = found.take(r"most used device|router", ["handsets"], n=1)
-    deck.chart_slide("Handsets and manufacturers", ["handsets_top10", "manufacturers_top3"],
-                     _marketing(handsets))
-    deck.chart_slide("Best sellers of the top manufacturers",
-                     ["handsets_top5_per_manufacturer", "manufacturers_top3"],
-                     _marketing(found.take(r"manufacturer|maker|best seller", ["handsets"], 2)))
-    deck.chart_slide("App usage", ["app_totals", "engagement_top3_apps"],
-                     bullets_of(found.take(r"app traffic", ["overview", "engagement"], 2), 150,
-                                actions=True))
-    deck.chart_slide("Duration deciles", ["decile_data"],
-                     bullets_of(found.take(r"decile|median user", ["overview"]), 150))
-    deck.chart_slide("App correlation", ["app_correlation"],
-                     bullets_of(found.take(r"correlat|Pearson", ["overview"]), 150))
-    deck.chart_slide("Principal components", ["pca_scree", "pca_loadings"],
-                     bullets_of(found.take(r"principal|\bPC\d", ["overview"], 4), 130)[:4])
-    deck.chart_slide("Engagement clusters", ["engagement_cluster_profile", "engagement_scatter"],
-                     bullets_of(found.take(r"engaged cluster", ["engagement"], 2), 150,
-                                actions=True))
-    deck.chart_slide("Engagement: choosing k (elbow)", ["engagement_elbow"],
-                     bullets_of(found.take(r"elbow|heaviest", ["engagement"]), 150,
-                                actions=True))
-    deck.chart_slide("Experience by handset",
-                     ["experience_throughput_per_handset", "experience_tcp_per_handset"],
-                     bullets_of(found.take(r"handsets with|retransmit the most|per handset",
-                                           ["experience"], 2), 150, actions=True))
-    deck.chart_slide("Experience clusters", ["experience_cluster_profile", "experience_scatter"],
-                     bullets_of(found.take(r"worst-experience|experience cluster",
-                                           ["experience"], 1), 170, actions=True))
-    deck.chart_slide("Satisfaction: top customers", ["satisfaction_top10"],
-                     bullets_of(found.take(r"most satisfied users|ten most", ["satisfaction"], 1),
-                                150))
-    deck.chart_slide("Satisfaction clusters", ["satisfaction_clusters", "satisfaction_scatter"],
-                     bullets_of(found.take(r"satisfied group|cluster|correlated",
-                                           ["satisfaction"], 2), 150, actions=True))
+    for spec in TOPIC_SLIDES:
+        deck.chart_slide(spec.title, spec.stems,
+                         bullets_of(select.for_topics(data.insights, spec.topics), spec.max_chars))
     quality = data.table("regression_metrics")
     quality_text = None
     if quality is not None and not quality.empty and "split" in quality:
@@ -696,13 +654,13 @@ def slides_pptx(data: RunData) -> bytes:
         quality_text.columns = [{"r2": "R² test", "rmse": "RMSE test"}.get(c, human_label(c))
                                 for c in keep]
     deck.chart_slide("Satisfaction model quality", ["regression_metrics", "regression_predictions"],
-                     bullets_of(found.take(r"R² =|R2 =|baseline", ["satisfaction"], 1), 150)
+                     bullets_of(select.for_topics(data.insights, MODEL_QUALITY_TOPICS), 150)
                      + [("Inputs are the six raw metrics, never the two scores (that would be "
                         "leakage: the target is their mean).")], table=quality_text)
     runs_text, tracking_bullets = tracking_content(data)
     deck.chart_slide("Model tracking", ["loss_curve", "regression_loss"],
-                     tracking_bullets + bullets_of(found.take(r"loss", ["satisfaction",
-                                                                        "tracking"], 1), 130),
+                     tracking_bullets
+                     + bullets_of(select.for_topics(data.insights, TRACKING_TOPICS), 130),
                      table=runs_text)
     deck.table_slide("Recommendations", recommendations_table(data))
     deck.table_slide("Appendix: run parameters", parameters_table(data),
@@ -715,18 +673,6 @@ def slides_pptx(data: RunData) -> bytes:
         suffix = f" ({i}/{len(pages)})" if len(pages) > 1 else ""
         deck.table_slide(f"Appendix: definitions{suffix}", page)
     return deck.to_bytes()
-
-
-def _marketing(texts: Sequence[str]) -> list[str]:
-    """Finding bullets followed by the marketing recommendation they carry."""
-    texts = list(dict.fromkeys(texts))
-    out = bullets_of(texts[:2], 140)
-    for text in texts:
-        action = recommendation(text, 140)
-        if action:
-            out.append("Marketing: " + action[:1].lower() + action[1:])
-            break
-    return out
 
 
 def slide_titles(pptx: bytes) -> list[str]:

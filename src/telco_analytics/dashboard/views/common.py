@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from ...narrative import select
 from .. import data
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ def build_chart(make: Callable[..., alt.TopLevelMixin], *tables: pd.DataFrame | 
 
 
 def findings(run_dir: Path, *sections: str) -> None:
-    """The run's written findings of these sections (tables/insights.json), as an info box."""
-    items = [i for s in sections for i in data.insights(run_dir, s)]
-    items.sort(key=lambda i: i.get("priority", 99))
+    """The run's written findings of these sections (tables/insights.json), most important
+    first, each followed by the action it recommends, as an info box."""
+    items = select.for_section(data.insights(run_dir), *sections)
     if items:
-        st.info("\n\n".join(f"- {i['text']}" for i in items), icon=":material/lightbulb:")
+        st.info("\n\n".join(f"- {i.text}" + (f" **{i.action}**" if i.action else "")
+                              for i in items), icon=":material/lightbulb:")
 
 
 def sample_note(run_dir: Path, name: str, shown: int) -> str | None:
