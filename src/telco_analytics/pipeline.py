@@ -390,14 +390,15 @@ def _exportable(state: RunState, name: str, df: pd.DataFrame) -> pd.DataFrame:
 def step_database(state: RunState) -> None:
     from .io import database
     from .privacy import mask_url
+    from .report.db_select import format_select, render_select_png
 
     url = database.resolve_db_url(state.options.db_url, state.out)
     table = _exportable(state, "satisfaction", state.tables["satisfaction"])
     n = database.export_table(table, url, "satisfaction", run_id=state.run_id)
     top = database.select_top(url, "satisfaction", 10)
-    text = database.format_select(top.attrs["sql"], top)
+    text = format_select(top.attrs["sql"], top)
     (state.out / "db_select.txt").write_text(text)
-    database.render_select_png(text, state.out / "figures" / "db_select.png")
+    render_select_png(text, state.out / "figures" / "db_select.png")
     state.manifest["database"] = {"url": mask_url(url), "table": "satisfaction", "rows": n}
 
 

@@ -13,13 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from telco_analytics.errors import ConfigError, DatabaseError
-from telco_analytics.io.database import (
-    export_table,
-    format_select,
-    render_select_png,
-    resolve_db_url,
-    select_top,
-)
+from telco_analytics.io.database import export_table, resolve_db_url, select_top
+from telco_analytics.report.db_select import format_select, render_select_png
 
 MYSQL_URL = "mysql+pymysql://root:@127.0.0.1:3306/test"
 PW_USER, PW_RIGHT, PW_WRONG = "telco_pw_test", "Right-Pass-7731", "Wrong-Pass-4410"
@@ -169,22 +164,6 @@ def test_select_top_and_its_text_and_picture(db, tmp_path):
     assert len({len(line) for line in lines[1:-1]}) == 1  # a rectangular box
     png = render_select_png(text, tmp_path / "figures" / "db_select.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_format_select_by_hand():
-    df = pd.DataFrame({"msisdn": ["a", "bb"], "score": [1.5, None], "cluster": [1, 0]})
-    text = format_select("SELECT 1;", df)
-    assert text == (
-        "mysql> SELECT 1;\n"
-        "+--------+----------+---------+\n"
-        "| msisdn | score    | cluster |\n"
-        "+--------+----------+---------+\n"
-        "| a      | 1.500000 |       1 |\n"
-        "| bb     |     NULL |       0 |\n"
-        "+--------+----------+---------+\n"
-        "2 rows in set\n"
-    )
-    assert format_select("SELECT 1;", df.head(0)).endswith("Empty set\n")
 
 
 @pytest.mark.parametrize("name", ["x; DROP TABLE y", "1abc", "a-b", "", "x" * 65, "t`x"])

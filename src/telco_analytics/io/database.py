@@ -1,4 +1,4 @@
-"""Database export of a result table (SPEC section 6): atomic replace, top-rows query, its picture.
+"""Database export of a result table (SPEC section 6): atomic replace and the top-rows query.
 
 The only module that writes SQL for the export. The table is written to a staging table, then
 swapped in with one statement (MySQL/MariaDB `RENAME TABLE`, one transaction elsewhere), so a
@@ -10,7 +10,6 @@ password masked.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import secrets
@@ -647,7 +646,8 @@ def select_top(
 ) -> pd.DataFrame:
     """The `n` rows with the largest `order_by` (ties by `tie_break` ascending).
 
-    The SQL statement that was run is in `result.attrs["sql"]` (for `format_select`).
+    The SQL statement that was run is in `result.attrs["sql"]` (for the report's
+    `report.db_select.format_select`).
     """
     validate_identifier(table)
     validate_identifier(order_by, "order-by column")
@@ -686,70 +686,3 @@ def _read_type(reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
     if isinstance(reflected, sa.Float):
         return sa.Double()
     return reflected
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NULL"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6f}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def format_select(sql: str, df: pd.DataFrame) -> str:
-    """Query output as the mysql client prints it: the statement, a boxed table, the row count."""
-    headers = [str(c) for c in df.columns]
-    rows = [[_cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-
-    def line(cells: list[str], align_numbers: bool) -> str:
-        padded = [
-            c.rjust(w) if (align_numbers and num) else c.ljust(w)
-            for c, w, num in zip(cells, widths, numeric)
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    out = [f"mysql> {sql.strip()}"]
-    if rows:
-        out += [rule, line(headers, False), rule, *(line(r, True) for r in rows), rule]
-        out.append(f"{len(rows)} row{'s' if len(rows) != 1 else ''} in set")
-    else:
-        out.append("Empty set")
-    return "\n".join(out) + "\n"
-
-
-def render_select_png(text: str, path: Path) -> Path:
-    """A terminal-like picture of query output (light monospace text on a dark background)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    body = text.rstrip("\n") or " "
-    font_pt, margin_in, dpi = 10, 0.2, 150
-    fig = Figure(figsize=(4, 1), facecolor="#1e1e1e", dpi=dpi)
-    canvas = FigureCanvasAgg(fig)
-    label = fig.text(
-        0,
-        0,
-        body,
-        family="monospace",
-        fontsize=font_pt,
-        color="#d4d4d4",
-        va="bottom",
-        ha="left",
-        linespacing=1.25,
-    )
-    # measure the rendered text, then size the figure to it (font metrics vary by machine)
-    box = label.get_window_extent(renderer=canvas.get_renderer())
-    width_in, height_in = box.width / dpi + 2 * margin_in, box.height / dpi + 2 * margin_in
-    fig.set_size_inches(width_in, height_in)
-    label.set_position((margin_in / width_in, margin_in / height_in))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fig.savefig(tmp, format="png", dpi=dpi, facecolor=fig.get_facecolor())
-    tmp.replace(path)
-    return path
