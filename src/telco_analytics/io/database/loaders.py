@@ -65,7 +65,7 @@ def _insert_sql(engine: Engine, staging: str, names: list[str], placeholder: str
 
 
 def _constants(definition: sa.Table, engine: Engine, run_id: str, stamp: datetime) -> tuple:
-    """run_id and exported_at as the driver receives them from SQLAlchemy (SQLite: DATETIME text)."""
+    """run_id and exported_at as the driver gets them from SQLAlchemy (SQLite: DATETIME text)."""
     impl = definition.c[EXPORTED_AT_COLUMN].type.dialect_impl(engine.dialect)
     process = impl.bind_processor(engine.dialect)
     return run_id, process(stamp) if process else stamp

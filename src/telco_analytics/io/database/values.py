@@ -34,7 +34,7 @@ def column_kinds(df: pd.DataFrame) -> dict[str, str]:
 
 
 def datetime_text(series: pd.Series) -> pd.Series:
-    """Wall-clock `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's SQLite storage format; MySQL parses it)."""
+    """Wall-clock `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's SQLite format; MySQL parses it)."""
     if getattr(series.dt, "tz", None) is not None:
         series = series.dt.tz_localize(None)
     return series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
