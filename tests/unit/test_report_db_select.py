@@ -1,4 +1,4 @@
-"""The SELECT 'screenshot': the mysql client's text, and its picture (whole, readable, not blank)."""
+"""The SELECT 'screenshot': the mysql client's text, and its picture (whole, readable)."""
 
 from __future__ import annotations
 
