@@ -13,13 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from telco_analytics.errors import ConfigError, DatabaseError
-from telco_analytics.io.database import (
-    export_table,
-    format_select,
-    render_select_png,
-    resolve_db_url,
-    select_top,
-)
+from telco_analytics.io.database import export_table, infile, loaders, resolve_db_url, select_top
+from telco_analytics.report.db_select import format_select, render_select_png
 
 MYSQL_URL = "mysql+pymysql://root:@127.0.0.1:3306/test"
 PW_USER, PW_RIGHT, PW_WRONG = "telco_pw_test", "Right-Pass-7731", "Wrong-Pass-4410"
@@ -169,22 +164,6 @@ def test_select_top_and_its_text_and_picture(db, tmp_path):
     assert len({len(line) for line in lines[1:-1]}) == 1  # a rectangular box
     png = render_select_png(text, tmp_path / "figures" / "db_select.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_format_select_by_hand():
-    df = pd.DataFrame({"msisdn": ["a", "bb"], "score": [1.5, None], "cluster": [1, 0]})
-    text = format_select("SELECT 1;", df)
-    assert text == (
-        "mysql> SELECT 1;\n"
-        "+--------+----------+---------+\n"
-        "| msisdn | score    | cluster |\n"
-        "+--------+----------+---------+\n"
-        "| a      | 1.500000 |       1 |\n"
-        "| bb     |     NULL |       0 |\n"
-        "+--------+----------+---------+\n"
-        "2 rows in set\n"
-    )
-    assert format_select("SELECT 1;", df.head(0)).endswith("Empty set\n")
 
 
 @pytest.mark.parametrize("name", ["x; DROP TABLE y", "1abc", "a-b", "", "x" * 65, "t`x"])
@@ -405,31 +384,29 @@ def test_awkward_values_round_trip_exactly(db, local_infile):
     assert [bool(v) for v in back["flag"]] == expected["flag"].tolist()
 
 
-def _spy(monkeypatch, name: str) -> list:
+def _spy(monkeypatch, module, name: str) -> list:
     """Count calls of a module function while keeping its behaviour."""
-    from telco_analytics.io import database
-
     calls = []
-    real = getattr(database, name)
+    real = getattr(module, name)
 
     def wrapper(*args, **kwargs):
         calls.append(name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(database, name, wrapper)
+    monkeypatch.setattr(module, name, wrapper)
     return calls
 
 
 @pytest.mark.mysql
 def test_mariadb_uses_load_data_when_allowed(monkeypatch):
     table = f"t_sat_{secrets.token_hex(4)}"
-    infile = _spy(monkeypatch, "_load_data_infile")
-    inserts = _spy(monkeypatch, "_load_executemany")
+    loads = _spy(monkeypatch, infile, "load_data_infile")
+    inserts = _spy(monkeypatch, loaders, "load_executemany")
     try:
         export_table(_satisfaction(50, seed=1), MYSQL_URL, table, run_id="r")
-        assert (infile, inserts) == (["_load_data_infile"], [])  # this server allows it
+        assert (loads, inserts) == (["load_data_infile"], [])  # this server allows it
         export_table(_satisfaction(50, seed=1), MYSQL_URL, table, run_id="r", local_infile=False)
-        assert inserts == ["_load_executemany"] and len(infile) == 1
+        assert inserts == ["load_executemany"] and len(loads) == 1
     finally:
         _drop(MYSQL_URL, table)
 
@@ -445,15 +422,13 @@ def _drop(url: str, prefix: str) -> None:
 
 @pytest.mark.mysql
 def test_mariadb_falls_back_when_the_server_disallows_local_infile(monkeypatch):
-    from telco_analytics.io import database
-
     table = f"t_sat_{secrets.token_hex(4)}"
-    monkeypatch.setattr(database, "_server_allows_local_infile", lambda engine: False)
-    inserts = _spy(monkeypatch, "_load_executemany")
+    monkeypatch.setattr(infile, "server_allows_local_infile", lambda engine: False)
+    inserts = _spy(monkeypatch, loaders, "load_executemany")
     df = _satisfaction(300, seed=2)
     try:
         assert export_table(df, MYSQL_URL, table, run_id="r") == 300
-        assert inserts == ["_load_executemany"]
+        assert inserts == ["load_executemany"]
         back = _read(MYSQL_URL, table).sort_values("msisdn", ignore_index=True)
         expected = df.sort_values("msisdn", ignore_index=True)
         pd.testing.assert_frame_equal(back[df.columns], expected, check_dtype=False)
@@ -465,15 +440,13 @@ def test_mariadb_falls_back_when_the_server_disallows_local_infile(monkeypatch):
 def test_mariadb_falls_back_when_load_data_is_refused(monkeypatch):
     import pymysql
 
-    from telco_analytics.io import database
-
     def refuse(*args, **kwargs):
         raise pymysql.err.OperationalError(
             1148, "The used command is not allowed with this MariaDB version"
         )
 
     table = f"t_sat_{secrets.token_hex(4)}"
-    monkeypatch.setattr(database, "_load_data_infile", refuse)
+    monkeypatch.setattr(infile, "load_data_infile", refuse)
     df = _satisfaction(300, seed=3)
     try:
         assert export_table(df, MYSQL_URL, table, run_id="r") == 300
