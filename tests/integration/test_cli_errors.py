@@ -122,3 +122,16 @@ def test_unusable_database_fails_before_any_work(tmp_path, real_rows, url, reaso
     assert len(lines) == 1 and reason in lines[0]
     assert "secret-pw" not in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seed", "-1"], "random_state must be an integer >= 0, got -1"),
+    (["--engine", "oracle"], "engine must be 'duckdb' or 'spark', got 'oracle'"),
+])
+def test_a_bad_setting_names_the_field_and_its_range(tmp_path, real_rows, args, message):
+    out = tmp_path / "runs" / "r"
+    result = _run(["run", str(real_rows), "--out", str(out), "--quiet", *args], cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []  # no run folder, no staging folder, no mlflow.db

@@ -222,3 +222,27 @@ def test_an_input_error_in_the_engine_child_is_reported_as_in_process(tmp_path):
             options=RunOptions(report=False, tracking=False))
     assert str(in_child.value) == str(in_process.value)
     assert not (tmp_path / "b").exists()
+
+
+def most_engaged_cluster(engagement_clusters: pd.DataFrame) -> pd.DataFrame:
+    """A toy analysis: the most engaged cluster's size and traffic share."""
+    return engagement_clusters.tail(1)[["cluster", "users", "traffic_share"]].reset_index(drop=True)
+
+
+def test_an_analysis_is_a_function_and_one_node(result, extract, tmp_path):
+    """What adding an analysis takes: a plain function and one node declaration. The runner
+    orders it after what it reads, publishes its table and times it."""
+    from telco_analytics.run.graph import node
+    from telco_analytics.run.nodes import NODES
+
+    toy = node(most_engaged_cluster, name="most engaged cluster",
+               inputs=("engagement_clusters",), outputs=("most_engaged",))
+    got = run(str(extract), tmp_path / "toy", nodes=[*NODES, toy],
+              options=RunOptions(report=False, tracking=False, figures=False))
+    table = pd.read_parquet(tmp_path / "toy" / "tables" / "most_engaged.parquet")
+    expected = result.tables["engagement_clusters"].tail(1)
+    assert table["users"].tolist() == expected["users"].tolist()
+    assert "most_engaged" in got.manifest["tables"]
+    assert "most engaged cluster" in got.manifest["seconds_per_step"]
+    start, _ = got.manifest["node_intervals"]["most engaged cluster"]
+    assert start >= got.manifest["node_intervals"]["engagement"][1]

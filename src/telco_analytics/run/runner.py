@@ -176,6 +176,21 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
                      manifest=manifest)
 
 
+def run_nodes(nodes: Sequence[Node], datasets: dict[str, Any],
+              params: AnalysisParams | None = None, workers: int = 1) -> RunRecord:
+    """Run some non-engine nodes on given datasets (no engine, no run folder), `workers` at a
+    time: the analyses on prepared per-user tables, for tests and measurements."""
+    params = params or AnalysisParams()
+    record = RunRecord(params=params, settings=ExecutionSettings(workers=workers),
+                       options=RunOptions())
+    record.datasets.update(datasets)
+    budget = execution.CoreBudget(workers=workers)
+    resources = {"params": params, "budget": budget,
+                 "column_map": partial(_column_map, budget=budget)}
+    _run_side_by_side(record, list(nodes), resources, budget, None, list(nodes))
+    return record
+
+
 def _column_map(func: Callable[[Any], Any], items: list[Any], *,
                 budget: execution.CoreBudget) -> list[Any]:
     return execution.parallel_map(func, items, budget)
