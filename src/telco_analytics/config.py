@@ -1,17 +1,70 @@
-"""Frozen, validated run parameters. Defaults are exactly SPEC section 4."""
+"""Frozen, validated settings of a run, in two objects that never mix.
+
+`AnalysisParams` are the definitions of the numbers (SPEC section 4 defaults, and the sampling
+rules that decide what a model is fitted on): changing one changes a result. `ExecutionSettings`
+say how the machine does the work (engine, cores, memory strategies): changing one never
+changes a result. Both are checked when built; a bad value raises one ConfigError line naming
+every wrong field and its allowed range.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from .errors import ConfigError
 
+# a field's rule: (check, allowed values as the error message says them)
+Rule = tuple[Callable[[Any], bool], str]
+
+
+def _int_at_least(low: int) -> Rule:
+    return (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low,
+            f"an integer >= {low}")
+
+
+def _number_in(low: float, high: float, *, low_open: bool, high_open: bool) -> Rule:
+    def check(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+            return False
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        return above and below
+
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    return check, f"a number in {left}{low:g}, {high:g}{right}"
+
+
+def _validate(obj: Any, rules: dict[str, Rule], what: str) -> None:
+    """Raise one ConfigError listing every field whose value breaks its rule."""
+    problems = [f"{name} must be {allowed}, got {getattr(obj, name)!r}"
+                for name, (check, allowed) in rules.items() if not check(getattr(obj, name))]
+    problems += _cross_checks(obj)
+    if problems:
+        raise ConfigError(f"invalid {what}: " + "; ".join(problems))
+
+
+def _cross_checks(obj: Any) -> list[str]:
+    """Rules between fields (each field is valid on its own)."""
+    if not isinstance(obj, AnalysisParams):
+        return []
+    try:
+        if obj.elbow_sample_size < obj.elbow_k_max:
+            return [f"elbow_sample_size must be >= elbow_k_max ({obj.elbow_k_max}), "
+                    f"got {obj.elbow_sample_size}"]
+    except TypeError:  # a wrong type, already reported by its own rule
+        pass
+    return []
+
 
 @dataclass(frozen=True)
-class RunConfig:
-    # rule 3: cleaning
+class AnalysisParams:
+    """The definitions of the numbers: SPEC section 4 defaults and the sampling rules."""
+
+    # rule 3: cleaning fences at Q1 - iqr_factor * IQR, Q3 + iqr_factor * IQR
     iqr_factor: float = 1.5
-    # rule 8 / 9 / 10: clustering
+    # rules 8 / 9 / 10: clustering
     k_engagement: int = 3
     k_experience: int = 3
     k_satisfaction: int = 2
@@ -19,9 +72,10 @@ class RunConfig:
     random_state: int = 42
     elbow_k_max: int = 10
     # restarts per k of the elbow curve when it is fitted on a sample of users (beyond
-    # elbow_sample_size users); on all users every k gets kmeans_n_init restarts, as the k=3 fit
+    # elbow_sample_size users); on all users every k gets kmeans_n_init restarts, as the k=3
+    # fit. 3 restarts gave the same knee as 10 on every generated dataset tried
     elbow_n_init: int = 3
-    # rule 10: regression
+    # rule 10: regression hold-out share
     test_size: float = 0.2
     # 75 boosting iterations at learning rate 0.25: within 0.001 of the test R^2 of 200 at 0.1,
     # 2.4x faster (see models/regression.py)
@@ -29,70 +83,75 @@ class RunConfig:
     regression_learning_rate: float = 0.25
     # experience per handset: handsets with at least this many users are reported
     handset_min_users: int = 30
-    # beyond this many users, k-means and the elbow are fitted on a uniform sample of users
-    # (every user is still assigned and scored); below it everything is exact
+    # beyond kmeans_sample_threshold users, k-means is fitted on a uniform sample of
+    # kmeans_sample_size users and the regression on regression_sample_size users (every user
+    # is still assigned and scored); below it everything is exact
     kmeans_sample_threshold: int = 1_000_000
     kmeans_sample_size: int = 1_000_000
+    regression_sample_size: int = 250_000
     # beyond this many users the elbow curve (k = 1..elbow_k_max) is fitted on a uniform
     # sample of this many users (elbow_n_init restarts); up to it on all users, exactly
-    # (kmeans_n_init restarts). Beyond kmeans_sample_threshold the satisfaction regression is
-    # trained and evaluated on a uniform sample of regression_sample_size users (hold-out
-    # split inside it)
     elbow_sample_size: int = 200_000
-    regression_sample_size: int = 250_000
-    # up to this many users, the independent fits (engagement beside experience) run side by
-    # side on two cores; beyond it one after the other, so that their temporaries (several
-    # GB each at tens of millions of users) are never held at the same time
+
+    RULES = {
+        "iqr_factor": _number_in(0, float("inf"), low_open=True, high_open=True),
+        "k_engagement": _int_at_least(2),
+        "k_experience": _int_at_least(2),
+        "k_satisfaction": _int_at_least(2),
+        "kmeans_n_init": _int_at_least(1),
+        "random_state": _int_at_least(0),
+        "elbow_k_max": _int_at_least(3),
+        "elbow_n_init": _int_at_least(1),
+        "test_size": _number_in(0, 1, low_open=True, high_open=True),
+        "regression_max_iter": _int_at_least(1),
+        "regression_learning_rate": _number_in(0, 1, low_open=True, high_open=False),
+        "handset_min_users": _int_at_least(1),
+        "kmeans_sample_threshold": _int_at_least(1),
+        "kmeans_sample_size": _int_at_least(1),
+        "regression_sample_size": _int_at_least(10),
+        "elbow_sample_size": _int_at_least(1),
+    }
+
+    def __post_init__(self) -> None:
+        _validate(self, self.RULES, "analysis parameters")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How the machine does the work; never changes a number of the results."""
+
+    # engine of the session-level steps (read, clean, per-user tables)
+    engine: str = "duckdb"
+    # worker threads for independent work; None = the cores this process may use
+    # (affinity and cgroup quota aware, see run.execution.available_cores)
+    workers: int | None = None
+    # up to this many users, independent fits run side by side (one core each); beyond it
+    # one after the other, so that their temporaries (several GB each at tens of millions of
+    # users) are never held at the same time
     side_by_side_max_users: int = 20_000_000
     # DuckDB input at least this large on disk (bytes) is read, cleaned and aggregated in a
     # child process that hands the per-user table over as Parquet: the engine's allocator
     # keeps GBs after a large group-by (28.5M users: about 4 GB) that only its process's end
-    # returns. 0 = always; below it the steps run in the process (no start-up cost)
+    # returns. 0 = always; below it the engine runs in the process (no start-up cost)
     engine_child_min_bytes: int = 1_000_000_000
-    # engine for the session-level steps
-    engine: str = "duckdb"
-    extra: dict = field(default_factory=dict)
+
+    RULES = {
+        "engine": (lambda v: v in ("duckdb", "spark"), "'duckdb' or 'spark'"),
+        "workers": (lambda v: v is None or _int_at_least(1)[0](v), "None or an integer >= 1"),
+        "side_by_side_max_users": _int_at_least(1),
+        "engine_child_min_bytes": _int_at_least(0),
+    }
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.iqr_factor <= 0:
-            problems.append(f"iqr_factor must be > 0, got {self.iqr_factor}")
-        for name in ("k_engagement", "k_experience", "k_satisfaction"):
-            if getattr(self, name) < 2:
-                problems.append(f"{name} must be >= 2, got {getattr(self, name)}")
-        if self.kmeans_n_init < 1:
-            problems.append(f"kmeans_n_init must be >= 1, got {self.kmeans_n_init}")
-        if self.elbow_k_max < 3:
-            problems.append(f"elbow_k_max must be >= 3, got {self.elbow_k_max}")
-        if not 0 < self.test_size < 1:
-            problems.append(f"test_size must be in (0, 1), got {self.test_size}")
-        for name in ("kmeans_sample_threshold", "kmeans_sample_size", "elbow_sample_size",
-                     "regression_sample_size", "side_by_side_max_users", "handset_min_users"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.engine_child_min_bytes < 0:
-            problems.append(
-                f"engine_child_min_bytes must be >= 0, got {self.engine_child_min_bytes}"
-            )
-        if self.elbow_sample_size < self.elbow_k_max:
-            problems.append(
-                f"elbow_sample_size must be >= elbow_k_max ({self.elbow_k_max}), "
-                f"got {self.elbow_sample_size}"
-            )
-        if self.regression_sample_size < 10:
-            problems.append(
-                f"regression_sample_size must be >= 10, got {self.regression_sample_size}"
-            )
-        if self.regression_max_iter < 1:
-            problems.append(f"regression_max_iter must be >= 1, got {self.regression_max_iter}")
-        if not 0 < self.regression_learning_rate <= 1:
-            problems.append(
-                f"regression_learning_rate must be in (0, 1], got {self.regression_learning_rate}"
-            )
-        if self.engine not in ("duckdb", "spark"):
-            problems.append(f"engine must be duckdb or spark, got {self.engine!r}")
-        if problems:
-            raise ConfigError("invalid run parameters: " + "; ".join(problems))
+        _validate(self, self.RULES, "execution settings")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def field_names(cls: type) -> list[str]:
+    """The settable fields of AnalysisParams or ExecutionSettings."""
+    return [f.name for f in fields(cls)]
