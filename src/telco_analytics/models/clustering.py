@@ -36,7 +36,7 @@ def kmeans_threads() -> Iterator[None]:
         yield
 
 
-def sample_rows(n: int, sample_size: int | None, random_state: int) -> np.ndarray | None:
+def sample_rows(n: int, sample_size: int | None, random_state: int | None) -> np.ndarray | None:
     """Sorted positions of a uniform sample of `sample_size` of n rows, or None if n is small."""
     if sample_size is None or n <= sample_size:
         return None
@@ -85,8 +85,15 @@ def fit_kmeans_pipeline(
     return pipeline
 
 
-# rows labelled at a time by predict_labels: the pipeline's scaled copy of a chunk is small
+# rows a model transforms at a time (predict_labels, DistanceToCluster): a chunk's scaled copy
+# is small where the whole table's was n x d floats (1.7 GB at 72M users x 3 metrics)
 PREDICT_CHUNK_ROWS = 1 << 21
+
+
+def row_chunks(n: int) -> Iterator[slice]:
+    """Consecutive slices of PREDICT_CHUNK_ROWS rows (the last one shorter) covering n rows."""
+    for start in range(0, n, PREDICT_CHUNK_ROWS):
+        yield slice(start, min(start + PREDICT_CHUNK_ROWS, n))
 
 
 def label_dtype(k: int) -> np.dtype:
