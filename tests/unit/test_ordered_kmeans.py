@@ -11,15 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from telco_analytics.models.clustering import sample_rows
 from telco_analytics.models.ordered_kmeans import OrderedKMeans, scaled_kmeans
-
-
-def _blobs(n_per: int = 60, seed: int = 0) -> pd.DataFrame:
-    """Three well-separated groups in raw units of very different scale."""
-    rng = np.random.default_rng(seed)
-    centers = np.array([[1.0, 1_000.0, 1e6], [5.0, 5_000.0, 5e6], [9.0, 9_000.0, 9e6]])
-    spread = np.array([0.3, 300.0, 3e5])
-    rows = [c + rng.normal(size=(n_per, 3)) * spread for c in centers]
-    return pd.DataFrame(np.vstack(rows), columns=["a", "b", "c"])
+from tests.unit.cluster_data import blobs
 
 
 def _z(X: pd.DataFrame) -> np.ndarray:
@@ -27,7 +19,7 @@ def _z(X: pd.DataFrame) -> np.ndarray:
 
 
 def test_pipeline_equals_plain_scaler_plus_kmeans_renumbered():
-    X = _blobs()
+    X = blobs()
     pipe = scaled_kmeans(3, order="centroid_mean", n_init=10, random_state=7).fit(X)
     ref = KMeans(n_clusters=3, init="k-means++", n_init=10, random_state=7).fit(_z(X))
     order = np.argsort(ref.cluster_centers_.mean(axis=1))  # cluster 0 = lowest z-mean
@@ -47,7 +39,7 @@ def test_pipeline_equals_plain_scaler_plus_kmeans_renumbered():
 
 
 def test_transform_is_the_distance_to_each_ordered_centre():
-    Z = _z(_blobs(n_per=20))
+    Z = _z(blobs(n_per=20))
     model = OrderedKMeans(3, n_init=2, random_state=0).fit(Z)
     distances = model.transform(Z)
     expected = np.linalg.norm(Z[:, None, :] - model.cluster_centers_[None, :, :], axis=2)
@@ -57,7 +49,7 @@ def test_transform_is_the_distance_to_each_ordered_centre():
 
 
 def test_sampled_fit_scales_on_every_row_and_clusters_a_sample():
-    X = _blobs(n_per=100)
+    X = blobs(n_per=100)
     pipe = scaled_kmeans(3, order="centroid_mean", n_init=3, random_state=1,
                          sample_size=50).fit(X)
     kmeans = pipe.named_steps["kmeans"]
@@ -78,14 +70,14 @@ def test_sampled_fit_scales_on_every_row_and_clusters_a_sample():
 
 
 def test_no_sampling_when_data_not_larger_than_sample_size():
-    Z = _z(_blobs(n_per=10))
+    Z = _z(blobs(n_per=10))
     model = OrderedKMeans(3, n_init=2, random_state=0, sample_size=30).fit(Z)
     assert model.fitted_on_sample_ is False
     assert model.n_fit_rows_ == 30
 
 
 def test_weights_order_puts_the_largest_weighted_centroid_last():
-    X = _blobs()
+    X = blobs()
     # weight -1 on "a": ascending -a, so the block with the largest raw "a" is cluster 0
     pipe = scaled_kmeans(3, order=(-1.0, 0.0, 0.0), n_init=5, random_state=3).fit(X)
     labels = pipe.predict(X)
@@ -95,7 +87,7 @@ def test_weights_order_puts_the_largest_weighted_centroid_last():
 
 
 def test_target_mean_order_and_ties_keep_kmeans_own_order():
-    Z = _z(_blobs(n_per=20))
+    Z = _z(blobs(n_per=20))
     plain = OrderedKMeans(3, order="target_mean", n_init=2, random_state=0).fit(
         Z, np.zeros(len(Z)))
     # every mean ties: k-means' own numbering
@@ -128,11 +120,11 @@ def test_order_is_a_plain_parameter_kept_by_clone():
 )
 def test_bad_parameters_are_refused_at_fit(model, y, message):
     with pytest.raises(ValueError, match=message):
-        model.fit(_z(_blobs(n_per=10)), y)
+        model.fit(_z(blobs(n_per=10)), y)
 
 
 def test_k1_inertia_of_standardized_data_is_rows_times_columns():
-    Z = _z(_blobs(n_per=30))
+    Z = _z(blobs(n_per=30))
     for k in range(1, 6):
         inertia = OrderedKMeans(k, n_init=4, random_state=0).fit(Z).inertia_
         assert inertia == KMeans(n_clusters=k, n_init=4, random_state=0).fit(Z).inertia_
