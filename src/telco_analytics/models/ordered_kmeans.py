@@ -51,8 +51,9 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         a sequence of one weight per feature: by the weighted sum of the centroid's
         coordinates (SPEC rule 9 on z-scores of (tcp, rtt, throughput): weights (-1, -1, 1)
         make cluster 0 the one with the largest z_tcp + z_rtt - z_throughput);
-        "target_mean": by the mean of y over the cluster's members (fit needs y; SPEC rule
-        10: y = each user's satisfaction score, so cluster k-1 is the most satisfied).
+        "target_mean": by the mean of y over the cluster's members among the rows k-means
+        is fitted on, as predict labels them (fit needs y; SPEC rule 10: y = each user's
+        satisfaction score, so cluster k-1 is the most satisfied).
     n_init, random_state : as KMeans (k-means++ restarts; seed of the restarts and sample).
     sample_size : when X has more rows, k-means is fitted on a uniform sample of this many
         rows (sorted positions drawn as `clustering.sample_rows`); every row is still
