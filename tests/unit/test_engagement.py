@@ -9,12 +9,18 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics import schema
-from telco_analytics.analysis.engagement import engagement_analysis
-from telco_analytics.config import RunConfig
+from telco_analytics.analysis.engagement import (
+    engagement_analysis,
+    engagement_elbow_fits,
+    engagement_model,
+    engagement_tables,
+)
+from telco_analytics.analysis.result import AnalysisResult
+from telco_analytics.config import AnalysisParams
 from telco_analytics.errors import SchemaError
 
 METRICS = schema.ENGAGEMENT_METRICS
-CONFIG = RunConfig(kmeans_n_init=10, random_state=42)
+CONFIG = AnalysisParams(kmeans_n_init=10, random_state=42)
 
 
 def _users(sessions, duration_ms, total_bytes, msisdn=None, seed=0) -> pd.DataFrame:
@@ -77,7 +83,7 @@ def test_tiny_clusters_are_ordered_least_to_most_engaged():
     for metric in METRICS:
         for stat in ("min", "max", "mean", "sum"):
             assert f"{metric}_{stat}" in clusters.columns
-    assert result.fitted_on_sample is False
+    assert result.sampling["engagement_kmeans"] is False
     assert result.metrics["users_cluster_2"] == 3
 
 
@@ -167,7 +173,7 @@ def test_engagement_matches_plain_pandas_sklearn_reference():
         # on all users every k gets the k=3 fit's 10 restarts, seeded the same
         assert elbow["inertia"].iloc[k - 1] == pytest.approx(ref_inertia, rel=1e-9)
     assert elbow["chosen"].sum() == 1
-    assert int(elbow.loc[elbow["chosen"], "k"].iloc[0]) == result.chosen_k
+    assert int(elbow.loc[elbow["chosen"], "k"].iloc[0]) == result.facts["engagement_chosen_k"]
 
 
 def test_elbow_chosen_k_is_the_knee_of_the_curve():
@@ -175,12 +181,13 @@ def test_elbow_chosen_k_is_the_knee_of_the_curve():
     elbow = result.tables["engagement_elbow"]
     k, y = elbow["k"].to_numpy(float), elbow["inertia"].to_numpy()
     line = y[0] + (y[-1] - y[0]) * (k - k[0]) / (k[-1] - k[0])
-    assert result.chosen_k == int(k[np.argmax(np.abs(y - line))])
+    chosen_k = result.facts["engagement_chosen_k"]
+    assert chosen_k == int(k[np.argmax(np.abs(y - line))])
     best = result.tables["engagement_clusters_best_k"]
-    assert best["cluster"].tolist() == list(range(result.chosen_k))
+    assert best["cluster"].tolist() == list(range(chosen_k))
     assert best["users"].sum() == 500
     # best-k clusters are ordered by engagement too
-    z = result.best_k_pipeline.named_steps["kmeans"].cluster_centers_.mean(axis=1)
+    z = result.models["engagement_best_k"].named_steps["kmeans"].cluster_centers_.mean(axis=1)
     assert list(z) == sorted(z)
 
 
@@ -193,17 +200,21 @@ def test_labels_do_not_depend_on_row_order():
 
 
 def test_sampled_fit_assigns_every_user():
-    config = RunConfig(kmeans_sample_threshold=200, kmeans_sample_size=150)
-    result = engagement_analysis(_random_users(n=400), config)
+    config = AnalysisParams(kmeans_sample_threshold=200, kmeans_sample_size=150)
+    df = _random_users(n=400)
+    result = engagement_analysis(df, config)
     users = result.tables["engagement_users"]
-    assert result.fitted_on_sample is True
-    assert result.pipeline.n_fit_rows_ == 150
+    model = result.models["engagement"]
+    assert result.sampling["engagement_kmeans"] is True
+    assert model.named_steps["kmeans"].n_fit_rows_ == 150
     assert result.metrics["fit_rows"] == 150
+    # z-scores over every user (SPEC rule 8); only k-means learnt from the sample
+    np.testing.assert_allclose(model.named_steps["scaler"].mean_, df[METRICS].mean().to_numpy())
     assert len(users) == 400 and users["cluster"].notna().all()
     assert set(users["cluster"]) == {0, 1, 2}
     assert result.tables["engagement_clusters"]["users"].sum() == 400
     # pipeline labels = table labels (the pipeline is what satisfaction and serving reuse)
-    np.testing.assert_array_equal(result.pipeline.predict(users[METRICS]), users["cluster"])
+    np.testing.assert_array_equal(model.predict(users[METRICS]), users["cluster"])
 
 
 def test_input_is_not_mutated_and_bad_input_is_reported():
@@ -283,7 +294,7 @@ def test_engagement_insights_are_written_from_the_numbers():
 def test_elbow_is_exact_below_the_threshold():
     df = _random_users(n=300, seed=8)
     result = engagement_analysis(df, CONFIG)
-    assert result.elbow_fitted_on_sample is False
+    assert result.sampling["engagement_elbow"] is False
     assert result.metrics["elbow_fit_rows"] == 300
     elbow = result.tables["engagement_elbow"]
     # the elbow's k=3 point is the main fit itself (same data, same seed)
@@ -297,39 +308,44 @@ def test_elbow_is_exact_below_the_threshold():
 
 
 def test_elbow_on_a_sample_beyond_elbow_sample_size_while_kmeans_stays_exact():
-    config = RunConfig(elbow_sample_size=150, elbow_n_init=2)
+    config = AnalysisParams(elbow_sample_size=150, elbow_n_init=2)
     df = _random_users(n=400, seed=4)
     result = engagement_analysis(df, config)
-    assert result.fitted_on_sample is False and result.pipeline.n_fit_rows_ == 400
-    assert result.elbow_fitted_on_sample is True and result.elbow_restarts == 2
+    assert result.sampling["engagement_kmeans"] is False
+    assert result.models["engagement"].named_steps["kmeans"].n_fit_rows_ == 400
+    assert result.sampling["engagement_elbow"] is True
+    assert result.sampling["engagement_elbow_restarts"] == 2
     assert result.metrics["elbow_fit_rows"] == 150
-    exact = engagement_analysis(df, RunConfig())
-    assert exact.elbow_fitted_on_sample is False and exact.elbow_restarts == 10
+    exact = engagement_analysis(df, AnalysisParams())
+    assert exact.sampling["engagement_elbow"] is False
+    assert exact.sampling["engagement_elbow_restarts"] == 10
     # the main fit is the same either way; only the elbow curve was estimated
     pd.testing.assert_frame_equal(result.tables["engagement_users"],
                                   exact.tables["engagement_users"])
 
 
 def test_elbow_on_a_sample_beyond_the_threshold():
-    config = RunConfig(
+    config = AnalysisParams(
         kmeans_sample_threshold=200, kmeans_sample_size=300, elbow_sample_size=120
     )
     result = engagement_analysis(_random_users(n=400, seed=4), config)
-    assert result.fitted_on_sample is True and result.pipeline.n_fit_rows_ == 300
-    assert result.elbow_fitted_on_sample is True
+    assert result.sampling["engagement_kmeans"] is True
+    assert result.models["engagement"].named_steps["kmeans"].n_fit_rows_ == 300
+    assert result.sampling["engagement_elbow"] is True
     assert result.metrics["elbow_fit_rows"] == 120
     elbow = result.tables["engagement_elbow"]
     assert elbow["k"].tolist() == list(range(1, 11))
-    # every k fitted on the same 120 users: k=1 inertia = 120 rows x 3 columns of z^2 sums
-    # of a sample standardized with the main fit's scaler, and the curve decreases
+    # every k fitted on the same 120 users, standardized with the main model's scaler (fitted
+    # on all users), and the curve decreases
     assert np.all(np.diff(elbow["inertia"].to_numpy()) <= 1e-9 * elbow["inertia"].iloc[0])
     assert elbow["chosen"].sum() == 1
-    assert result.chosen_k == int(elbow.loc[elbow["chosen"], "k"].iloc[0])
+    chosen_k = result.facts["engagement_chosen_k"]
+    assert chosen_k == int(elbow.loc[elbow["chosen"], "k"].iloc[0])
     # every user is labelled by both pipelines
     best = result.tables["engagement_clusters_best_k"]
-    assert best["users"].sum() == 400 and len(best) == result.chosen_k
-    if result.chosen_k != 3:
-        assert result.best_k_pipeline.n_fit_rows_ == 120
+    assert best["users"].sum() == 400 and len(best) == chosen_k
+    if chosen_k != 3:
+        assert result.models["engagement_best_k"].named_steps["kmeans"].n_fit_rows_ == 120
 
 
 def test_sorted_and_unsorted_inputs_give_identical_tables():
@@ -369,4 +385,34 @@ def test_new_config_fields_are_validated():
                 {"regression_sample_size": 3}, {"kmeans_sample_threshold": 0},
                 {"regression_learning_rate": 0.0}, {"regression_max_iter": 0}):
         with pytest.raises(ConfigError):
-            RunConfig(**bad)
+            AnalysisParams(**bad)
+
+
+@pytest.mark.parametrize("params", [CONFIG, AnalysisParams(elbow_sample_size=150)])
+def test_nodes_in_parts_give_the_analysis_tables(params):
+    """The run layer fits the model and the elbow's parts side by side: same tables."""
+    df = _random_users(n=400, seed=2)
+    whole = engagement_analysis(df, params)
+    model = engagement_model(df, params)
+    parts = [engagement_elbow_fits(df, params, part, 3) for part in range(3)]
+    fitted = [k for part in parts for k in part]
+    assert len(fitted) == len(set(fitted))  # each k in one part
+    reused = params.elbow_sample_size >= len(df)
+    # on the main model's rows its fit serves for k=3; on a sample every k is fitted there
+    assert sorted(fitted) == [k for k in range(1, 11) if not (reused and k == 3)]
+    result = engagement_tables(df, model, parts, params)
+    assert isinstance(result, AnalysisResult)
+    for name, table in whole.tables.items():
+        pd.testing.assert_frame_equal(result.tables[name], table, check_exact=True, obj=name)
+    assert result.metrics == whole.metrics and result.facts == whole.facts
+    assert set(result.models) == {"engagement", "engagement_best_k"}
+    assert set(result.sampling) == {"engagement_kmeans", "engagement_elbow",
+                                    "engagement_elbow_restarts"}
+
+
+def test_tables_refuse_an_elbow_with_a_missing_part():
+    df = _random_users(n=200, seed=2)
+    model = engagement_model(df, CONFIG)
+    first_half = engagement_elbow_fits(df, CONFIG, 0, 2)
+    with pytest.raises(ValueError, match="no elbow fit for k"):
+        engagement_tables(df, model, [first_half], CONFIG)

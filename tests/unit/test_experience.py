@@ -11,12 +11,17 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics import schema
-from telco_analytics.analysis.experience import experience_analysis, per_handset
-from telco_analytics.config import RunConfig
+from telco_analytics.analysis.experience import (
+    experience_analysis,
+    experience_model,
+    experience_tables,
+    per_handset,
+)
+from telco_analytics.config import AnalysisParams
 from telco_analytics.errors import ConfigError, SchemaError
 
 METRICS = schema.EXPERIENCE_METRICS  # tcp_retrans_bytes, rtt_ms, throughput_kbps
-CONFIG = RunConfig(kmeans_n_init=10, random_state=42, handset_min_users=2)
+CONFIG = AnalysisParams(kmeans_n_init=10, random_state=42, handset_min_users=2)
 
 
 def _users(tcp, rtt, tp, handset, msisdn=None) -> pd.DataFrame:
@@ -64,7 +69,7 @@ def test_worst_cluster_is_direction_aware_not_largest_norm():
     users = result.tables["experience_users"]
     assert list(users.columns) == ["msisdn", *METRICS, "handset", "cluster"]
     assert users["cluster"].tolist() == [2] * 2 + [0] * 6 + [1] * 4
-    centres = result.pipeline.named_steps["kmeans"].cluster_centers_
+    centres = result.models["experience"].named_steps["kmeans"].cluster_centers_
     assert int(np.argmax(np.linalg.norm(centres, axis=1))) == 2  # the naive rule's "worst"
     clusters = result.tables["experience_clusters"]
     assert clusters["users"].tolist() == [6, 4, 2]
@@ -118,7 +123,7 @@ def test_per_handset_tables_by_hand():
     # Y: 100,200 -> p25 = 125, p75 = 175
     assert tp.iloc[1][["mean", "median", "p25", "p75"]].tolist() == [150, 150, 125, 175]
 
-    config3 = RunConfig(kmeans_n_init=10, random_state=42, handset_min_users=3)
+    config3 = AnalysisParams(kmeans_n_init=10, random_state=42, handset_min_users=3)
     tcp = experience_analysis(df, config3).tables["tcp_per_handset"]
     assert list(tcp.columns) == ["handset", "users", "mean", "median"]
     assert tcp["handset"].tolist() == ["X"]  # Y has only 2 users
@@ -196,12 +201,14 @@ def test_labels_do_not_depend_on_row_order():
 
 
 def test_sampled_fit_assigns_every_user():
-    config = RunConfig(kmeans_sample_threshold=100, kmeans_sample_size=80)
+    config = AnalysisParams(kmeans_sample_threshold=100, kmeans_sample_size=80)
     result = experience_analysis(_random_users(n=300), config)
     users = result.tables["experience_users"]
-    assert result.fitted_on_sample is True and result.pipeline.n_fit_rows_ == 80
+    model = result.models["experience"]
+    assert result.sampling == {"experience_kmeans": True}
+    assert model.named_steps["kmeans"].n_fit_rows_ == 80
     assert len(users) == 300 and set(users["cluster"]) <= {0, 1, 2}
-    np.testing.assert_array_equal(result.pipeline.predict(users[METRICS]), users["cluster"])
+    np.testing.assert_array_equal(model.predict(users[METRICS]), users["cluster"])
     assert result.tables["experience_clusters"]["users"].sum() == 300
 
 
@@ -276,7 +283,7 @@ def test_categorical_handsets_give_the_same_tables_as_text():
                                "Samsung Galaxy S8"], n),
     })
     categorical = text.assign(handset=text["handset"].astype("category"))
-    config = RunConfig(handset_min_users=10)
+    config = AnalysisParams(handset_min_users=10)
     a = experience_analysis(text, config).tables
     b = experience_analysis(categorical, config).tables
     for name, table in a.items():
@@ -336,4 +343,13 @@ def test_per_handset_edge_cases_equal_pandas():
 
 def test_handset_min_users_must_be_positive():
     with pytest.raises(ConfigError, match="handset_min_users"):
-        RunConfig(handset_min_users=0)
+        AnalysisParams(handset_min_users=0)
+
+
+def test_nodes_give_the_analysis_tables():
+    df = _random_users(n=300, seed=6)
+    whole = experience_analysis(df, CONFIG)
+    result = experience_tables(df, experience_model(df, CONFIG), CONFIG)
+    for name, table in whole.tables.items():
+        pd.testing.assert_frame_equal(result.tables[name], table, check_exact=True, obj=name)
+    assert result.metrics == whole.metrics and set(result.models) == {"experience"}

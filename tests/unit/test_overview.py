@@ -23,6 +23,7 @@ from telco_analytics.analysis.overview import (
     keys_equal,
     keys_sorted,
     pca_table,
+    reported_deciles,
     top_n_positions,
     univariate,
     variables_table,
@@ -229,6 +230,18 @@ def test_decile_data_by_hand_23_users_with_tie():
     assert t.loc[0, "users_share"] == pytest.approx(3 / 23)
     # 21 users with 1 byte, u-a 100, u-b 1000
     assert t.loc[0, "total_bytes_share"] == pytest.approx(102 / 1121)
+
+
+def test_reported_deciles_are_the_first_five_rows_of_all_ten():
+    """The decile_data node: deciles 1-5 of decile_data_all, users ranked once."""
+    every = decile_table_all(_hand_users())
+    head = reported_deciles(every)
+    assert list(head["decile"]) == [1, 2, 3, 4, 5]
+    assert list(head["users"]) == [3, 3, 3, 2, 2]  # 23 users: see the hand-checked test above
+    pd.testing.assert_frame_equal(head, decile_data(_hand_users()), check_exact=True)
+    pd.testing.assert_frame_equal(head, every.iloc[:5], check_exact=True)
+    three = decile_table_all(_hand_users().iloc[:3])  # fewer than five deciles: all of them
+    pd.testing.assert_frame_equal(reported_deciles(three), three, check_exact=True)
 
 
 def test_decile_table_all_has_every_user_once():

@@ -74,6 +74,7 @@ def test_metrics_shape(fitted):
     ]
     # 20% of 2000 users held out
     assert m["n"].tolist() == [1600, 400, 1600, 400]
+    assert fit.n_fit_rows == 2000
 
 
 def _split(users: pd.DataFrame):

@@ -10,19 +10,23 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics import schema
+from telco_analytics.analysis.result import AnalysisResult
 from telco_analytics.analysis.satisfaction import (
-    SatisfactionResult,
     _aligned_users,
     distance_to_cluster0,
     satisfaction_analysis,
+    satisfaction_clustering,
+    satisfaction_regression,
+    satisfaction_scores,
+    satisfaction_tables,
     satisfaction_top,
 )
-from telco_analytics.config import RunConfig
-from telco_analytics.models.clustering import centroids_z, fit_kmeans_pipeline, order_clusters
+from telco_analytics.config import AnalysisParams
+from telco_analytics.models.ordered_kmeans import scaled_kmeans
 
 ENG = schema.ENGAGEMENT_METRICS
 EXP = schema.EXPERIENCE_METRICS
-CONFIG = RunConfig(regression_max_iter=30)  # short regression: these tests are about the scores
+CONFIG = AnalysisParams(regression_max_iter=30)  # short regression: these tests are about the scores
 
 
 def _hand_pipeline(center0: list[float]) -> Pipeline:
@@ -78,17 +82,18 @@ def _users(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _ordered_pipelines(eng: pd.DataFrame, exp: pd.DataFrame) -> tuple[Pipeline, Pipeline]:
     """Engagement / experience pipelines ordered as SPEC rules 8 and 9 say."""
-    pe = fit_kmeans_pipeline(eng[ENG], 3, n_init=10, random_state=42)
-    pe = order_clusters(pe, centroids_z(pe).mean(axis=1))
-    px = fit_kmeans_pipeline(exp[EXP], 3, n_init=10, random_state=42)
-    cz = centroids_z(px)
+    pe = scaled_kmeans(3, order="centroid_mean", n_init=10, random_state=42).fit(eng[ENG])
+    assert list(np.diff(pe.named_steps["kmeans"].cluster_centers_.mean(axis=1)) > 0) == [True] * 2
     # worst experience = largest z_rtt + z_tcp - z_throughput -> must get label 0
+    weights = [{"rtt_ms": -1.0, "tcp_retrans_bytes": -1.0, "throughput_kbps": 1.0}[m] for m in EXP]
+    px = scaled_kmeans(3, order=weights, n_init=10, random_state=42).fit(exp[EXP])
+    cz = px.named_steps["kmeans"].cluster_centers_
     badness = (
         cz[:, EXP.index("rtt_ms")]
         + cz[:, EXP.index("tcp_retrans_bytes")]
         - cz[:, EXP.index("throughput_kbps")]
     )
-    px = order_clusters(px, -badness)
+    assert list(np.diff(badness) < 0) == [True] * 2
     return pe, px
 
 
@@ -128,7 +133,7 @@ def test_scores_equal_numpy_recomputation(generated):
 
 def test_satisfaction_table_columns(generated):
     *_, result = generated
-    assert isinstance(result, SatisfactionResult)
+    assert isinstance(result, AnalysisResult)
     assert list(result.tables["satisfaction"].columns) == [
         "msisdn",
         "engagement_score",
@@ -150,9 +155,10 @@ def test_satisfaction_table_columns(generated):
         "mean_experience",
         "mean_engagement",
     ]
-    assert list(result.loss_curve.columns) == ["iteration", "train_loss", "validation_loss"]
-    assert result.tables["regression_loss"] is result.loss_curve
-    assert result.features == [*ENG, *EXP]
+    assert list(result.tables["regression_loss"].columns) == [
+        "iteration", "train_loss", "validation_loss"]
+    # the regression learns from the six raw metrics, never the scores (leakage)
+    assert list(result.models["satisfaction_regression"].feature_names_in_) == [*ENG, *EXP]
 
 
 def test_k2_clusters_match_sklearn_and_cluster1_is_more_satisfied(generated):
@@ -366,16 +372,14 @@ def test_insights_on_generated_run(generated):
 
 
 def test_beyond_the_threshold_models_learn_from_a_sample_but_every_user_is_scored():
-    from telco_analytics.config import RunConfig
-
     eng, exp = _users(400, seed=3)
     pe, px = _ordered_pipelines(eng, exp)
-    config = RunConfig(
+    config = AnalysisParams(
         kmeans_sample_threshold=300, kmeans_sample_size=200, regression_sample_size=200
     )
     result = satisfaction_analysis(eng, exp, pe, px, config)
     assert len(result.tables["satisfaction"]) == 400
-    assert result.cluster_pipeline.fitted_on_sample_
+    assert result.models["satisfaction_clusters"].named_steps["kmeans"].fitted_on_sample_
     metrics = result.tables["regression_metrics"]
     model_rows = metrics[metrics["model"] != "baseline_mean"]
     assert model_rows["n"].sum() == 200  # train + test come from the 200-user sample
@@ -442,15 +446,14 @@ def test_sorted_inputs_give_the_same_results_as_shuffled(generated):
 
 def test_sampling_flags_and_exact_path_below_the_threshold(generated):
     eng, exp, pe, px, result = generated
-    assert result.clusters_fitted_on_sample is False
-    assert result.regression_fitted_on_sample is False
+    assert result.sampling == {"satisfaction_kmeans": False, "satisfaction_regression": False}
     assert result.metrics["regression_fit_rows"] == 600
-    config = RunConfig(
+    config = AnalysisParams(
         regression_max_iter=30, kmeans_sample_threshold=500, kmeans_sample_size=450,
         regression_sample_size=300,
     )
     sampled = satisfaction_analysis(eng, exp, pe, px, config)
-    assert sampled.clusters_fitted_on_sample and sampled.regression_fitted_on_sample
+    assert sampled.sampling == {"satisfaction_kmeans": True, "satisfaction_regression": True}
     assert sampled.metrics["regression_fit_rows"] == 300
     assert sampled.metrics["cluster_fit_rows"] == 450
     # the scores do not depend on the sampling: every user scored on the full data
@@ -460,3 +463,20 @@ def test_sampling_flags_and_exact_path_below_the_threshold(generated):
         check_exact=True,
     )
     assert len(sampled.tables["regression_loss"]) == 30
+
+
+def test_nodes_give_the_analysis_tables(generated):
+    """The run layer runs the clustering and the regression side by side: same tables."""
+    eng, exp, pe, px, result = generated
+    scores = satisfaction_scores(eng, exp, pe, px)
+    clustering = satisfaction_clustering(scores, CONFIG)
+    regression = satisfaction_regression(scores, CONFIG)
+    assert regression.n_fit_rows == 600
+    nodes = satisfaction_tables(scores, clustering, regression, CONFIG)
+    for name, table in result.tables.items():
+        pd.testing.assert_frame_equal(nodes.tables[name], table, check_exact=True, obj=name)
+    assert nodes.metrics == result.metrics and nodes.sampling == result.sampling
+    assert set(nodes.models) == {"satisfaction_clusters", "satisfaction_regression"}
+    # the fitted clustering labels every user as the table does
+    labels = clustering.predict(scores[["engagement_score", "experience_score"]])
+    np.testing.assert_array_equal(labels, nodes.tables["satisfaction"]["cluster"])

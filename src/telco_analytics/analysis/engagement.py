@@ -4,13 +4,16 @@ Metrics per user: sessions (xDR count), duration_ms (summed session time) and to
 (DL + UL). They are standardized to z-scores (population std) and clustered by k-means (k=3);
 cluster 0 is the least engaged (lowest mean of its centroid's z-coordinates), k-1 the most.
 The elbow over k = 1..elbow_k_max picks a data-driven k (the knee), reported alongside.
+
+Node functions (the run layer wires them; independent ones run side by side):
+engagement_model, engagement_elbow_fits (in parts), then engagement_tables.
+`engagement_analysis` is the three one after the other.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,93 +21,32 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .. import schema
-from ..config import RunConfig
-from ..errors import SchemaError
-from ..models.clustering import (
-    centroids_z,
-    fit_kmeans_pipeline,
-    kmeans_fits,
-    knee_k,
-    order_clusters,
-    predict_labels,
-    sample_rows,
-    silhouette_sample,
-)
-from ..models.parallel import SideBySide
+from ..config import AnalysisParams
+from ..models.clustering import predict_labels
+from ..models.ordered_kmeans import CENTROID_MEAN, OrderedKMeans
+from .clusters import fit_clustering, model_silhouette
+from .elbow import elbow_plan, elbow_table
 from .overview import keys_sorted, top_n_positions
+from .result import AnalysisResult
+from .users import canonical_order, require_columns, require_users
 
 log = logging.getLogger(__name__)
 
 KEY = schema.USER_KEY
 METRICS = list(schema.ENGAGEMENT_METRICS)
 TOP_N = 10
-# The silhouette is quadratic in users; a fixed-seed sample this size keeps it under ~0.1 s.
-SILHOUETTE_ROWS = 3_000
-# Restarts per elbow fit on a SAMPLE of users (beyond elbow_sample_size users) unless the
-# config sets `elbow_n_init`: there the curve is an estimate anyway, and 3 restarts gave the
-# same knee as 10 restarts on every generated dataset tried, at a third of the cost. On all
-# users the elbow is exact: every k gets the k=3 fit's kmeans_n_init restarts (3 restarts had
-# left the inertia up to 10% above 10 restarts' at some k, on an independent cross-check).
-ELBOW_N_INIT = 3
 
 
-@dataclass(frozen=True)
-class EngagementResult:
-    """Engagement tables, the ordered k-means pipeline (k from config) and the one at the knee.
-
-    tables: engagement_users, engagement_top10, engagement_clusters, app_top10_users,
-    engagement_elbow, engagement_clusters_best_k. metrics: flat name -> float, for tracking.
-
-    fitted_on_sample: the k-means (k from config) was fitted on a sample of users;
-    elbow_fitted_on_sample: the elbow curve (and the knee's model) was fitted on a sample of
-    `elbow_sample_size` users (only beyond that many users); elbow_restarts: the k-means
-    restarts of each of its fits.
-    """
-
-    tables: dict[str, pd.DataFrame]
-    pipeline: Pipeline
-    best_k_pipeline: Pipeline
-    chosen_k: int
-    fitted_on_sample: bool
-    metrics: dict[str, float] = field(default_factory=dict)
-    elbow_fitted_on_sample: bool = False
-    elbow_restarts: int = 0
+def _users(user_overview: pd.DataFrame, params: AnalysisParams) -> pd.DataFrame:
+    """user_overview checked and in canonical (msisdn) order."""
+    require_columns(user_overview, [KEY, *METRICS, *schema.USER_APP_BYTES], "user_overview")
+    require_users(user_overview, params.k_engagement, "user_overview", "engagement")
+    return canonical_order(user_overview)
 
 
-def require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
-    """Raise SchemaError naming every missing column of a per-user table."""
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise SchemaError(
-            f"{name}: missing column(s) {', '.join(missing)}; expected at least {', '.join(columns)}"
-        )
-
-
-def kmeans_sample_size(n_users: int, config: RunConfig) -> int | None:
-    """Users to fit k-means on: None (all) up to the threshold, else the configured sample."""
-    return config.kmeans_sample_size if n_users > config.kmeans_sample_threshold else None
-
-
-def elbow_sample_size(n_users: int, config: RunConfig) -> int | None:
-    """Users to fit the elbow curve on: None (all) up to `elbow_sample_size` users, else a
-    sample of that many. The exact curve fits nine more k with kmeans_n_init restarts each: at
-    1M users that is about 35 CPU-seconds, more than all the other analyses together."""
-    return config.elbow_sample_size if n_users > config.elbow_sample_size else None
-
-
-def canonical_order(table: pd.DataFrame) -> pd.DataFrame:
-    """The table sorted by msisdn with a fresh RangeIndex; no copy when it already is sorted
-    (the per-user tables come sorted: checking costs 25 ms at 10M users, sorting seconds)."""
-    if keys_sorted(table[KEY]):
-        return table.reset_index(drop=True)  # copy-on-write: shares the columns
-    return table.sort_values(KEY, kind="mergesort").reset_index(drop=True)
-
-
-def elbow_n_init(config: RunConfig) -> int:
-    """k-means restarts per elbow fit on a sample: `elbow_n_init` if configured, else
-    ELBOW_N_INIT (on all users the elbow uses kmeans_n_init)."""
-    value = getattr(config, "elbow_n_init", None) or config.extra.get("elbow_n_init")
-    return int(value) if value else min(ELBOW_N_INIT, config.kmeans_n_init)
+def _metrics(users: pd.DataFrame) -> pd.DataFrame:
+    """The clustering input: the engagement metrics as floats (raw units)."""
+    return users[METRICS].astype("float64")
 
 
 def top_n_by(
@@ -174,90 +116,75 @@ def engagement_clusters(users: pd.DataFrame, labels: np.ndarray, k: int) -> pd.D
     return out
 
 
-def _ordered_pipeline(pipeline: Pipeline) -> Pipeline:
-    """Renumber clusters by ascending mean centroid z-coordinate (0 = least engaged)."""
-    return order_clusters(pipeline, centroids_z(pipeline).mean(axis=1))
+def engagement_model(user_overview: pd.DataFrame, params: AnalysisParams) -> Pipeline:
+    """The fitted engagement clustering: scaler + k-means (k = k_engagement), cluster 0 the
+    least engaged; beyond kmeans_sample_threshold users k-means learns from a sample."""
+    X = _metrics(_users(user_overview, params))
+    return fit_clustering(X, params.k_engagement, CENTROID_MEAN, params)
 
 
-def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> EngagementResult:
-    """Cluster users by engagement, rank the most engaged users per metric and per app, elbow."""
-    require_columns(user_overview, [KEY, *METRICS, *schema.USER_APP_BYTES], "user_overview")
-    k = config.k_engagement
-    if len(user_overview) < k:
-        raise SchemaError(
-            f"user_overview: engagement clustering needs at least {k} users, found {len(user_overview)}"
-        )
-    # a canonical row order makes labels independent of how the input happened to be sorted
-    users = canonical_order(user_overview)
-    X = users[METRICS].astype("float64")
-    n = len(users)
-    sample_size = kmeans_sample_size(n, config)
+def engagement_elbow_fits(user_overview: pd.DataFrame, params: AnalysisParams, part: int = 0,
+                          parts: int = 1) -> dict[int, OrderedKMeans]:
+    """Part `part` of `parts` of the elbow curve's k-means fits: k -> fitted OrderedKMeans.
 
-    # Elbow: up to `elbow_sample_size` users on every user, reusing the main fit for its k
-    # (same data, same seed, same restarts); beyond it on a uniform sample of that many
-    # users, every k fitted there so the inertias are comparable. The elbow needs only the
-    # scaler, so its fits run on other threads beside the main fit.
-    fit_rows = sample_rows(n, sample_size, config.random_state)  # the main fit's rows
-    # the same rows as the pipeline's own scaler sees: the same mean and scale, bit for bit
-    scaler = StandardScaler().fit(X if fit_rows is None else X.iloc[fit_rows])
-    elbow_rows = sample_rows(n, elbow_sample_size(n, config), config.random_state)
-    reuse_main = elbow_rows is None and fit_rows is None
-    if elbow_rows is None and fit_rows is not None:
-        elbow_rows, reuse_main = fit_rows, True
-    Z_fit = scaler.transform(X if elbow_rows is None else X.iloc[elbow_rows])
-    elbow_on_sample = elbow_rows is not None
-    if elbow_on_sample:
-        log.info("engagement elbow fitted on a sample of %d of %d users", len(Z_fit), n)
-    k_values = list(range(1, min(config.elbow_k_max, len(Z_fit)) + 1))
-    elbow_k = [kk for kk in k_values if not (reuse_main and kk == k)]
-    # two interleaved halves of the curve (similar cost) on two threads beside the main fit
-    restarts = elbow_n_init(config) if elbow_on_sample else config.kmeans_n_init
-    halves = [
-        SideBySide(kmeans_fits, Z_fit, part, n_init=restarts, random_state=config.random_state)
-        for part in (elbow_k[0::2], elbow_k[1::2]) if part
-    ]
-    try:
-        pipeline = _ordered_pipeline(
-            fit_kmeans_pipeline(
-                X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
-                sample_size=sample_size,
-            )
-        )
-        labels = predict_labels(pipeline, X)
-        fits = {kk: fit for half in halves for kk, fit in half.result().items()}
-    finally:
-        for half in halves:
-            half.close()
-    scaler = pipeline.named_steps["scaler"]
-    if reuse_main:
-        fits[k] = pipeline.named_steps["kmeans"]
-    inertia = [float(fits[kk].inertia_) for kk in k_values]
-    chosen_k = knee_k(k_values, inertia)
-    elbow = pd.DataFrame(
-        {
-            "k": np.array(k_values, dtype="int64"),
-            "inertia": np.array(inertia, dtype="float64"),
-            "chosen": np.array([kk == chosen_k for kk in k_values], dtype="bool"),
-        }
-    )
-    del Z_fit
+    The k the elbow fits itself (all of 1..elbow_k_max but the main model's k when the curve
+    is on the main model's rows: engagement_tables then takes the main fit), interleaved so
+    that the parts cost about the same. Each fit sees the curve's users only (see
+    analysis.elbow), z-scored with the scaler the main model has: the same rows and the same
+    call give the same mean and scale, bit for bit.
+    """
+    users = _users(user_overview, params)
+    plan = elbow_plan(len(users), params)
+    k_values = plan.fitted_k(params.k_engagement)[part::parts]
+    if not k_values:
+        return {}
+    X = _metrics(users)
+    scaler = StandardScaler().fit(X)
+    rows = plan.rows(params.random_state)
+    Z = scaler.transform(X if rows is None else X.iloc[rows])
+    del X
+    if plan.on_sample:
+        log.info("engagement elbow fitted on a sample of %d of %d users", len(Z), len(users))
+    return {
+        k: OrderedKMeans(k, order=CENTROID_MEAN, n_init=plan.restarts,
+                         random_state=params.random_state).fit(Z)
+        for k in k_values
+    }
 
+
+def engagement_tables(user_overview: pd.DataFrame, model: Pipeline,
+                      elbow_fits: list[dict[int, OrderedKMeans]],
+                      params: AnalysisParams) -> AnalysisResult:
+    """Engagement tables from the fitted model and elbow fits (all parts of the curve).
+
+    tables: engagement_users, engagement_top10, engagement_clusters, app_top10_users,
+    engagement_elbow, engagement_clusters_best_k. models: engagement, engagement_best_k (the
+    knee's k, ordered the same way).
+    """
+    users = _users(user_overview, params)
+    X = _metrics(users)
+    n, k = len(users), params.k_engagement
+    labels = predict_labels(model, X)
+    kmeans = model.named_steps["kmeans"]
+
+    plan = elbow_plan(n, params)
+    fits = {kk: fit for part in elbow_fits for kk, fit in part.items()}
+    if plan.reuse_main:
+        fits[k] = kmeans
+    missing = [kk for kk in plan.k_values if kk not in fits]
+    if missing:
+        raise ValueError(f"engagement_tables: no elbow fit for k = {missing}")
+    elbow, chosen_k = elbow_table(plan.k_values, [float(fits[kk].inertia_)
+                                                  for kk in plan.k_values])
     if chosen_k == k:
-        best = pipeline
+        best, best_labels = model, labels
     else:
-        best = Pipeline([("scaler", copy.deepcopy(scaler)), ("kmeans", fits[chosen_k])])
-        best.fitted_on_sample_ = pipeline.fitted_on_sample_ or elbow_on_sample
-        best.n_fit_rows_ = len(elbow_rows) if elbow_on_sample else pipeline.n_fit_rows_
-        best = _ordered_pipeline(best)
-    best_labels = labels if best is pipeline else predict_labels(best, X)
+        # the elbow's fit with the main model's scaler: its z-scores are the elbow's
+        best = Pipeline([("scaler", copy.deepcopy(model.named_steps["scaler"])),
+                         ("kmeans", fits[chosen_k])])
+        best_labels = predict_labels(best, X)
 
-    # the silhouette needs z-scores of its few thousand sampled rows only
-    sil_rows = sample_rows(n, SILHOUETTE_ROWS, config.random_state)
-    sil_rows = np.arange(n) if sil_rows is None else sil_rows
-    silhouette = silhouette_sample(
-        np.ascontiguousarray(scaler.transform(X.iloc[sil_rows])), labels[sil_rows],
-        max_rows=SILHOUETTE_ROWS, random_state=config.random_state,
-    )
+    silhouette = model_silhouette(model, X, labels, params.random_state)
     del X
     engagement_users = users[[KEY, *METRICS]]  # copy-on-write: no copy of the columns
     engagement_users["cluster"] = labels  # int8 (label_dtype)
@@ -271,24 +198,33 @@ def engagement_analysis(user_overview: pd.DataFrame, config: RunConfig) -> Engag
         "engagement_clusters_best_k": engagement_clusters(users, best_labels, chosen_k),
     }
     metrics = {
-        "inertia": float(pipeline.named_steps["kmeans"].inertia_),
+        "inertia": float(kmeans.inertia_),
         "silhouette": silhouette,
         "chosen_k": float(chosen_k),
-        "fit_rows": float(pipeline.n_fit_rows_),
-        "elbow_fit_rows": float(len(elbow_rows) if elbow_on_sample else n),
+        "fit_rows": float(kmeans.n_fit_rows_),
+        "elbow_fit_rows": float(plan.n_rows),
         **{f"users_cluster_{c}": float(n) for c, n in zip(clusters["cluster"], clusters["users"])},
     }
     log.info(
         "engagement: %d users, k=%d, knee at k=%d, cluster sizes %s",
-        len(users), k, chosen_k, clusters["users"].tolist(),
+        n, k, chosen_k, clusters["users"].tolist(),
     )
-    return EngagementResult(
+    return AnalysisResult(
         tables=tables,
-        pipeline=pipeline,
-        best_k_pipeline=best,
-        chosen_k=chosen_k,
-        fitted_on_sample=bool(pipeline.fitted_on_sample_),
+        models={"engagement": model, "engagement_best_k": best},
         metrics=metrics,
-        elbow_fitted_on_sample=bool(elbow_on_sample),
-        elbow_restarts=restarts,
+        sampling={
+            "engagement_kmeans": bool(kmeans.fitted_on_sample_),
+            "engagement_elbow": plan.on_sample,
+            "engagement_elbow_restarts": plan.restarts,
+        },
+        facts={"engagement_chosen_k": chosen_k},
     )
+
+
+def engagement_analysis(user_overview: pd.DataFrame, params: AnalysisParams) -> AnalysisResult:
+    """Cluster users by engagement, rank the most engaged users per metric and per app, elbow:
+    the three engagement nodes one after the other."""
+    model = engagement_model(user_overview, params)
+    elbow_fits = engagement_elbow_fits(user_overview, params)
+    return engagement_tables(user_overview, model, [elbow_fits], params)

@@ -4,29 +4,25 @@ Metrics per user (means of the cleaned per-session values): tcp_retrans_bytes (T
 retransmitted volume), rtt_ms (mean of RTT DL and UL) and throughput_kbps (TP DL + UL).
 k-means (k=3) on their z-scores; cluster 0 is the worst experience (largest
 z_rtt + z_tcp - z_throughput of the centroid), k-1 the best.
+
+Node functions: experience_model, then experience_tables; `experience_analysis` is both.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .. import schema
-from ..config import RunConfig
-from ..errors import SchemaError
-from ..models.clustering import (
-    centroids_z,
-    fit_kmeans_pipeline,
-    order_clusters,
-    predict_labels,
-    sample_rows,
-    silhouette_sample,
-)
-from .engagement import SILHOUETTE_ROWS, canonical_order, kmeans_sample_size, require_columns
+from ..config import AnalysisParams
+from ..models.clustering import predict_labels
+from .clusters import fit_clustering, model_silhouette
+from .result import AnalysisResult
+from .users import canonical_order, require_columns, require_users
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +32,8 @@ METRICS = list(schema.EXPERIENCE_METRICS)
 TOP_N = 10
 # +1: a larger value is a worse experience; -1: a larger value is a better one (SPEC rule 9)
 BADNESS_SIGN = {"tcp_retrans_bytes": 1.0, "rtt_ms": 1.0, "throughput_kbps": -1.0}
+# the k-means order: ascending -badness of the centroid, so cluster 0 is the worst experience
+ORDER_WEIGHTS = tuple(-BADNESS_SIGN[m] for m in METRICS)
 # centroid z beyond +-Z_NOTABLE is called high/low in the cluster description
 Z_NOTABLE = 0.5
 _WORDS = {  # metric -> (word when high, when typical, when low)
@@ -46,20 +44,6 @@ _WORDS = {  # metric -> (word when high, when typical, when low)
     "throughput_kbps": ("high throughput", "average throughput", "low throughput"),
 }
 _UNKNOWN = {schema.UNKNOWN_USER_HANDSET, schema.UNKNOWN_HANDSET, ""}
-
-
-@dataclass(frozen=True)
-class ExperienceResult:
-    """Experience tables and the ordered k-means pipeline (cluster 0 = worst experience).
-
-    tables: experience_users, experience_values, throughput_per_handset, tcp_per_handset,
-    experience_clusters. metrics: flat name -> float, for tracking.
-    """
-
-    tables: dict[str, pd.DataFrame]
-    pipeline: Pipeline
-    fitted_on_sample: bool
-    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def badness(centroids: np.ndarray, metrics: list[str] = METRICS) -> np.ndarray:
@@ -314,63 +298,66 @@ def experience_clusters(
     return out
 
 
-def experience_analysis(user_experience: pd.DataFrame, config: RunConfig) -> ExperienceResult:
-    """Cluster users by network experience, list extreme/frequent values, compare handsets."""
+def _users(user_experience: pd.DataFrame, params: AnalysisParams) -> pd.DataFrame:
+    """user_experience checked and in canonical (msisdn) order."""
     require_columns(user_experience, [KEY, *METRICS, HANDSET], "user_experience")
-    k = config.k_experience
-    if len(user_experience) < k:
-        raise SchemaError(
-            f"user_experience: experience clustering needs at least {k} users, "
-            f"found {len(user_experience)}"
-        )
-    # a canonical row order makes labels independent of how the input happened to be sorted
-    users = canonical_order(user_experience)
+    require_users(user_experience, params.k_experience, "user_experience", "experience")
+    return canonical_order(user_experience)
+
+
+def experience_model(user_experience: pd.DataFrame, params: AnalysisParams) -> Pipeline:
+    """The fitted experience clustering: scaler + k-means (k = k_experience), cluster 0 the
+    worst experience; beyond kmeans_sample_threshold users k-means learns from a sample."""
+    X = _users(user_experience, params)[METRICS].astype("float64")
+    return fit_clustering(X, params.k_experience, ORDER_WEIGHTS, params)
+
+
+def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
+                      params: AnalysisParams) -> AnalysisResult:
+    """Experience tables from the fitted model: experience_users, experience_values,
+    throughput_per_handset, tcp_per_handset, experience_clusters; model "experience"."""
+    users = _users(user_experience, params)
     X = users[METRICS].astype("float64")
-    fitted = fit_kmeans_pipeline(
-        X, k, n_init=config.kmeans_n_init, random_state=config.random_state,
-        sample_size=kmeans_sample_size(len(users), config),
-    )
-    # ascending order of -badness: cluster 0 has the largest badness (worst experience)
-    pipeline = order_clusters(fitted, -badness(centroids_z(fitted)))
-    labels = predict_labels(pipeline, X)
-    # the silhouette needs z-scores of its few thousand sampled rows only
-    sil_rows = sample_rows(len(users), SILHOUETTE_ROWS, config.random_state)
-    sil_rows = np.arange(len(users)) if sil_rows is None else sil_rows
-    silhouette = silhouette_sample(
-        np.ascontiguousarray(pipeline.named_steps["scaler"].transform(X.iloc[sil_rows])),
-        labels[sil_rows],
-        max_rows=SILHOUETTE_ROWS, random_state=config.random_state,
-    )
+    k = params.k_experience
+    kmeans = model.named_steps["kmeans"]
+    labels = predict_labels(model, X)
+    silhouette = model_silhouette(model, X, labels, params.random_state)
     del X
 
     experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
     experience_users["cluster"] = labels  # int8 (label_dtype)
     handsets = HandsetCodes.of(users[HANDSET])  # factorized once for the three tables
-    clusters = experience_clusters(users, labels, centroids_z(pipeline), k, handsets)
+    clusters = experience_clusters(users, labels, kmeans.cluster_centers_, k, handsets)
     tables = {
         "experience_users": experience_users,
         "experience_values": experience_values(users),
         "throughput_per_handset": per_handset(
-            users, "throughput_kbps", config.handset_min_users, quartiles=True,
+            users, "throughput_kbps", params.handset_min_users, quartiles=True,
             handsets=handsets,
         ),
         "tcp_per_handset": per_handset(
-            users, "tcp_retrans_bytes", config.handset_min_users, quartiles=False,
+            users, "tcp_retrans_bytes", params.handset_min_users, quartiles=False,
             handsets=handsets,
         ),
         "experience_clusters": clusters,
     }
     metrics = {
-        "inertia": float(pipeline.named_steps["kmeans"].inertia_),
+        "inertia": float(kmeans.inertia_),
         "silhouette": silhouette,
-        "fit_rows": float(pipeline.n_fit_rows_),
+        "fit_rows": float(kmeans.n_fit_rows_),
         **{f"users_cluster_{c}": float(n) for c, n in zip(clusters["cluster"], clusters["users"])},
     }
     log.info("experience: %d users, k=%d, cluster sizes %s", len(users), k,
              clusters["users"].tolist())
-    return ExperienceResult(
+    return AnalysisResult(
         tables=tables,
-        pipeline=pipeline,
-        fitted_on_sample=bool(pipeline.fitted_on_sample_),
+        models={"experience": model},
         metrics=metrics,
+        sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_)},
     )
+
+
+def experience_analysis(user_experience: pd.DataFrame, params: AnalysisParams) -> AnalysisResult:
+    """Cluster users by network experience, list extreme/frequent values, compare handsets:
+    the two experience nodes one after the other."""
+    return experience_tables(user_experience, experience_model(user_experience, params), params)

@@ -356,14 +356,22 @@ def decile_table_all(user_overview: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def reported_deciles(deciles_all: pd.DataFrame) -> pd.DataFrame:
+    """decile_data (SPEC rule 6): deciles 1-5 of the all-deciles table (`decile_table_all`).
+
+    Same columns; shares stay relative to all users. Users are ranked once: this is the head
+    of the ten-decile table, not a second ranking.
+    """
+    return deciles_all[deciles_all["decile"] <= REPORTED_DECILES].reset_index(drop=True)
+
+
 def decile_data(user_overview: pd.DataFrame) -> pd.DataFrame:
     """Deciles 1-5 of users by total session duration (SPEC rule 6), with their total traffic.
 
     Same columns as `decile_table_all` (decile, users, min_duration_ms, max_duration_ms,
     total_bytes, duration_ms, users_share, total_bytes_share); shares stay relative to all users.
     """
-    table = decile_table_all(user_overview)
-    return table[table["decile"] <= REPORTED_DECILES].reset_index(drop=True)
+    return reported_deciles(decile_table_all(user_overview))
 
 
 def app_correlation(user_overview: pd.DataFrame) -> pd.DataFrame:

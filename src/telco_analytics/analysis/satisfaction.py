@@ -4,92 +4,54 @@ engagement_score = Euclidean distance, in the engagement z-space, from the user 
 centroid of engagement cluster 0 (least engaged); experience_score = the same in the
 experience z-space to experience cluster 0 (worst experience); satisfaction_score = their
 mean. The farther a user is from the "bad" cluster, the more satisfied we take them to be.
+
+Node functions: satisfaction_scores, then satisfaction_clustering and satisfaction_regression
+(independent of each other), then satisfaction_tables; `satisfaction_analysis` is all four.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from .. import schema
-from ..config import RunConfig
-from ..models.clustering import (
-    centroids_z,
-    fit_kmeans_pipeline,
-    order_clusters,
-    predict_labels,
-    sample_rows,
-)
-from ..models.parallel import SideBySide
+from ..config import AnalysisParams
+from ..models.clustering import predict_labels, sample_rows
+from ..models.distance import DistanceToCluster
+from ..models.ordered_kmeans import TARGET_MEAN
 from ..models.regression import (
     BASELINE_NAME,
     FEATURES,
     MODEL_NAME,
+    RegressionFit,
     fit_satisfaction_regression,
 )
+from .clusters import fit_clustering
 from .overview import keys_equal, keys_sorted, top_n_positions
+from .result import AnalysisResult
 
 log = logging.getLogger(__name__)
 
 KEY = schema.USER_KEY
 SCORE_COLUMNS = ["engagement_score", "experience_score"]  # the satisfaction k-means inputs
+TARGET = "satisfaction_score"  # orders the satisfaction clusters (higher label, higher mean)
 TOP_N = 10
 
 
-@dataclass(frozen=True)
-class SatisfactionResult:
-    """Satisfaction tables, the fitted score-cluster pipeline and the fitted regression.
+def distance_to_cluster0(users: pd.DataFrame, model: Pipeline) -> np.ndarray:
+    """Per user, the Euclidean distance (z-units) to cluster 0's centroid in the model's z-space.
 
-    tables: satisfaction, satisfaction_top10, satisfaction_clusters, regression_metrics,
-    regression_loss, regression_predictions. metrics: flat name -> float, for tracking.
-
-    clusters_fitted_on_sample: the k=2 k-means was fitted on a sample of users;
-    regression_fitted_on_sample: the regression was trained and evaluated on a sample of
-    `regression_sample_size` users (both only beyond kmeans_sample_threshold users).
+    users must hold the columns the model was fitted on (in any order); cluster 0 is the
+    ordered label (least engaged / worst experience). The fitted model is used as it is.
     """
-
-    tables: dict[str, pd.DataFrame]
-    cluster_pipeline: Pipeline
-    regression: object  # the fitted scikit-learn regressor
-    loss_curve: pd.DataFrame
-    metrics: dict[str, float] = field(default_factory=dict)
-    features: list[str] = field(default_factory=lambda: list(FEATURES))
-    clusters_fitted_on_sample: bool = False
-    regression_fitted_on_sample: bool = False
-
-
-def _z_distance(columns: list[np.ndarray], pipeline: Pipeline) -> np.ndarray:
-    """Euclidean distance (z-units) of each row to cluster 0's centroid, column by column.
-
-    The same arithmetic as scaler.transform + np.linalg.norm (x - mean) / scale, squared
-    differences summed left to right, without the n x d temporaries of a whole table.
-    """
-    scaler = pipeline.named_steps["scaler"]
-    centre = centroids_z(pipeline)[0]
-    total = None
-    for j, values in enumerate(columns):
-        z = np.asarray(values, dtype="float64") - scaler.mean_[j]
-        z /= scaler.scale_[j]
-        z -= centre[j]
-        z *= z
-        total = z if total is None else np.add(total, z, out=total)
-    return np.sqrt(total, out=total)
-
-
-def distance_to_cluster0(users: pd.DataFrame, pipeline: Pipeline) -> np.ndarray:
-    """Per user, the Euclidean distance (z-units) to cluster 0's centroid in the pipeline's z-space.
-
-    users must hold the columns the pipeline was fitted on; cluster 0 is the ordered label
-    (least engaged / worst experience).
-    """
-    scaler = pipeline.named_steps["scaler"]
-    fitted_on = getattr(scaler, "feature_names_in_", None)
-    columns = list(users.columns) if fitted_on is None else list(fitted_on)
-    return _z_distance([users[c].to_numpy(dtype="float64") for c in columns], pipeline)
+    fitted_on = getattr(model, "feature_names_in_", None)
+    X = users if fitted_on is None else users[list(fitted_on)]
+    distance = DistanceToCluster(FrozenEstimator(model), cluster=0).fit(X)
+    return distance.transform(X)[:, 0]
 
 
 def _aligned_users(engagement_users: pd.DataFrame, experience_users: pd.DataFrame) -> pd.DataFrame:
@@ -122,22 +84,25 @@ def _aligned_users(engagement_users: pd.DataFrame, experience_users: pd.DataFram
 def satisfaction_scores(
     engagement_users: pd.DataFrame,
     experience_users: pd.DataFrame,
-    engagement_pipeline: Pipeline,
-    experience_pipeline: Pipeline,
+    engagement_model: Pipeline,
+    experience_model: Pipeline,
 ) -> pd.DataFrame:
     """Users of both tables (inner join on msisdn, sorted by msisdn) with their raw metrics
-    and engagement_score, experience_score, satisfaction_score (z-units)."""
+    and engagement_score, experience_score, satisfaction_score (z-units).
+
+    The models are the fitted engagement / experience clusterings (cluster 0 = least
+    engaged / worst experience)."""
     users = _aligned_users(engagement_users, experience_users)
     bad = {c: int(n) for c in FEATURES if (n := users[c].isna().sum())}
     if bad:
         raise ValueError(f"satisfaction: missing metric values {bad}")
     users["engagement_score"] = distance_to_cluster0(
-        users[schema.ENGAGEMENT_METRICS], engagement_pipeline
+        users[schema.ENGAGEMENT_METRICS], engagement_model
     )
     users["experience_score"] = distance_to_cluster0(
-        users[schema.EXPERIENCE_METRICS], experience_pipeline
+        users[schema.EXPERIENCE_METRICS], experience_model
     )
-    users["satisfaction_score"] = (users["engagement_score"] + users["experience_score"]) / 2
+    users[TARGET] = (users["engagement_score"] + users["experience_score"]) / 2
     return users
 
 
@@ -153,31 +118,39 @@ def satisfaction_top(scores: pd.DataFrame, n: int = TOP_N) -> pd.DataFrame:
     return out
 
 
-def satisfaction_clustering(scores: pd.DataFrame, config: RunConfig) -> tuple[Pipeline, np.ndarray]:
-    """k-means on the (engagement_score, experience_score) z-scores, renumbered so that a
-    higher label means a higher mean satisfaction of its members; returns (pipeline, labels)."""
+def satisfaction_clustering(scores: pd.DataFrame, params: AnalysisParams) -> Pipeline:
+    """The fitted satisfaction clustering: k-means (k = k_satisfaction) on the
+    (engagement_score, experience_score) z-scores, a higher label a higher mean satisfaction
+    of its members (k-means sees each user's satisfaction_score as y for that order)."""
     X = scores[SCORE_COLUMNS].astype("float64")
-    sample = config.kmeans_sample_size if len(X) > config.kmeans_sample_threshold else None
-    # both limit themselves to one OpenMP thread (clustering.KMEANS_THREADS)
-    pipeline = fit_kmeans_pipeline(
-        X,
-        config.k_satisfaction,
-        n_init=config.kmeans_n_init,
-        random_state=config.random_state,
-        sample_size=sample,
+    return fit_clustering(X, params.k_satisfaction, TARGET_MEAN, params, y=scores[TARGET])
+
+
+def satisfaction_regression(scores: pd.DataFrame, params: AnalysisParams) -> RegressionFit:
+    """The satisfaction regression: satisfaction_score from the six raw metrics (never the
+    scores), on a seeded hold-out split.
+
+    Beyond kmeans_sample_threshold users it learns from (and is scored on) a uniform sample of
+    regression_sample_size users: the score is a smooth function of six metrics, 250k users
+    are plenty.
+    """
+    n = len(scores)
+    rows = sample_rows(
+        n,
+        params.regression_sample_size if n > params.kmeans_sample_threshold else None,
+        params.random_state,
     )
-    raw = predict_labels(pipeline, X)
-    k = config.k_satisfaction
-    sat = scores["satisfaction_score"].to_numpy()
-    sums = np.bincount(raw, weights=sat, minlength=k)
-    counts = np.bincount(raw, minlength=k)
-    # an empty cluster (possible only when fitted on a sample) sorts first
-    mean_sat = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
-    ordered = order_clusters(pipeline, mean_sat)
-    # the reordered pipeline predicts new_of_old[raw]: relabel instead of predicting again
-    new_of_old = np.empty(k, dtype=raw.dtype)  # int8 labels stay int8
-    new_of_old[ordered.cluster_order_] = np.arange(k)
-    return ordered, new_of_old[raw]
+    columns = [KEY, *FEATURES, TARGET]
+    training = scores[columns] if rows is None else scores[columns].iloc[rows]
+    if rows is not None:
+        log.info("satisfaction regression on a sample of %d of %d users", len(rows), n)
+    return fit_satisfaction_regression(
+        training,
+        max_iter=params.regression_max_iter,
+        learning_rate=params.regression_learning_rate,
+        test_size=params.test_size,
+        random_state=params.random_state,
+    )
 
 
 def satisfaction_cluster_summary(satisfaction: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -216,66 +189,54 @@ def _tracking_metrics(
     return metrics
 
 
-def satisfaction_analysis(
-    engagement_users: pd.DataFrame,
-    experience_users: pd.DataFrame,
-    engagement_pipeline: Pipeline,
-    experience_pipeline: Pipeline,
-    config: RunConfig,
-) -> SatisfactionResult:
-    """Scores, top 10, satisfaction clusters and the satisfaction regression (SPEC rule 10).
-
-    engagement_users: msisdn + ENGAGEMENT_METRICS; experience_users: msisdn +
-    EXPERIENCE_METRICS; the pipelines are the ordered engagement / experience k-means
-    pipelines (cluster 0 = least engaged / worst experience).
-    """
-    users = satisfaction_scores(
-        engagement_users, experience_users, engagement_pipeline, experience_pipeline
-    )
-    # beyond the sampling threshold the model learns from (and is scored on) a uniform sample
-    # of users: the score is a smooth function of six metrics, 250k users are plenty
-    n = len(users)
-    rows = sample_rows(
-        n,
-        config.regression_sample_size if n > config.kmeans_sample_threshold else None,
-        config.random_state,
-    )
-    columns = [KEY, *FEATURES, "satisfaction_score"]
-    training = users[columns] if rows is None else users[columns].iloc[rows]
-    if rows is not None:
-        log.info("satisfaction regression on a sample of %d of %d users", len(rows), n)
-    # the regression and the k=2 clustering are independent: one core each
-    with SideBySide(
-        fit_satisfaction_regression,
-        training,
-        max_iter=config.regression_max_iter,
-        learning_rate=config.regression_learning_rate,
-        test_size=config.test_size,
-        random_state=config.random_state,
-    ) as regression:
-        pipeline, labels = satisfaction_clustering(users, config)
-    fit = regression.result()
-    satisfaction = users[[KEY, "engagement_score", "experience_score", "satisfaction_score"]]
+def satisfaction_tables(scores: pd.DataFrame, clustering: Pipeline, regression: RegressionFit,
+                        params: AnalysisParams) -> AnalysisResult:
+    """Satisfaction tables: satisfaction, satisfaction_top10, satisfaction_clusters,
+    regression_metrics, regression_loss, regression_predictions; models
+    satisfaction_clusters and satisfaction_regression."""
+    labels = predict_labels(clustering, scores[SCORE_COLUMNS].astype("float64"))
+    satisfaction = scores[[KEY, "engagement_score", "experience_score", TARGET]]
     satisfaction["cluster"] = labels  # copy-on-write: the selected columns are not copied
+    kmeans = clustering.named_steps["kmeans"]
     tables = {
         "satisfaction": satisfaction,
         "satisfaction_top10": satisfaction_top(satisfaction),
-        "satisfaction_clusters": satisfaction_cluster_summary(satisfaction, config.k_satisfaction),
-        "regression_metrics": fit.metrics,
-        "regression_loss": fit.loss_curve,
-        "regression_predictions": fit.predictions,
+        "satisfaction_clusters": satisfaction_cluster_summary(satisfaction, params.k_satisfaction),
+        "regression_metrics": regression.metrics,
+        "regression_loss": regression.loss_curve,
+        "regression_predictions": regression.predictions,
     }
-    return SatisfactionResult(
+    metrics = {
+        **_tracking_metrics(satisfaction, regression.metrics, int(regression.model.n_iter_)),
+        "regression_fit_rows": float(regression.n_fit_rows),
+        "cluster_fit_rows": float(kmeans.n_fit_rows_),
+    }
+    return AnalysisResult(
         tables=tables,
-        cluster_pipeline=pipeline,
-        regression=fit.model,
-        loss_curve=fit.loss_curve,
-        metrics={
-            **_tracking_metrics(satisfaction, fit.metrics, int(fit.model.n_iter_)),
-            "regression_fit_rows": float(len(training)),
-            "cluster_fit_rows": float(pipeline.n_fit_rows_),
+        models={"satisfaction_clusters": clustering, "satisfaction_regression": regression.model},
+        metrics=metrics,
+        sampling={
+            "satisfaction_kmeans": bool(kmeans.fitted_on_sample_),
+            "satisfaction_regression": regression.n_fit_rows < len(scores),
         },
-        features=list(FEATURES),
-        clusters_fitted_on_sample=bool(pipeline.fitted_on_sample_),
-        regression_fitted_on_sample=rows is not None,
     )
+
+
+def satisfaction_analysis(
+    engagement_users: pd.DataFrame,
+    experience_users: pd.DataFrame,
+    engagement_model: Pipeline,
+    experience_model: Pipeline,
+    params: AnalysisParams,
+) -> AnalysisResult:
+    """Scores, top 10, satisfaction clusters and the satisfaction regression (SPEC rule 10):
+    the four satisfaction nodes one after the other.
+
+    engagement_users: msisdn + ENGAGEMENT_METRICS; experience_users: msisdn +
+    EXPERIENCE_METRICS; the models are the fitted engagement / experience clusterings.
+    """
+    scores = satisfaction_scores(engagement_users, experience_users, engagement_model,
+                                 experience_model)
+    clustering = satisfaction_clustering(scores, params)
+    regression = satisfaction_regression(scores, params)
+    return satisfaction_tables(scores, clustering, regression, params)

@@ -17,7 +17,6 @@ from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
 from .. import schema
 
@@ -35,13 +34,14 @@ LEARNING_RATE = 0.25
 
 
 @dataclass(frozen=True)
-class RegressionResult:
+class RegressionFit:
     """A fitted satisfaction regression with its quality numbers and learning curve.
 
     metrics: model, split (train/test), r2, rmse, mae (score units), n (users).
     loss_curve: iteration (1..n), train_loss, validation_loss (MSE, score units squared;
     validation = the hold-out split).
     predictions: up to MAX_PREDICTION_ROWS hold-out users: msisdn (if given), actual, predicted.
+    n_fit_rows: users the fit was trained and evaluated on (train + hold-out).
     """
 
     model: HistGradientBoostingRegressor
@@ -49,6 +49,7 @@ class RegressionResult:
     metrics: pd.DataFrame
     loss_curve: pd.DataFrame
     predictions: pd.DataFrame
+    n_fit_rows: int
 
 
 def make_regressor(
@@ -96,7 +97,7 @@ def fit_satisfaction_regression(
     random_state: int,
     target: str = TARGET,
     learning_rate: float = LEARNING_RATE,
-) -> RegressionResult:
+) -> RegressionFit:
     """Fit the model and the mean baseline on a seeded hold-out split of the users.
 
     users: one row per user with the FEATURES columns (raw units) and the target; an optional
@@ -115,13 +116,10 @@ def fit_satisfaction_regression(
     del X
     y_train, y_test = y[train_pos], y[test_pos]
 
-    # One OpenMP thread: on this shared 2-core machine two spinning OpenMP threads made the
-    # fit 20-50x slower (0.4 s vs 11-24 s for 85k users) whenever another process was busy.
-    with threadpool_limits(limits=1, user_api="openmp"):
-        model = make_regressor(max_iter, random_state, learning_rate).fit(
-            X_train, y_train, X_val=X_test, y_val=y_test
-        )
-        pred_train, pred_test = model.predict(X_train), model.predict(X_test)
+    model = make_regressor(max_iter, random_state, learning_rate).fit(
+        X_train, y_train, X_val=X_test, y_val=y_test
+    )
+    pred_train, pred_test = model.predict(X_train), model.predict(X_test)
     train_loss = _loss_per_iteration(model.train_score_)
     validation_loss = _loss_per_iteration(model.validation_score_)
     baseline = DummyRegressor(strategy="mean").fit(X_train, y_train)
@@ -149,7 +147,7 @@ def fit_satisfaction_regression(
         len(test_pos),
         metrics.loc[1, "r2"],
     )
-    return RegressionResult(model, baseline, metrics, loss_curve, predictions)
+    return RegressionFit(model, baseline, metrics, loss_curve, predictions, len(users))
 
 
 def _prediction_sample(

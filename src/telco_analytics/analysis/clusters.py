@@ -1,0 +1,45 @@
+"""The clustering model of an analysis: which users it learns from, its fit, its silhouette."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from ..config import AnalysisParams
+from ..models.clustering import sample_rows, silhouette_sample
+from ..models.ordered_kmeans import scaled_kmeans
+
+# The silhouette is quadratic in users; a fixed-seed sample this size keeps it under ~0.1 s.
+SILHOUETTE_ROWS = 3_000
+
+
+def kmeans_sample_size(n_users: int, params: AnalysisParams) -> int | None:
+    """Users k-means learns from: None (all) up to the threshold, else the configured sample."""
+    return params.kmeans_sample_size if n_users > params.kmeans_sample_threshold else None
+
+
+def fit_clustering(X: pd.DataFrame, k: int, order: str | Sequence[float],
+                   params: AnalysisParams, y: pd.Series | None = None) -> Pipeline:
+    """The fitted scaler + ordered k-means of X (one row per user, raw units; SPEC rules 8-10).
+
+    The scaler sees every user (SPEC z-scores are over all users); beyond the threshold
+    k-means learns from a uniform sample of them (see kmeans_sample_size). y: the values the
+    'target_mean' order needs.
+    """
+    model = scaled_kmeans(k, order=order, n_init=params.kmeans_n_init,
+                          random_state=params.random_state,
+                          sample_size=kmeans_sample_size(len(X), params))
+    return model.fit(X, y)
+
+
+def model_silhouette(model: Pipeline, X: pd.DataFrame, labels: np.ndarray,
+                     random_state: int) -> float:
+    """Mean silhouette of the labels in the model's z-space, on a sample of SILHOUETTE_ROWS
+    users: only those users' z-scores are computed."""
+    rows = sample_rows(len(X), SILHOUETTE_ROWS, random_state)
+    rows = np.arange(len(X)) if rows is None else rows
+    z = np.ascontiguousarray(model[:-1].transform(X.iloc[rows]))
+    return silhouette_sample(z, labels[rows], max_rows=SILHOUETTE_ROWS, random_state=random_state)

@@ -1,0 +1,199 @@
+"""k-means whose cluster numbers mean something: 0 = least engaged, worst experience, ...
+
+SPEC rules 8-10 give cluster numbers a business meaning, so the clusters k-means finds are
+renumbered by a rule named in the `order` parameter (a constructor parameter: `clone` and
+`get_params` keep it). `scaled_kmeans` builds the scaler + ordered k-means pipeline that the
+analyses fit, track and serve.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from .clustering import sample_rows
+
+# order rules by name (a sequence of per-feature weights is the third kind)
+CENTROID_MEAN = "centroid_mean"  # ascending mean of the centroid's coordinates (rule 8)
+TARGET_MEAN = "target_mean"  # ascending mean of y over the cluster's members (rule 10)
+ORDER_RULES = (CENTROID_MEAN, TARGET_MEAN)
+
+
+class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+                    BaseEstimator):
+    """k-means++ (scikit-learn's KMeans inside) with clusters renumbered by a rule.
+
+    Parameters
+    ----------
+    n_clusters : number of clusters.
+    order : how clusters are numbered, ascending (ties keep k-means' own order):
+        "centroid_mean": by the mean of the centroid's coordinates (cluster 0 lowest; SPEC
+        rule 8 on z-scores: the least engaged);
+        a sequence of one weight per feature: by the weighted sum of the centroid's
+        coordinates (SPEC rule 9 on z-scores of (tcp, rtt, throughput): weights (-1, -1, 1)
+        make cluster 0 the one with the largest z_tcp + z_rtt - z_throughput);
+        "target_mean": by the mean of y over the cluster's members among the rows k-means
+        is fitted on, as predict labels them (fit needs y; SPEC rule 10: y = each user's
+        satisfaction score, so cluster k-1 is the most satisfied).
+    n_init, random_state : as KMeans (k-means++ restarts; seed of the restarts and sample).
+    sample_size : when X has more rows, k-means is fitted on a uniform sample of this many
+        rows (sorted positions drawn as `clustering.sample_rows`); every row is still
+        labelled by `predict`.
+
+    Attributes
+    ----------
+    cluster_centers_ : centroids in the new order (k x features).
+    labels_ : label of each row k-means was fitted on (the sample when fitted_on_sample_:
+        a label per user of tens of millions of users is not kept in the model).
+    inertia_, n_iter_ : of the fit (on those rows).
+    cluster_order_ : cluster_order_[new] = k-means' own number of that cluster.
+    fitted_on_sample_ : bool; n_fit_rows_ : rows k-means was fitted on.
+    kmeans_ : the fitted KMeans, in its own numbering.
+    """
+
+    def __init__(self, n_clusters: int = 8, *, order: str | Sequence[float] = CENTROID_MEAN,
+                 n_init: int | str = 10, random_state: Any = None,
+                 sample_size: int | None = None) -> None:
+        self.n_clusters = n_clusters
+        self.order = order
+        self.n_init = n_init
+        self.random_state = random_state
+        self.sample_size = sample_size
+
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Fit k-means (on a sample beyond sample_size rows) and number its clusters by `order`."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._check_params(X.shape[1])
+        y = self._checked_target(X, y)
+        rows = sample_rows(X.shape[0], self.sample_size, _seed(self.random_state))
+        if rows is not None:
+            X = X[rows]
+            y = None if y is None else y[rows]
+        self.kmeans_ = KMeans(n_clusters=self.n_clusters, init="k-means++", n_init=self.n_init,
+                              random_state=self.random_state).fit(X)
+        order = _ascending(self._scores(X, y))
+        self.cluster_order_ = order
+        self.cluster_centers_ = self.kmeans_.cluster_centers_[order]
+        self.labels_ = np.argsort(order).astype(self.kmeans_.labels_.dtype)[self.kmeans_.labels_]
+        self.inertia_ = self.kmeans_.inertia_
+        self.n_iter_ = self.kmeans_.n_iter_
+        self.fitted_on_sample_ = rows is not None
+        self.n_fit_rows_ = int(X.shape[0])
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """fit(X, y).labels_ (y reaches fit, which the 'target_mean' order needs)."""
+        return self.fit(X, y).labels_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The ordered cluster of each row (nearest centroid)."""
+        X = self._checked(X)
+        new_of_old = np.argsort(self.cluster_order_).astype(np.int32)
+        return new_of_old[self.kmeans_.predict(X)]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Distance of each row to each centroid, columns in the new cluster order."""
+        X = self._checked(X)
+        return self.kmeans_.transform(X)[:, self.cluster_order_]
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Opposite of the within-cluster sum of squares of X (the numbering does not matter)."""
+        X = self._checked(X)
+        return self.kmeans_.score(X)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.cluster_centers_.shape[0]
+
+    def _checked(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    def _checked_target(self, X: np.ndarray, y: Any) -> np.ndarray | None:
+        """y as floats when the order needs it (else None: y is ignored)."""
+        if self._rule() != TARGET_MEAN:
+            return None
+        if y is None:
+            raise ValueError("OrderedKMeans(order='target_mean') needs y: the value whose "
+                             "mean over a cluster's members orders the clusters")
+        y = check_array(y, ensure_2d=False, dtype=np.float64)
+        check_consistent_length(X, y)
+        return y
+
+    def _rule(self) -> str | None:
+        """The order rule's name, None for per-feature weights."""
+        return self.order if isinstance(self.order, str) else None
+
+    def _check_params(self, n_features: int) -> None:
+        if not isinstance(self.n_clusters, numbers.Integral) or self.n_clusters < 1:
+            raise ValueError(f"n_clusters must be an integer >= 1, got {self.n_clusters!r}")
+        if self.sample_size is not None and (
+            not isinstance(self.sample_size, numbers.Integral) or self.sample_size < 1
+        ):
+            raise ValueError(f"sample_size must be None or an integer >= 1, "
+                             f"got {self.sample_size!r}")
+        if isinstance(self.order, str):
+            if self.order not in ORDER_RULES:
+                raise ValueError(f"order must be one of {ORDER_RULES} or one weight per "
+                                 f"feature, got {self.order!r}")
+        elif np.shape(self.order) != (n_features,):
+            raise ValueError(f"order: expected {n_features} weights (one per feature), "
+                             f"got {self.order!r}")
+
+    def _scores(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """Per k-means cluster, the number whose ascending order numbers the clusters."""
+        centers = self.kmeans_.cluster_centers_
+        if self._rule() == CENTROID_MEAN:
+            return centers.mean(axis=1)
+        if self._rule() == TARGET_MEAN:
+            # the members as predict labels them (as every user is labelled), not labels_:
+            # k-means computes those on its own centred copy of X, which can put a point on
+            # the boundary on the other side by a rounding
+            members = self.kmeans_.predict(X)
+            sums = np.bincount(members, weights=y, minlength=self.n_clusters)
+            counts = np.bincount(members, minlength=self.n_clusters)
+            # an empty cluster (k-means relocates them: in principle only) sorts first
+            return np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+        return centers @ np.asarray(self.order, dtype=np.float64)
+
+
+def _ascending(score: np.ndarray) -> np.ndarray:
+    """order[new] = old: clusters by ascending score, ties by their current number."""
+    return np.lexsort((np.arange(len(score)), score))
+
+
+def _seed(random_state: Any) -> int | None:
+    """The seed of the row sample: the int (or None) itself, or one drawn from a RandomState."""
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return random_state
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def scaled_kmeans(n_clusters: int, *, order: str | Sequence[float], n_init: int,
+                  random_state: int, sample_size: int | None = None) -> Pipeline:
+    """The unfitted clustering model: StandardScaler (population std, SPEC rules 8-10) then
+    OrderedKMeans. The scaler always sees every row; only k-means fits on a sample."""
+    return Pipeline([
+        ("scaler", StandardScaler()),
+        ("kmeans", OrderedKMeans(n_clusters, order=order, n_init=n_init,
+                                 random_state=random_state, sample_size=sample_size)),
+    ])

@@ -1,0 +1,132 @@
+"""OrderedKMeans: k-means++ with SPEC cluster numbers (rules 8-10) and the scaled pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from telco_analytics.models.clustering import sample_rows
+from telco_analytics.models.ordered_kmeans import OrderedKMeans, scaled_kmeans
+from tests.unit.cluster_data import blobs
+
+
+def _z(X: pd.DataFrame) -> np.ndarray:
+    return StandardScaler().fit_transform(X.to_numpy())
+
+
+def test_pipeline_equals_plain_scaler_plus_kmeans_renumbered():
+    X = blobs()
+    pipe = scaled_kmeans(3, order="centroid_mean", n_init=10, random_state=7).fit(X)
+    ref = KMeans(n_clusters=3, init="k-means++", n_init=10, random_state=7).fit(_z(X))
+    order = np.argsort(ref.cluster_centers_.mean(axis=1))  # cluster 0 = lowest z-mean
+    kmeans = pipe.named_steps["kmeans"]
+    np.testing.assert_array_equal(kmeans.cluster_centers_, ref.cluster_centers_[order])
+    np.testing.assert_array_equal(kmeans.cluster_order_, order)
+    new_of_old = np.argsort(order)
+    np.testing.assert_array_equal(pipe.predict(X), new_of_old[ref.labels_])
+    np.testing.assert_array_equal(kmeans.labels_, new_of_old[ref.labels_])
+    assert kmeans.inertia_ == ref.inertia_
+    assert kmeans.fitted_on_sample_ is False
+    assert kmeans.n_fit_rows_ == len(X)
+    # population std, as SPEC rule 8 says
+    np.testing.assert_allclose(pipe.named_steps["scaler"].scale_, X.std(ddof=0).to_numpy())
+    # blobs in raw order low, mid, high: the first block is cluster 0, the last cluster 2
+    assert set(pipe.predict(X)[:60]) == {0} and set(pipe.predict(X)[120:]) == {2}
+
+
+def test_transform_is_the_distance_to_each_ordered_centre():
+    Z = _z(blobs(n_per=20))
+    model = OrderedKMeans(3, n_init=2, random_state=0).fit(Z)
+    distances = model.transform(Z)
+    expected = np.linalg.norm(Z[:, None, :] - model.cluster_centers_[None, :, :], axis=2)
+    np.testing.assert_allclose(distances, expected, atol=1e-12)
+    np.testing.assert_array_equal(model.predict(Z), distances.argmin(axis=1))
+    assert model.score(Z) == pytest.approx(-model.inertia_)
+
+
+def test_sampled_fit_scales_on_every_row_and_clusters_a_sample():
+    X = blobs(n_per=100)
+    pipe = scaled_kmeans(3, order="centroid_mean", n_init=3, random_state=1,
+                         sample_size=50).fit(X)
+    kmeans = pipe.named_steps["kmeans"]
+    assert kmeans.fitted_on_sample_ is True
+    assert kmeans.n_fit_rows_ == 50 and len(kmeans.labels_) == 50
+    # the scaler saw every row (SPEC z-scores are over all users) ...
+    np.testing.assert_allclose(pipe.named_steps["scaler"].mean_, X.mean().to_numpy())
+    # ... k-means exactly the sampled rows of their z-scores (sample_rows: sorted positions)
+    rows = np.sort(np.random.default_rng(1).choice(300, size=50, replace=False))
+    np.testing.assert_array_equal(rows, sample_rows(300, 50, 1))
+    ref = KMeans(n_clusters=3, n_init=3, random_state=1).fit(_z(X)[rows])
+    np.testing.assert_array_equal(kmeans.kmeans_.cluster_centers_, ref.cluster_centers_)
+    labels = pipe.predict(X)
+    assert labels.shape == (300,)
+    # well-separated groups: every group gets one label even though only 50 rows were fitted
+    for g in range(3):
+        assert len(set(labels[g * 100 : (g + 1) * 100])) == 1
+
+
+def test_no_sampling_when_data_not_larger_than_sample_size():
+    Z = _z(blobs(n_per=10))
+    model = OrderedKMeans(3, n_init=2, random_state=0, sample_size=30).fit(Z)
+    assert model.fitted_on_sample_ is False
+    assert model.n_fit_rows_ == 30
+
+
+def test_weights_order_puts_the_largest_weighted_centroid_last():
+    X = blobs()
+    # weight -1 on "a": ascending -a, so the block with the largest raw "a" is cluster 0
+    pipe = scaled_kmeans(3, order=(-1.0, 0.0, 0.0), n_init=5, random_state=3).fit(X)
+    labels = pipe.predict(X)
+    assert set(labels[:60]) == {2} and set(labels[60:120]) == {1} and set(labels[120:]) == {0}
+    centres = pipe.named_steps["kmeans"].cluster_centers_
+    assert list(centres[:, 0]) == sorted(centres[:, 0], reverse=True)
+
+
+def test_target_mean_order_and_ties_keep_kmeans_own_order():
+    Z = _z(blobs(n_per=20))
+    plain = OrderedKMeans(3, order="target_mean", n_init=2, random_state=0).fit(
+        Z, np.zeros(len(Z)))
+    # every mean ties: k-means' own numbering
+    np.testing.assert_array_equal(plain.cluster_order_, [0, 1, 2])
+    own = plain.kmeans_.labels_
+    # members' means 5, 1, 5 (k-means' clusters 0, 1, 2): old 1 first, then the tied 0 before 2
+    y = np.array([5.0, 1.0, 5.0])[own]
+    ordered = OrderedKMeans(3, order="target_mean", n_init=2, random_state=0).fit(Z, y)
+    np.testing.assert_array_equal(ordered.cluster_order_, [1, 0, 2])
+    np.testing.assert_array_equal(ordered.cluster_centers_, plain.cluster_centers_[[1, 0, 2]])
+    np.testing.assert_array_equal(ordered.labels_, np.array([1, 0, 2])[own])
+    np.testing.assert_array_equal(ordered.predict(Z), ordered.labels_)
+    assert ordered.fit_predict(Z, y).tolist() == ordered.labels_.tolist()
+
+
+def test_order_is_a_plain_parameter_kept_by_clone():
+    model = OrderedKMeans(4, order=(1.0, -1.0), n_init=3, random_state=5, sample_size=100)
+    assert clone(model).get_params() == model.get_params()
+    assert model.get_params()["order"] == (1.0, -1.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "y", "message"),
+    [
+        (OrderedKMeans(3, order=(1.0, 2.0)), None, "expected 3 weights"),
+        (OrderedKMeans(3, order="largest"), None, "order must be one of"),
+        (OrderedKMeans(3, order="target_mean"), None, "needs y"),
+        (OrderedKMeans(3, sample_size=0), None, "sample_size"),
+    ],
+)
+def test_bad_parameters_are_refused_at_fit(model, y, message):
+    with pytest.raises(ValueError, match=message):
+        model.fit(_z(blobs(n_per=10)), y)
+
+
+def test_k1_inertia_of_standardized_data_is_rows_times_columns():
+    Z = _z(blobs(n_per=30))
+    for k in range(1, 6):
+        inertia = OrderedKMeans(k, n_init=4, random_state=0).fit(Z).inertia_
+        assert inertia == KMeans(n_clusters=k, n_init=4, random_state=0).fit(Z).inertia_
+    # k=1: total sum of squares of standardized data = n * d
+    assert OrderedKMeans(1, n_init=1, random_state=0).fit(Z).inertia_ == pytest.approx(90 * 3)
