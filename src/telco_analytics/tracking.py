@@ -53,6 +53,8 @@ CLUSTER_MODELS = {
 # skops (MLflow's safe default format) refuses types it cannot vouch for. The regression's
 # tree nodes are such a type; we trained the model ourselves in this run, so we trust it.
 SKOPS_TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+# the cluster pipelines' k-means step (our estimator: skops trusts only library types)
+CLUSTER_TRUSTED_TYPES = ["telco_analytics.models.ordered_kmeans.OrderedKMeans"]
 # Explicit requirements: without them MLflow infers them by importing the model in a
 # subprocess and resolving packages, which is slow and may try the network.
 MODEL_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops")
@@ -440,7 +442,8 @@ def _log_cluster_model(mlflow: Any, infer_signature: Any, name: str, pipeline: A
         example = table[columns].head(SAMPLE_ROWS).astype("float64").reset_index(drop=True)
         signature = infer_signature(example, pipeline.predict(example))
     mlflow.sklearn.log_model(pipeline, name=name, signature=signature, input_example=example,
-                             pip_requirements=requirements, serialization_format="skops")
+                             pip_requirements=requirements, serialization_format="skops",
+                             skops_trusted_types=CLUSTER_TRUSTED_TYPES)
 
 
 # ---------------------------------------------------------------- reading back

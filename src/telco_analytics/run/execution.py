@@ -138,22 +138,22 @@ def run_side_by_side(tasks: Sequence[Task], available: Iterable[str], budget: Co
                      *, on_start: Callable[[str], None] | None = None,
                      on_done: Callable[[str, Any], None] | None = None) -> None:
     """Run every task once its `needs` are among what is available, up to budget.workers
-    tasks at a time, in their listed order when several are ready. A task started while k
-    others run gets budget.thread_limit(k + 1) native threads. The first failure stops new
+    tasks at a time, in their listed order when several are ready. Tasks started together
+    while k others run get budget.thread_limit(k + started) native threads each. The first failure stops new
     tasks from starting, waits for the running ones and is re-raised."""
     have = set(available)
     pending = list(tasks)
     running: dict[Future, Task] = {}
 
     def start_ready(pool: ThreadPoolExecutor) -> None:
-        for task in [t for t in pending if t.needs <= have]:
-            if len(running) >= budget.workers:
-                break
+        ready = [t for t in pending if t.needs <= have][:budget.workers - len(running)]
+        # every task started now shares the cores with the ones running and each other
+        limit = budget.thread_limit(len(running) + len(ready))
+        for task in ready:
             pending.remove(task)
             if on_start:
                 on_start(task.name)
-            work = task.prepare()
-            running[pool.submit(_limited, work, budget.thread_limit(len(running) + 1))] = task
+            running[pool.submit(_limited, task.prepare(), limit)] = task
 
     with ThreadPoolExecutor(max_workers=budget.workers, thread_name_prefix="telco-node") as pool:
         try:

@@ -233,7 +233,10 @@ def _outputs(n: Node, value: Any) -> dict[str, Any]:
     if len(n.outputs) == 1:
         return {n.outputs[0]: value}
     if isinstance(value, dict):
-        return {name: value[name] for name in n.outputs}
+        return {name: value[name] for name in n.outputs if name in value}
+    if not isinstance(value, tuple) or len(value) != len(n.outputs):
+        raise RuntimeError(f"node {n.name!r} returned {type(value).__name__} where its "
+                           f"{len(n.outputs)} outputs {list(n.outputs)} were declared")
     return dict(zip(n.outputs, value, strict=True))
 
 
@@ -328,7 +331,9 @@ def _run_side_by_side(record: RunRecord, nodes: Sequence[Node], resources: dict[
     tasks = [execution.Task(name=n.name, needs=needs[n.name], gives=frozenset(n.outputs),
                             prepare=partial(_prepared, record, n, resources, work))
              for n in nodes]
-    execution.run_side_by_side(tasks, set(record.datasets), budget,
+    # the engine's own tables are gone with it, but were made: what waits for them may start
+    made = set(record.datasets) | {o for n in work if n.kind == "engine" for o in n.outputs}
+    execution.run_side_by_side(tasks, made, budget,
                                on_start=(lambda name: progress(name, "start")) if progress
                                else None, on_done=finished)
 

@@ -37,9 +37,10 @@ def read_and_validate(con: Any, input_path: str) -> tuple[ibis.Table, dict[str, 
 
 
 def clean(con: Any, sessions: ibis.Table, params: AnalysisParams, input_path: str,
-          column_map: Map) -> tuple[ibis.Table, pd.DataFrame, dict[str, Any]]:
-    """Cleaned sessions (materialized in the engine), the cleaning report, and the manifest's
-    `rows` and `missing` facts."""
+          column_map: Map
+          ) -> tuple[ibis.Table, pd.DataFrame, dict[str, int], int, dict[str, Any]]:
+    """Cleaned sessions (materialized in the engine), the cleaning report, the missing values
+    per column (all rows read), the rows read, and the manifest's `rows` and `missing`."""
     if engine.is_local(con):  # one read per column in numpy, the columns side by side
         counts, report = profile_sessions_local(sessions, iqr_factor=params.iqr_factor,
                                                 column_map=column_map)
@@ -65,7 +66,7 @@ def clean(con: Any, sessions: ibis.Table, params: AnalysisParams, input_path: st
     sessions_kept = counts["rows"] - counts["artifact"]
     cleaned = engine.materialize(con, cleaned, "clean",
                                  expected_bytes=sessions_kept * len(SESSION_COLUMNS_USED) * 8)
-    return cleaned, report, facts
+    return cleaned, report, counts["all"], counts["rows"], facts
 
 
 def handset_rankings(clean_sessions: ibis.Table) -> dict[str, Any]:
