@@ -398,6 +398,8 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
         # text is parsed once and kept; Parquet is re-read lazily, column by column, by the
         # few passes that follow (cheaper than copying all 55 columns, and out of core)
         sessions = engine.materialize(con, sessions, "sessions")
+    if int(sessions.count().to_pyarrow().as_py()) == 0:
+        raise InputError(f"input has a header but no data rows: {source}")
     absent = [c for c in schema.NAMES if c not in mapping and c != "duration_ms"
               and not (c == "duration_s" and lone_unit)]
     if absent:
