@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import KMeans
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics import tracking
+from telco_analytics.models.ordered_kmeans import OrderedKMeans
 from telco_analytics.models.regression import BASELINE_NAME, FEATURES, MODEL_NAME
 from telco_analytics.report.figures.tracking import loss_curve_chart, tracking_figures
 from telco_analytics.report.render import chart_png
+from telco_analytics.run.catalog import RunCatalog
 
 ENGAGEMENT = FEATURES[:3]
 EXPERIENCE = FEATURES[3:]
@@ -58,9 +59,10 @@ def build_run(folder: Path, seed: int = 0, users: int = 400) -> dict:
         _quality(BASELINE_NAME, "test", y[test], np.full(test.sum(), mean)),
     ])
 
-    def kmeans(columns: list[str]) -> Pipeline:
+    def kmeans(columns: list[str]) -> Pipeline:  # as the analyses fit them
         return Pipeline([("scaler", StandardScaler()),
-                         ("kmeans", KMeans(3, n_init=3, random_state=seed))]).fit(X[columns])
+                         ("kmeans", OrderedKMeans(3, n_init=3, random_state=seed))]
+                        ).fit(X[columns])
 
     engagement, experience = kmeans(ENGAGEMENT), kmeans(EXPERIENCE)
     tables = {
@@ -96,7 +98,7 @@ def build_run(folder: Path, seed: int = 0, users: int = 400) -> dict:
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return {
-        "out_dir": folder, "manifest": manifest, "tables": tables,
+        "catalog": RunCatalog(folder), "manifest": manifest, "tables": tables,
         "models": {"engagement": engagement, "experience": experience},
         "metrics": {"engagement_inertia": float(engagement.named_steps["kmeans"].inertia_),
                     "engagement_cluster_0_users": 123.0},
@@ -193,6 +195,12 @@ def test_artifacts_hold_tables_figures_manifest_and_models(tracked):
         experiment_ids=[tracked["first"]["experiment_id"]],
         filter_string=f"source_run_id = '{run_id}'", output_format="list")
     assert {m.name for m in logged} == {"satisfaction_regression", "engagement", "experience"}
+    # the cluster pipelines load back (our k-means is a trusted type) and predict as fitted
+    run = tracked["first_run"]
+    for model in (m for m in logged if m.name == "engagement"):
+        loaded = mlflow.sklearn.load_model(model.model_uri)
+        X = run["X"][list(run["models"]["engagement"].feature_names_in_)]
+        np.testing.assert_array_equal(loaded.predict(X), run["models"]["engagement"].predict(X))
 
 
 def test_artifacts_stay_next_to_the_sqlite_store(tracked):
