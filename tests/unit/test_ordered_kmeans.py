@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from telco_analytics.models.clustering import sample_rows
-from telco_analytics.models.ordered_kmeans import OrderedKMeans, scaled_kmeans
+from telco_analytics.models.distance import DistanceToCluster
+from telco_analytics.models.ordered_kmeans import OrderedKMeans, fit_scaled_kmeans, scaled_kmeans
 from tests.unit.cluster_data import blobs
 
 
@@ -130,3 +135,105 @@ def test_k1_inertia_of_standardized_data_is_rows_times_columns():
         assert inertia == KMeans(n_clusters=k, n_init=4, random_state=0).fit(Z).inertia_
     # k=1: total sum of squares of standardized data = n * d
     assert OrderedKMeans(1, n_init=1, random_state=0).fit(Z).inertia_ == pytest.approx(90 * 3)
+
+
+def _fitted_state(estimator: object) -> dict[str, object]:
+    """The fitted attributes (name_ ...) of an estimator, KMeans' inside too."""
+    state = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("_")}
+    if "kmeans_" in state:
+        state["kmeans_"] = _fitted_state(state["kmeans_"])
+    return state
+
+
+def _assert_same_state(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name, value in a.items():
+        other = b[name]
+        if isinstance(value, dict):
+            _assert_same_state(value, other)
+        elif isinstance(value, np.ndarray):
+            assert value.dtype == other.dtype and value.tobytes() == other.tobytes(), name
+        else:
+            assert type(value) is type(other) and value == other, name
+
+
+def _wide_blobs(n_per: int = 400) -> tuple[pd.DataFrame, pd.Series]:
+    """blobs with an int column and values over orders of magnitude, and a target y."""
+    X = blobs(n_per=n_per)
+    X["a"] = (X["a"] * 1e3).round().astype("int64")
+    X["c"] = X["c"] * np.random.default_rng(5).lognormal(0.0, 2.0, len(X))
+    return X, pd.Series(np.random.default_rng(6).normal(size=len(X)) + X["b"] / 1e3)
+
+
+@pytest.mark.parametrize("sample_size", [None, 100, 1_200],
+                         ids=["all rows", "a sample", "sample_size = rows"])
+@pytest.mark.parametrize("order", ["centroid_mean", (-1.0, 1.0, -1.0), "target_mean"])
+def test_lean_fit_equals_pipeline_fit_bit_for_bit(order, sample_size):
+    X, y = _wide_blobs()
+    model = scaled_kmeans(3, order=order, n_init=3, random_state=4, sample_size=sample_size)
+    expected = clone(model).fit(X, y)
+    fitted = fit_scaled_kmeans(model, X, y)
+    assert not hasattr(model.named_steps["kmeans"], "kmeans_")  # the given model is unfitted
+    assert type(fitted) is Pipeline and vars(fitted).keys() == vars(expected).keys()
+    assert fitted.get_params(deep=False).keys() == expected.get_params(deep=False).keys()
+    for (name, step), (expected_name, expected_step) in zip(fitted.steps, expected.steps,
+                                                             strict=True):
+        assert name == expected_name and type(step) is type(expected_step)
+        assert step.get_params() == expected_step.get_params()
+        _assert_same_state(_fitted_state(step), _fitted_state(expected_step))
+    assert fitted.named_steps["kmeans"].fitted_on_sample_ is (sample_size == 100)
+    np.testing.assert_array_equal(fitted.predict(X), expected.predict(X))
+    np.testing.assert_array_equal(fitted.transform(X), expected.transform(X))
+    distance = DistanceToCluster(FrozenEstimator(fitted)).fit(X)
+    np.testing.assert_array_equal(distance.transform(X),
+                                  DistanceToCluster(FrozenEstimator(expected)).fit(X).transform(X))
+    unfitted = clone(fitted)  # the contract: clone gives the unfitted model, same parameters
+    assert unfitted.get_params(deep=True).keys() == model.get_params(deep=True).keys()
+    assert not hasattr(unfitted.named_steps["kmeans"], "kmeans_")
+
+
+def test_lean_fit_draws_as_fit_with_a_random_state_object():
+    X, _ = _wide_blobs()
+    model = scaled_kmeans(3, order="centroid_mean", n_init=2, random_state=0, sample_size=100)
+    model.set_params(kmeans__random_state=np.random.RandomState(9))
+    expected, fitted = clone(model).fit(X), fit_scaled_kmeans(model, X)
+    _assert_same_state(_fitted_state(fitted[-1]), _fitted_state(expected[-1]))
+
+
+def test_lean_fit_refuses_what_fit_refuses():
+    X, y = _wide_blobs()
+    X["b"] = X["b"].astype("float64")
+    X.loc[5, "b"] = np.nan  # not among the 100 drawn rows: refused all the same
+    assert 5 not in sample_rows(len(X), 100, 4)
+    bad = [
+        (X, None, "centroid_mean"),
+        (_wide_blobs()[0], None, "target_mean"),  # y missing
+        (_wide_blobs()[0], y.iloc[:10], "target_mean"),  # y of other rows
+        (_wide_blobs()[0], None, (1.0, 2.0)),  # weights of 2 features for 3
+    ]
+    for data, target, order in bad:
+        model = scaled_kmeans(3, order=order, n_init=2, random_state=4, sample_size=100)
+        with pytest.raises(ValueError) as expected:
+            clone(model).fit(data, target)
+        with pytest.raises(ValueError) as raised:
+            fit_scaled_kmeans(model, data, target)
+        assert str(raised.value) == str(expected.value)
+    with pytest.raises(TypeError, match="StandardScaler then an OrderedKMeans"):
+        fit_scaled_kmeans(Pipeline([("kmeans", OrderedKMeans(3))]), X)
+
+
+def test_lean_fit_never_scales_every_row():
+    X, _ = _wide_blobs(n_per=100_000)
+    model = scaled_kmeans(3, order="centroid_mean", n_init=1, random_state=0, sample_size=3_000)
+    table = len(X) * 3 * 8  # n x 3 floats
+
+    def peak(fit) -> int:
+        tracemalloc.start()
+        try:
+            fit()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert peak(lambda: clone(model).fit(X)) > 1.5 * table  # a float copy, its scaled copy, ...
+    assert peak(lambda: fit_scaled_kmeans(model, X)) < table  # a column's temporaries

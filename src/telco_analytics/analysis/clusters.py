@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from ..config import AnalysisParams
 from ..models.clustering import sample_rows, silhouette_sample
-from ..models.ordered_kmeans import scaled_kmeans
+from ..models.ordered_kmeans import fit_scaled_kmeans, scaled_kmeans
 
 # The silhouette is quadratic in users; a fixed-seed sample this size keeps it under ~0.1 s.
 SILHOUETTE_ROWS = 3_000
@@ -26,13 +26,14 @@ def fit_clustering(X: pd.DataFrame, k: int, order: str | Sequence[float],
     """The fitted scaler + ordered k-means of X (one row per user, raw units; SPEC rules 8-10).
 
     The scaler sees every user (SPEC z-scores are over all users); beyond the threshold
-    k-means learns from a uniform sample of them (see kmeans_sample_size). y: the values the
-    'target_mean' order needs.
+    k-means learns from a uniform sample of them (see kmeans_sample_size), and only those
+    users are scaled (fit_scaled_kmeans: model.fit(X, y), bit for bit, without a scaled copy
+    of every user). y: the values the 'target_mean' order needs.
     """
     model = scaled_kmeans(k, order=order, n_init=params.kmeans_n_init,
                           random_state=params.random_state,
                           sample_size=kmeans_sample_size(len(X), params))
-    return model.fit(X, y)
+    return fit_scaled_kmeans(model, X, y)
 
 
 def model_silhouette(model: Pipeline, X: pd.DataFrame, labels: np.ndarray,

@@ -24,6 +24,7 @@ from .. import schema
 from ..config import AnalysisParams
 from ..models.clustering import predict_labels
 from ..models.ordered_kmeans import CENTROID_MEAN, OrderedKMeans
+from ..models.scaler import fit_scaler
 from .clusters import fit_clustering, model_silhouette
 from .elbow import elbow_plan, elbow_table
 from .overview import keys_sorted, top_n_positions
@@ -139,7 +140,8 @@ def engagement_elbow_fits(user_overview: pd.DataFrame, params: AnalysisParams, p
     if not k_values:
         return {}
     X = _metrics(users)
-    scaler = StandardScaler().fit(X)
+    # a column at a time: StandardScaler().fit(X) bit for bit, without its n x d temporaries
+    scaler = fit_scaler(StandardScaler(), X)
     rows = plan.rows(params.random_state)
     Z = scaler.transform(X if rows is None else X.iloc[rows])
     del X

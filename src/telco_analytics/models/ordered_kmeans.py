@@ -3,7 +3,8 @@
 SPEC rules 8-10 give cluster numbers a business meaning, so the clusters k-means finds are
 renumbered by a rule named in the `order` parameter (a constructor parameter: `clone` and
 `get_params` keep it). `scaled_kmeans` builds the scaler + ordered k-means pipeline that the
-analyses fit, track and serve.
+analyses fit, track and serve; `fit_scaled_kmeans` fits it as Pipeline.fit does, without a
+scaled copy of every row.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
+import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
+    clone,
 )
 from sklearn.cluster import KMeans
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, assert_all_finite, check_random_state
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -31,11 +34,13 @@ from sklearn.utils.validation import (
 )
 
 from .clustering import sample_rows
+from .scaler import fit_scaler
 
 # order rules by name (a sequence of per-feature weights is the third kind)
 CENTROID_MEAN = "centroid_mean"  # ascending mean of the centroid's coordinates (rule 8)
 TARGET_MEAN = "target_mean"  # ascending mean of y over the cluster's members (rule 10)
 ORDER_RULES = (CENTROID_MEAN, TARGET_MEAN)
+FLOAT_DTYPES = [np.float64, np.float32]  # what k-means is fitted on (others become float64)
 
 
 class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
@@ -81,13 +86,36 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
     def fit(self, X: Any, y: Any = None) -> Self:
         """Fit k-means (on a sample beyond sample_size rows) and number its clusters by `order`."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, dtype=FLOAT_DTYPES)
         self._check_params(X.shape[1])
         y = self._checked_target(X, y)
-        rows = sample_rows(X.shape[0], self.sample_size, _seed(self.random_state))
-        if rows is not None:
-            X = X[rows]
-            y = None if y is None else y[rows]
+        rows = self._drawn_rows(X.shape[0])
+        return self._fit_drawn(X if rows is None else X[rows], _drawn(y, rows),
+                               on_sample=rows is not None)
+
+    def _fit_scaled(self, scaler: StandardScaler, X: Any, y: Any = None) -> Self:
+        """fit(scaler.transform(X), y) with only the rows k-means is fitted on scaled.
+
+        scaler: a StandardScaler fitted on X (it counts X's values that are not missing, so
+        a missing value is found without a scan). fit's checks in fit's order, a missing
+        value refused wherever it is, but the scaled X, all of it, is never held.
+        """
+        n_rows = X.shape[0]
+        if np.any(np.asarray(scaler.n_samples_seen_) < n_rows):
+            _refuse_missing(X, type(self).__name__)
+        self._check_params(scaler.n_features_in_)
+        y = self._checked_target(X, y)
+        rows = self._drawn_rows(n_rows)
+        Z = scaler.transform(X if rows is None else _safe_indexing(X, rows))
+        Z = validate_data(self, Z, dtype=FLOAT_DTYPES)
+        return self._fit_drawn(Z, _drawn(y, rows), on_sample=rows is not None)
+
+    def _drawn_rows(self, n_rows: int) -> np.ndarray | None:
+        """Sorted positions of the rows k-means is fitted on (None: every row)."""
+        return sample_rows(n_rows, self.sample_size, _seed(self.random_state))
+
+    def _fit_drawn(self, X: np.ndarray, y: np.ndarray | None, *, on_sample: bool) -> Self:
+        """Fit k-means on the drawn rows X (checked) and number its clusters by `order`."""
         self.kmeans_ = KMeans(n_clusters=self.n_clusters, init="k-means++", n_init=self.n_init,
                               random_state=self.random_state).fit(X)
         order = _ascending(self._scores(X, y))
@@ -96,7 +124,7 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.labels_ = np.argsort(order).astype(self.kmeans_.labels_.dtype)[self.kmeans_.labels_]
         self.inertia_ = self.kmeans_.inertia_
         self.n_iter_ = self.kmeans_.n_iter_
-        self.fitted_on_sample_ = rows is not None
+        self.fitted_on_sample_ = on_sample
         self.n_fit_rows_ = int(X.shape[0])
         return self
 
@@ -126,7 +154,7 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
     def _checked(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
 
     def _checked_target(self, X: np.ndarray, y: Any) -> np.ndarray | None:
         """y as floats when the order needs it (else None: y is ignored)."""
@@ -181,6 +209,20 @@ def _ascending(score: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(len(score)), score))
 
 
+def _drawn(y: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
+    """The values of y at the drawn rows (y itself when every row is drawn)."""
+    return y if y is None or rows is None else _safe_indexing(y, rows)
+
+
+def _refuse_missing(X: Any, estimator: str) -> None:
+    """Raise the error fit raises for a missing value in its input (scaling keeps a missing
+    value missing): the first column holding one is checked as fit checks its whole input."""
+    for j in range(X.shape[1]):
+        column = _safe_indexing(X, j, axis=1)
+        assert_all_finite(np.asarray(column, dtype=np.float64), estimator_name=estimator,
+                          input_name="X")
+
+
 def _seed(random_state: Any) -> int | None:
     """The seed of the row sample: the int (or None) itself, or one drawn from a RandomState."""
     if random_state is None or isinstance(random_state, numbers.Integral):
@@ -197,3 +239,31 @@ def scaled_kmeans(n_clusters: int, *, order: str | Sequence[float], n_init: int,
         ("kmeans", OrderedKMeans(n_clusters, order=order, n_init=n_init,
                                  random_state=random_state, sample_size=sample_size)),
     ])
+
+
+def fit_scaled_kmeans(model: Pipeline, X: Any, y: Any = None) -> Pipeline:
+    """model.fit(X, y) for a StandardScaler + OrderedKMeans pipeline (scaled_kmeans), without
+    a scaled copy of every row: the same fitted attributes, bit for bit.
+
+    Pipeline.fit scales all of X (n x d floats, besides the scaler's own temporaries) before
+    OrderedKMeans draws the rows it is fitted on: 1.7 GB at 72M users x 3 metrics. Here the
+    scaler is fitted a column at a time (scaler.fit_scaler) and only the drawn rows are
+    scaled. Returns a clone of model (same parameters) holding the fitted steps.
+    """
+    (scaler_name, scaler), (kmeans_name, kmeans) = _scaler_and_kmeans(model)
+    if not isinstance(X, pd.DataFrame | np.ndarray):
+        X = np.asarray(X)  # lists and other array-likes: indexable by rows and columns
+    scaler = fit_scaler(scaler, X)
+    kmeans = clone(kmeans)._fit_scaled(scaler, X, y)
+    return clone(model).set_params(**{scaler_name: scaler, kmeans_name: kmeans})
+
+
+def _scaler_and_kmeans(model: Pipeline) -> list[tuple[str, Any]]:
+    """The (name, step) pairs of a StandardScaler + OrderedKMeans pipeline (TypeError else)."""
+    steps = getattr(model, "steps", None)
+    if (not isinstance(model, Pipeline) or len(steps) != 2
+            or not isinstance(steps[0][1], StandardScaler)
+            or not isinstance(steps[1][1], OrderedKMeans)):
+        raise TypeError("fit_scaled_kmeans fits a Pipeline of a StandardScaler then an "
+                        f"OrderedKMeans, got {model!r}")
+    return steps
