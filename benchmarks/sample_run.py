@@ -8,7 +8,7 @@ Two modes, each `--repeat` times, each a fresh `telco` subprocess:
         `telco run` leaves no report.html / slides.pptx, `telco report DIR` is run and timed
         too and counted in the full run's wall time.
 Prints the median seconds per step (DIR/manifest.json "seconds_per_step"), the sum of the
-analysis steps (read .. satisfaction), the wall time of the process(es) and the peak RSS,
+analysis nodes (read .. satisfaction, from the first start to the last end), the wall time of the process(es) and the peak RSS,
 against the SPEC section 8 goals (analyses <= 4 s, full run <= 20 s).
 """
 

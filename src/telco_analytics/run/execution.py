@@ -139,8 +139,8 @@ def run_side_by_side(tasks: Sequence[Task], available: Iterable[str], budget: Co
                      on_done: Callable[[str, Any], None] | None = None) -> None:
     """Run every task once its `needs` are among what is available, up to budget.workers
     tasks at a time, in their listed order when several are ready. Tasks started together
-    while k others run get budget.thread_limit(k + started) native threads each. The first failure stops new
-    tasks from starting, waits for the running ones and is re-raised."""
+    while k others run get budget.thread_limit(k + started) native threads each. The first
+    failure stops new tasks from starting, waits for the running ones and is re-raised."""
     have = set(available)
     pending = list(tasks)
     running: dict[Future, Task] = {}

@@ -100,11 +100,11 @@ def check_graph(nodes: Sequence[Node]) -> None:
     """ValueError unless names and outputs are unique and every input has a producer that
     can run before it (no cycle)."""
     names = [n.name for n in nodes]
-    if len(set(names)) != len(names):
-        raise ValueError(f"duplicate node names: {sorted({x for x in names if names.count(x) > 1})}")
+    if twice := sorted({x for x in names if names.count(x) > 1}):
+        raise ValueError(f"duplicate node names: {twice}")
     outputs = [o for n in nodes for o in n.outputs]
-    if len(set(outputs)) != len(outputs):
-        raise ValueError(f"datasets produced twice: {sorted({o for o in outputs if outputs.count(o) > 1})}")
+    if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
+        raise ValueError(f"datasets produced twice: {twice}")
     order(nodes)
 
 

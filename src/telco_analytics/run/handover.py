@@ -82,8 +82,9 @@ def user_tables(users: pd.DataFrame, params: AnalysisParams
             "rule": f"beyond {params.kmeans_sample_threshold:,} users, models are fitted on a "
             f"uniform sample (k-means: {params.kmeans_sample_size:,}, regression: "
             f"{params.regression_sample_size:,} users; z-scores always over all users) and "
-            f"every user is still assigned and scored; beyond {params.elbow_sample_size:,} users the elbow curve is fitted on a "
-            "sample of that many with elbow_n_init restarts. Below that everything is exact.",
+            f"every user is still assigned and scored; beyond {params.elbow_sample_size:,} "
+            "users the elbow curve is fitted on a sample of that many with elbow_n_init "
+            "restarts. Below that everything is exact.",
             "users": n,
         },
     }

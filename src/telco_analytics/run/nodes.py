@@ -40,7 +40,8 @@ ANALYSES: list[Node] = [
     node("run.handover:user_tables", name="user tables", inputs=("users", "params"),
          outputs=("user_overview", "user_experience", "user_facts")),
     # overview (SPEC rules 4-7)
-    node("analysis.overview:variables_table", name="variables", inputs=("missing_values", "rows_read"),
+    node("analysis.overview:variables_table", name="variables",
+         inputs=("missing_values", "rows_read"),
          outputs=("variables",)),
     node("analysis.overview:app_totals", name="app totals", inputs=("user_overview",),
          outputs=("app_totals",)),
