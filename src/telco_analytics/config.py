@@ -139,7 +139,7 @@ class ExecutionSettings:
     # worker threads for independent work; None = the cores this process may use
     # (affinity and cgroup quota aware, see run.execution.available_cores)
     workers: int | None = None
-    # up to this many users, independent fits run side by side (one core each); beyond it
+    # up to this many users, independent nodes run side by side (sharing the cores); beyond it
     # one after the other, so that their temporaries (several GB each at tens of millions of
     # users) are never held at the same time
     side_by_side_max_users: int = 20_000_000
