@@ -23,6 +23,7 @@ import ibis
 import pandas as pd
 
 from .. import engine
+from ..analysis.result import AnalysisResult
 from ..config import AnalysisParams, ExecutionSettings
 from ..errors import EngineError
 from . import execution, warmup
@@ -241,7 +242,7 @@ def _outputs(n: Node, value: Any) -> dict[str, Any]:
 
 
 def _is_analysis_result(value: Any) -> bool:
-    return all(hasattr(value, a) for a in ("tables", "models", "metrics", "sampling", "facts"))
+    return isinstance(value, AnalysisResult)
 
 
 def _keep(record: RunRecord, n: Node, value: Any) -> None:
