@@ -246,3 +246,22 @@ def test_an_analysis_is_a_function_and_one_node(result, extract, tmp_path):
     assert "most engaged cluster" in got.manifest["seconds_per_step"]
     start, _ = got.manifest["node_intervals"]["most engaged cluster"]
     assert start >= got.manifest["node_intervals"]["engagement"][1]
+
+
+def test_a_run_with_every_output(extract, tmp_path):
+    """Every node on: figures, tables, database, tracking into a throw-away store, report and
+    slides; the nodes that write files run after the files they log or show exist."""
+    store = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    out = tmp_path / "full"
+    got = run(str(extract), out, options=RunOptions(tracking_uri=store))
+    for name in ("report.html", "slides.pptx", "db_select.txt", "tracking/runs.csv",
+                 "figures/db_select.png", "tables/insights.json"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tracking"]["model_version"] == "1"
+    intervals = manifest["node_intervals"]
+    for before in ("figures", "write tables", "database export", "save insights"):
+        assert intervals[before][1] <= intervals["tracking"][0], before
+    assert intervals["tracking"][1] <= intervals["report"][0]
+    assert set(manifest["seconds_per_step"]) == set(intervals)
+    assert got.manifest["run_id"] == manifest["run_id"]

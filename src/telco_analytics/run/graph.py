@@ -44,7 +44,8 @@ class Node:
     write the run's files. `handover`: the engine node whose output (an engine table) the
     execution strategy brings over into memory. `section`: prefix of the metrics of an
     analysis result. `option`: the run option that turns the node off (its outputs are then
-    None).
+    None). `after`: datasets it waits for without taking them (files another node wrote into
+    the run folder, say).
     """
 
     name: str
@@ -56,6 +57,7 @@ class Node:
     section: str | None = None
     option: str | None = None
     kwargs: Mapping[str, Any] = field(default_factory=dict)  # fixed keyword arguments
+    after: tuple[str, ...] = ()
 
     def function(self) -> Callable[..., Any]:
         """The callable, imported when named by "module:function" (relative to the package)."""
@@ -69,9 +71,10 @@ class Node:
 def node(func: Callable[..., Any] | str, *, name: str, inputs: Sequence[str] = (),
          outputs: Sequence[str] = (), kind: Kind = "analysis", handover: bool = False,
          section: str | None = None, option: str | None = None,
-         kwargs: Mapping[str, Any] | None = None) -> Node:
+         kwargs: Mapping[str, Any] | None = None, after: Sequence[str] = ()) -> Node:
     return Node(name=name, func=func, inputs=tuple(inputs), outputs=tuple(outputs), kind=kind,
-                handover=handover, section=section, option=option, kwargs=dict(kwargs or {}))
+                handover=handover, section=section, option=option, kwargs=dict(kwargs or {}),
+                after=tuple(after))
 
 
 def expand(name: str, produced: Sequence[str]) -> list[str]:
@@ -89,7 +92,7 @@ def dependencies(nodes: Sequence[Node]) -> dict[str, frozenset[str]]:
     produced_by_work = frozenset(o for n in nodes if n.kind != "output" for o in n.outputs)
     needs = {}
     for n in nodes:
-        wanted = {d for i in n.inputs for d in expand(i, produced)} - RESOURCES
+        wanted = {d for i in (*n.inputs, *n.after) for d in expand(i, produced)} - RESOURCES
         if wanted & COLLECTED:
             wanted = (wanted - COLLECTED) | (produced_by_work - set(n.outputs))
         needs[n.name] = frozenset(wanted)

@@ -93,13 +93,15 @@ OUTPUTS: list[Node] = [
     node("run.output_steps:database_export", name="database export", kind="output",
          inputs=("catalog", "satisfaction", "db_url", "pseudonym_key", "run_id"),
          outputs=("database_facts",)),
+    # tracking logs the run folder's files; the report shows them and the tracking table
     node("run.output_steps:track", name="tracking", kind="output", option="tracking",
-         inputs=("catalog", "manifest", "tables", "models", "metrics", "tracking_uri",
-                 "figure_names", "tables_written", "findings_saved", "database_facts"),
+         inputs=("catalog", "manifest", "tables", "models", "metrics", "tracking_uri"),
+         after=("figure_names", "tables_written", "findings_saved", "database_facts"),
          outputs=("tracking_facts",)),
     node("run.output_steps:report", name="report", kind="output", option="report",
-         inputs=("catalog", "manifest", "figure_names", "tables_written", "findings_saved",
-                 "database_facts", "tracking_facts"), outputs=("report_files",)),
+         inputs=("catalog", "manifest"),
+         after=("figure_names", "tables_written", "findings_saved", "database_facts",
+                "tracking_facts"), outputs=("report_files",)),
 ]
 
 NODES: list[Node] = [*ENGINE, *ANALYSES, *OUTPUTS]
