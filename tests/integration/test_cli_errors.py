@@ -73,21 +73,34 @@ def test_bad_input_one_line_exit_2_no_output(tmp_path, real_rows, case):
     assert made == set(), made
 
 
-@pytest.mark.parametrize("case", ["not an xDR extract", "wrong type", "empty"])
-def test_bad_input_fails_within_two_seconds_of_the_command_starting(tmp_path, real_rows, case):
-    """The best of three runs (this machine is shared and noisy): the checks come before any
-    slow import or background work, and nothing is waited for after the error."""
-    import time
-
-    path, _ = _bad_inputs(tmp_path, real_rows)[case]
-    seconds = []
-    for attempt in range(3):
-        t0 = time.perf_counter()
-        result = _run(["run", str(path), "--out", str(tmp_path / f"o{attempt}"), "--quiet"],
-                      cwd=tmp_path)
-        seconds.append(time.perf_counter() - t0)
-        assert result.returncode == 2, result.stderr
-    assert min(seconds) < 2.0, seconds
+@pytest.mark.parametrize("case", ["not an xDR extract", "wrong type", "empty",
+                                  "a needed column without values"])
+def test_bad_input_fails_before_any_slow_work(tmp_path, real_rows, case):
+    """What made bad input fail seconds late is not started before the checks: the analyses'
+    libraries (scikit-learn, about 2 s to import), MLflow and its store, background threads.
+    The seconds themselves are printed by benchmarks/bad_input.py (timed tests are flaky on
+    a shared machine)."""
+    path, message = _bad_inputs(tmp_path, real_rows)[case]
+    probe = f"""
+import sys, threading
+from telco_analytics.run.runner import RunOptions, run
+try:
+    run({str(path)!r}, {str(tmp_path / "o")!r}, options=RunOptions())
+except Exception as exc:
+    print(type(exc).__name__, "|", exc)
+slow = [m for m in ("sklearn", "scipy", "mlflow") if m in sys.modules]
+print("slow:", slow, "threads:", threading.active_count())
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, check=True)
+    lines = result.stdout.strip().splitlines()
+    assert message in lines[0], result.stdout
+    if case == "a needed column without values":
+        # found while cleaning, once the input is known to be an extract: the import warm-up
+        # may have started (never waited for), the MLflow store not
+        assert "mlflow" not in lines[-1], result.stdout
+    else:
+        assert lines[-1] == "slow: [] threads: 1", result.stdout
 
 
 def test_not_xdr_lists_every_missing_column(tmp_path, real_rows):
