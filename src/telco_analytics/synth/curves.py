@@ -133,10 +133,11 @@ _SHARE_ROUNDS = 4
 
 
 def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
-                 width: float) -> list[np.ndarray]:
+                 width: float, ascending: bool = False) -> list[np.ndarray]:
     """Bucket percentages (main first) at main-bucket uniforms u; noise ~ U(-1, 1) per row and
-    minor bucket (shape (len(curves_) - 1, len(u))), scaled by width."""
-    main = np.rint(curves_[0].values(u))
+    minor bucket (shape (len(curves_) - 1, len(u))), scaled by width. ascending: u is sorted
+    (the main curve is then evaluated the fast way, to the same values)."""
+    main = np.rint(curves_[0].sorted_values(u) if ascending else curves_[0].values(u))
     minor = []
     total = np.zeros(len(u))
     for c, e in zip(curves_[1:], noise):

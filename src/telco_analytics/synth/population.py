@@ -7,6 +7,7 @@ chunks and chunks can be generated independently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +40,8 @@ class Subscribers:
     imsi: np.ndarray  # int64
     imei: np.ndarray  # int64
     handset: np.ndarray  # int32 index into the handset catalog
+    heavy: np.ndarray  # bool, the xDR's user is in the heavy segment
+    heavy_msisdn: np.ndarray  # int64 MSISDN of each heavy user of the chunk
 
 
 @lru_cache(maxsize=1)
@@ -86,10 +89,21 @@ def _apportion(shares: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
-def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int) -> Subscribers:
-    """Identity columns for `rows` xDRs whose global row numbers start at first_row."""
+# Gives users their session counts: (counts drawn in random order) -> (counts, heavy flags).
+Engagement = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int,
+                engagement: Engagement | None = None) -> Subscribers:
+    """Identity columns for `rows` xDRs whose global row numbers start at first_row.
+
+    engagement, when given, decides which named user gets which session count and who is
+    heavy (else the counts stay in random order and nobody is)."""
     anon_rows = round(rows * (column_facts("MSISDN/Number")["missing_count"] - 1) / REFERENCE_ROWS)
     named = sessions_per_user(rng, rows - anon_rows)
+    heavy = np.zeros(len(named), dtype=bool)
+    if engagement is not None:
+        named, heavy = engagement(named)
     anon = sessions_per_user(rng, anon_rows) if anon_rows else np.zeros(0, np.int64)
     counts = np.concatenate([named, anon])
     users = len(counts)
@@ -116,5 +130,8 @@ def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int) 
         row_handset[switch] = other
         row_imei[switch] = cat.tac[other] * 1_000_000 + _number(
             first_row + switch, _SERIAL, int(offsets[2]) + 500_000)
+    heavy_user = np.zeros(users, dtype=bool)
+    heavy_user[:len(named)] = heavy
     return Subscribers(msisdn=msisdn[row_user], imsi=imsi[row_user], imei=row_imei,
-                       handset=row_handset)
+                       handset=row_handset, heavy=heavy_user[row_user],
+                       heavy_msisdn=msisdn[:len(named)][heavy])

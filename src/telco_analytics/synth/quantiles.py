@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .latent import place, ranked_order
+
 # Extreme strata sampled at their midpoint (see module docstring); also the fit's top grid.
 TOP_STRATA = 40
 _BULK_GRID = 6000  # points standing for the bulk of the distribution in the fit
@@ -29,6 +31,25 @@ class QuantileCurve:
     def values(self, u: np.ndarray) -> np.ndarray:
         """Values at probabilities u (float64, not rounded)."""
         return np.expm1(np.interp(u, self.u, self.y))
+
+    def sorted_values(self, u: np.ndarray) -> np.ndarray:
+        """values(u) for ascending u in [0, 1], bit for bit, ~3x faster: each knot segment is
+        one slice of u, interpolated as np.interp does (slope * (u - u_j) + y_j) without its
+        per-value search."""
+        slopes = np.diff(self.y) / np.diff(self.u)
+        if not np.isfinite(slopes).all():  # np.interp's own care for vertical segments
+            return self.values(u)
+        starts = np.searchsorted(u, self.u[1:-1]).tolist()
+        out = np.empty(len(u))
+        for j, (a, b) in enumerate(zip([0, *starts], [*starts, len(u)])):
+            if a < b:
+                part = out[a:b]
+                np.subtract(u[a:b], self.u[j], out=part)
+                part *= slopes[j]
+                part += self.y[j]
+        if len(u) and u[-1] == self.u[-1]:  # np.interp returns the last knot there exactly
+            out[np.searchsorted(u, self.u[-1]):] = self.y[-1]
+        return np.expm1(out, out=out)
 
     def knots(self) -> list[tuple[float, float]]:
         """The knots as (u, value) pairs, for inspection."""
@@ -112,7 +133,17 @@ class Strata:
         evaluated on the uniforms in stratum order (np.interp is ~6x faster on sorted input)
         and the values are then put in a random order.
         """
-        return curve.values(sorted_uniforms(self._rng, n))[self.order(n)]
+        return np.take(curve.sorted_values(sorted_uniforms(self._rng, n)), self.order(n))
+
+    def draw_ranked(self, curve: QuantileCurve, score: np.ndarray, rows: int,
+                    at: np.ndarray | None = None) -> np.ndarray:
+        """The values draw gives, placed by ascending score instead of at random (the smallest
+        on the lowest score). score: one per row taking a value, the rows `at` (default:
+        every row); the other rows are NaN."""
+        values = curve.sorted_values(sorted_uniforms(self._rng, len(score)))
+        self.ranks()  # the order draw would have used: later columns keep theirs
+        order = ranked_order(score)
+        return place(values, order if at is None else at[order], rows)
 
     def subset(self, counts: list[int]) -> list[np.ndarray]:
         """Nested random row masks with the given sizes (smaller ones inside larger ones)."""
