@@ -12,7 +12,7 @@ from .catalog import location_index
 from .curves import SHARE_NOISE, curve, share_curves, share_values
 from .ids import bearer_ids
 from .latent import place, ranked_order
-from .planted import ChunkLatents, Planted, SessionScores, heavy_counts
+from .planted import ChunkLatents, Planted, SessionScores, heavy_users
 from .population import subscribers
 from .profile import column_facts, null_rate
 from .quantiles import Strata, sorted_uniforms
@@ -143,7 +143,7 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     strata = Strata(rng, rows)
     masks = _null_masks(strata, rows)
     latent_rng = planted.rng(first_row) if planted else None
-    engagement = partial(heavy_counts, latent_rng, loadings=planted.loadings) if planted else None
+    engagement = partial(heavy_users, latent_rng, loadings=planted.loadings) if planted else None
     people = subscribers(rng, rows, first_row, seed, engagement)
     chunk.heavy_msisdn = people.heavy_msisdn
     latents = ChunkLatents(planted, latent_rng, people.heavy) if planted else None

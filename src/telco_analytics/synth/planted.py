@@ -12,7 +12,7 @@ and per column a score, each with noise of its own:
   retransmission (TCP DL, TCP UL)   tcp_congestion*G - tcp_radio*R
   duration                          duration_heavy*H + duration_activity*A
   volume (Gaming DL, the bulk of Total DL)  volume_heavy*H + volume_activity*A
-  sessions of a user                sessions_heavy*H
+  sessions of a user                sessions_heavy*H (the segment is drawn given the counts)
 So within a session RTT and throughput move against each other (R), duration and volume
 together (A); a congested cell is slow, late and lossy, more so at the busy hours; heavy users
 have more, longer and larger sessions. Volume follows its score through Gaming DL alone: the 14
@@ -94,18 +94,19 @@ class Planted:
         return asdict(self.loadings)
 
 
-def heavy_counts(rng: np.random.Generator, counts: np.ndarray,
-                 loadings: Loadings) -> tuple[np.ndarray, np.ndarray]:
-    """(session counts, heavy flags) of users: the same counts, the larger ones more often to
-    the users of the heavy segment."""
+def heavy_users(rng: np.random.Generator, counts: np.ndarray, loadings: Loadings) -> np.ndarray:
+    """Which users (given their session counts) are in the heavy segment: a heavy user's
+    sessions_heavy score raises the rank of its count. Drawn as its count given the segment
+    would be (segment flags and scores for as many users, flags put in score order onto the
+    users in count order), without moving the counts, whose order the rest of the chunk's
+    draws follow."""
     heavy = rng.random(len(counts)) < loadings.heavy_share
-    if not len(counts):
-        return counts, heavy
     score = latent.flag(heavy, loadings.sessions_heavy) + latent.normal(rng, len(counts), 1.0)
-    out = np.empty_like(counts)
-    # counts are small integers: sorted by counting them (np.sort took several times longer)
-    out[latent.ranked_order(score)] = np.repeat(np.arange(counts.max() + 1), np.bincount(counts))
-    return out, heavy
+    out = np.empty(len(counts), dtype=bool)
+    # users of equal counts stay in user order, which is random (counts come in random order)
+    by_count = np.argsort(np.minimum(counts, 255).astype(np.uint8), kind="stable")
+    out[by_count] = heavy[latent.ranked_order(score)]
+    return out
 
 
 class ChunkLatents:

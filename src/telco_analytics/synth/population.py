@@ -89,21 +89,18 @@ def _apportion(shares: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
-# Gives users their session counts: (counts drawn in random order) -> (counts, heavy flags).
-Engagement = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+# Which users are heavy, given their session counts (in user order): bool per user.
+Engagement = Callable[[np.ndarray], np.ndarray]
 
 
 def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int,
                 engagement: Engagement | None = None) -> Subscribers:
     """Identity columns for `rows` xDRs whose global row numbers start at first_row.
 
-    engagement, when given, decides which named user gets which session count and who is
-    heavy (else the counts stay in random order and nobody is)."""
+    engagement, when given, says which named users are heavy (else nobody is)."""
     anon_rows = round(rows * (column_facts("MSISDN/Number")["missing_count"] - 1) / REFERENCE_ROWS)
     named = sessions_per_user(rng, rows - anon_rows)
-    heavy = np.zeros(len(named), dtype=bool)
-    if engagement is not None:
-        named, heavy = engagement(named)
+    heavy = engagement(named) if engagement is not None else np.zeros(len(named), dtype=bool)
     anon = sessions_per_user(rng, anon_rows) if anon_rows else np.zeros(0, np.int64)
     counts = np.concatenate([named, anon])
     users = len(counts)
