@@ -143,7 +143,7 @@ def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
     for c, e in zip(curves_[1:], noise):
         v = np.abs(1.0 - u + width * e)  # reflect at 0 and 1: stays uniform
         v = np.where(v > 1.0, 2.0 - v, v)
-        minor.append(np.rint(c.values(v)))
+        minor.append(c.rounded_values(v))
         total += minor[-1]
     over = np.flatnonzero(total > 100.0)
     if len(over):  # rare: even an empty main bucket leaves no room
