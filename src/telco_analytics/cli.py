@@ -119,11 +119,12 @@ def run(
                              figures=figures, tracking=tracking, tracking_uri=tracking_uri,
                              spark_master=spark_master)
         if input is None:
-            from .sample import sample_path
+            from .sample import sample_path, sample_truth_path
 
-            if not quiet:
-                err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions)[/]")
             input = str(sample_path())
+            if not quiet:
+                err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions, "
+                          f"not TellCo's; what was planted in it: {sample_truth_path()})[/]")
         out = out or default_out()
         printer = StepPrinter(quiet, len(step_names(options)))
         try:
