@@ -138,7 +138,8 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
                    seed: int, planted: Planted | None = None) -> Chunk:
     """`rows` synthetic xDRs whose global row numbers start at first_row; with the planted
     structure when given (else every column independent). The planted structure only decides
-    which row gets which value: the values are drawn from the same stream either way."""
+    which row gets which value (the values follow the same curves and strata); its own draws
+    take a random stream of their own."""
     chunk = Chunk(rows)
     strata = Strata(rng, rows)
     masks = _null_masks(strata, rows)
