@@ -93,7 +93,7 @@ def test_heavy_users_have_more_longer_and_larger_sessions(planted):
         assert named.loc[heavy, RAW[column]].median() > 1.2 * named.loc[~heavy, RAW[column]].median()
 
 
-def test_congested_cells_are_slow_late_and_worse_at_busy_hours(planted):
+def test_congested_cells_have_high_latency_and_low_throughput_worse_at_busy_hours(planted):
     frame, truth = planted
     severe = {c["cell"] for c in truth["congested_cells"][:10]}
     congested = frame[RAW["last_location_name"]].isin(severe)

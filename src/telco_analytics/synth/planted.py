@@ -14,9 +14,10 @@ and per column a score, each with noise of its own:
   volume (Gaming DL, the bulk of Total DL)  volume_heavy*H + volume_activity*A
   sessions of a user                sessions_heavy*H (the segment is drawn given the counts)
 So within a session RTT and throughput move against each other (R), duration and volume
-together (A); a congested cell is slow, late and lossy, more so at the busy hours; heavy users
-have more, longer and larger sessions. Volume follows its score through Gaming DL alone: the 14
-app columns stay independent of each other (each other column is unrelated to the score).
+together (A); a congested cell has high latency and retransmission and low throughput, more so
+at the busy hours; heavy users have more, longer and larger sessions. Volume follows its score
+through Gaming DL alone: the 14 app columns stay independent of each other (no other app
+column is related to the score).
 """
 
 from __future__ import annotations
