@@ -1,7 +1,7 @@
 """Rows per second of the synthetic extract writer (Parquet, CSV, CSV.gz).
 
 Usage: python benchmarks/generate_speed.py [--rows 2000000] [--repeat 3] [--formats parquet csv]
-                                          [--threads N]
+                                          [--threads N] [--structure planted|none]
 Prints, per format, the median over the repeats (timings on shared machines are noisy), the
 CPU seconds per million rows (user + system, less sensitive to other work than the wall time;
 system time and page faults separately), the bytes per row, and the load average before and
@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS)
     parser.add_argument("--threads", type=int, default=None, help="default: one per core")
+    parser.add_argument("--structure", default="planted", choices=["planted", "none"],
+                        help="none: every column independent (the generator before issue 16)")
     parser.add_argument("--formats", nargs="+", default=["parquet", "parquet-uncompressed", "csv"],
                         choices=list(SUFFIX))
     args = parser.parse_args()
@@ -48,7 +50,8 @@ def main() -> None:
                 t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
                 codec = {"parquet-uncompressed": "none"}.get(fmt, PARQUET_COMPRESSION)
                 write_extract(path, args.rows, seed=0, chunk_rows=args.chunk_rows,
-                              parquet_compression=codec, threads=args.threads)
+                              parquet_compression=codec, threads=args.threads,
+                              structure=args.structure)
                 secs.append(time.perf_counter() - t0)
                 r1 = resource.getrusage(resource.RUSAGE_SELF)
                 syss.append(r1.ru_stime - r0.ru_stime)
@@ -56,7 +59,7 @@ def main() -> None:
                 faults.append(r1.ru_minflt - r0.ru_minflt)
             med = statistics.median(secs)
             size = path.stat().st_size
-            print(f"{fmt:21s} {args.rows:>12,} rows  median {med:6.2f} s  "
+            print(f"{fmt:21s} {args.structure:8s} {args.rows:>12,} rows  median {med:6.2f} s  "
                   f"{args.rows / med:>12,.0f} rows/s  CPU {statistics.median(cpus) * 1e6 / args.rows:5.2f}"
                   f" s per 1M rows (sys {statistics.median(syss) * 1e6 / args.rows:4.2f}, "
                   f"{statistics.median(faults) * 1e6 / args.rows:,.0f} faults)  {size / 1e6:,.0f} MB ({size / args.rows:.0f} B/row)  "

@@ -119,11 +119,12 @@ def run(
                              figures=figures, tracking=tracking, tracking_uri=tracking_uri,
                              spark_master=spark_master)
         if input is None:
-            from .sample import sample_path
+            from .sample import sample_path, sample_truth_path
 
-            if not quiet:
-                err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions)[/]")
             input = str(sample_path())
+            if not quiet:
+                err.print("[dim]no INPUT: using the built-in sample (150,000 synthetic sessions, "
+                          f"not TellCo's; what was planted in it: {sample_truth_path()})[/]")
         out = out or default_out()
         printer = StepPrinter(quiet, len(step_names(options)))
         try:
@@ -142,6 +143,8 @@ def generate(
     rows: Annotated[int, typer.Option(help="Number of xDR sessions (an artifact row is appended, as in the reference).")] = 150_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .csv.gz or .parquet.")] = Path("tellco_sample.csv"),
+    structure: Annotated[str, typer.Option(help="planted: the joint structure of real traffic (handset capability, congested cells, heavy users); none: every column drawn independently.")] = "planted",
+    truth: Annotated[Path | None, typer.Option(help="Also write the planted truth (congested cells, handset capability, heavy users) as JSON to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -156,7 +159,8 @@ def generate(
         with Progress(TextColumn("generate"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
                       TimeRemainingColumn(), console=err, disable=quiet) as bar:
             task = bar.add_task("rows", total=rows)
-            write_extract(out, rows, seed, progress=lambda done: bar.update(task, completed=done))
+            write_extract(out, rows, seed, structure=structure, truth=truth,
+                          progress=lambda done: bar.update(task, completed=done))
         secs = time.perf_counter() - t0
         if not quiet:
             err.print(f"[bold green]wrote[/] {out} ({rows:,} rows in {secs:.1f} s, "

@@ -303,3 +303,21 @@ def _structure(fits):
 
 def _numbers(fits):
     return np.array([leaf for leaf in _leaves(fits) if isinstance(leaf, float)])
+
+
+def test_fast_curve_evaluations_equal_np_interp_bit_for_bit():
+    """sorted_values (ascending u) and rounded_values (any u) are np.interp's values, faster."""
+    from telco_analytics.synth import chunk
+    from telco_analytics.synth.curves import curve, duration_curve, share_curves
+
+    curves = [curve(chunk.RAW[n]) for n in chunk.DRAWN if n in chunk.RAW] + [duration_curve()]
+    for names in (chunk._DL_SHARES, chunk._UL_SHARES):
+        curves += share_curves(tuple(chunk.RAW[n] for n in names))
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.random(200_000), [0.0, 1.0, 0.25, 0.5, 0.75, 0.97, 1 - 2**-40]])
+    knots = np.concatenate([c.u for c in curves])  # values exactly on every knot too
+    u = np.concatenate([u, knots, np.nextafter(knots, 0), np.nextafter(knots, 1)]).clip(0, 1)
+    for c in curves:
+        ascending = np.sort(u)
+        np.testing.assert_array_equal(c.sorted_values(ascending), c.values(ascending))
+        np.testing.assert_array_equal(c.rounded_values(u), np.rint(c.values(u)))

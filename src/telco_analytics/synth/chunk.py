@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -10,6 +11,8 @@ from .. import schema
 from .catalog import location_index
 from .curves import SHARE_NOISE, curve, share_curves, share_values
 from .ids import bearer_ids
+from .latent import place, ranked_order
+from .planted import ChunkLatents, Planted, SessionScores, heavy_users
 from .population import subscribers
 from .profile import column_facts, null_rate
 from .quantiles import Strata, sorted_uniforms
@@ -47,6 +50,7 @@ class Chunk:
     location: np.ndarray | None = None  # int32 pool index, -1 = null
     handset: np.ndarray | None = None  # int32 catalog index, -1 = null
     nulls: dict[str, np.ndarray] = field(default_factory=dict)  # null masks of number columns
+    heavy_msisdn: np.ndarray | None = None  # int64 MSISDNs of the chunk's heavy users
 
 
 def start_order(start: np.ndarray) -> np.ndarray:
@@ -82,15 +86,33 @@ def _spread(values: np.ndarray, mask: np.ndarray | None, rows: int) -> np.ndarra
     if mask is None:
         return values
     out = np.full(rows, np.nan)
-    out[~mask] = values
+    out[np.flatnonzero(~mask)] = values  # an index scatter: twice as fast as a mask's
     return out
 
 
-def _draw(name: str, strata: Strata, mask: np.ndarray | None, rows: int) -> np.ndarray:
-    """Integer-valued column drawn from its curve (stratified), NaN where mask."""
+def _draw(name: str, strata: Strata, mask: np.ndarray | None, rows: int,
+          scores: SessionScores | None = None) -> np.ndarray:
+    """Integer-valued column drawn from its curve (stratified), NaN where mask; placed by its
+    planted score (the largest value on the highest) when it has one, else at random."""
+    if scores is not None and scores.has(name):
+        at = np.flatnonzero(~mask) if mask is not None else None  # the rows that take a value
+        values = strata.draw_ranked(curve(RAW[name]), scores.of(name, at), rows, at)
+        return np.rint(values, out=values)
     n = rows - (int(np.count_nonzero(mask)) if mask is not None else 0)
     values = strata.draw(curve(RAW[name]), n)
     return _spread(np.rint(values, out=values), mask, rows)
+
+
+def _app_bytes(rng: np.random.Generator, name: str, rows: int,
+               scores: SessionScores | None) -> np.ndarray:
+    """An app column, i.i.d. Uniform(0, max) as published; placed by its planted score when it
+    has one (the same stream of draws, stratified: sorted uniforms need no sort)."""
+    if scores is not None and scores.has(name):
+        values = place(sorted_uniforms(rng, rows), ranked_order(scores.of(name)), rows)
+    else:
+        values = rng.random(rows)
+    values *= APP_MAX[name]  # in place: no fresh pages for the temporaries
+    return np.rint(values, out=values)
 
 
 def _shares(rng: np.random.Generator, strata: Strata, names: list[str],
@@ -103,19 +125,30 @@ def _shares(rng: np.random.Generator, strata: Strata, names: list[str],
     n = rows - (np.count_nonzero(mask) if mask is not None else 0)
     curves_ = share_curves(tuple(RAW[name] for name in names))
     values = share_values(list(curves_), sorted_uniforms(rng, n),
-                          rng.uniform(-1.0, 1.0, (len(names) - 1, n)), SHARE_NOISE[RAW[names[0]]])
-    order = strata.order(n)
-    return {name: _spread(v[order], mask, rows) for name, v in zip(names, values)}
+                          rng.uniform(-1.0, 1.0, (len(names) - 1, n)), SHARE_NOISE[RAW[names[0]]],
+                          ascending=True)
+    # row of each value: the i-th row outside mask takes the value at order[i], as
+    # _spread(v[order], ...) puts it, composed once for the five columns
+    dest = np.empty(n, dtype=np.int64)
+    dest[strata.order(n)] = np.flatnonzero(~mask) if mask is not None else np.arange(rows)
+    return {name: place(v, dest, rows) for name, v in zip(names, values)}
 
 
 def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_rows: int,
-                   seed: int) -> Chunk:
-    """`rows` synthetic xDRs whose global row numbers start at first_row."""
+                   seed: int, planted: Planted | None = None) -> Chunk:
+    """`rows` synthetic xDRs whose global row numbers start at first_row; with the planted
+    structure when given (else every column independent). The planted structure only decides
+    which row gets which value (the values follow the same curves and strata); its own draws
+    take a random stream of their own."""
     chunk = Chunk(rows)
     strata = Strata(rng, rows)
     masks = _null_masks(strata, rows)
-    people = subscribers(rng, rows, first_row, seed)
-    times = timing(rng, strata, rows)
+    latent_rng = planted.rng(first_row) if planted else None
+    engagement = partial(heavy_users, latent_rng, loadings=planted.loadings) if planted else None
+    people = subscribers(rng, rows, first_row, seed, engagement)
+    chunk.heavy_msisdn = people.heavy_msisdn
+    latents = ChunkLatents(planted, latent_rng, people.heavy) if planted else None
+    times = timing(rng, strata, rows, latents.duration_score() if latents else None)
     order = start_order(times.start)  # the extract is in start order
     times = Timing(start=times.start[order], end=times.end[order],
                    duration_ms=times.duration_ms[order])  # reordered once, parts derived after
@@ -131,6 +164,7 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
     mantissa, exponent = bearer_ids(rng, rows, total_rows)
     chunk.bearer = (np.where(masks["bearer_id"], -1, mantissa), exponent)
     chunk.location = np.where(masks["last_location_name"], -1, location_index(rng.random(rows)))
+    scores = latents.sessions(order, chunk.handset, chunk.location, chunk.end) if latents else None
 
     for names in (_DL_SHARES, _UL_SHARES):
         mask = masks.get(names[0])
@@ -141,13 +175,11 @@ def generate_chunk(rng: np.random.Generator, rows: int, first_row: int, total_ro
         if name in chunk.numbers:
             continue
         mask = masks.get(name)
-        chunk.numbers[name] = _draw(name, strata, mask, rows)
+        chunk.numbers[name] = _draw(name, strata, mask, rows, scores)
         if mask is not None:
             chunk.nulls[name] = mask
-    for name in schema.APP_COLUMNS:  # i.i.d. Uniform(0, max), as published
-        values = rng.random(rows)
-        values *= APP_MAX[name]  # in place: no fresh pages for the temporaries
-        chunk.numbers[name] = np.rint(values, out=values)
+    for name in schema.APP_COLUMNS:
+        chunk.numbers[name] = _app_bytes(rng, name, rows, scores)
     dl = [schema.app_columns(a)[0] for a in schema.APPS if a != "other"]  # Total DL excludes Other
     ul = [schema.app_columns(a)[1] for a in schema.APPS]  # Total UL includes Other
     for total, parts in (("total_dl_bytes", dl), ("total_ul_bytes", ul)):

@@ -133,16 +133,17 @@ _SHARE_ROUNDS = 4
 
 
 def share_values(curves_: list[QuantileCurve], u: np.ndarray, noise: np.ndarray,
-                 width: float) -> list[np.ndarray]:
+                 width: float, ascending: bool = False) -> list[np.ndarray]:
     """Bucket percentages (main first) at main-bucket uniforms u; noise ~ U(-1, 1) per row and
-    minor bucket (shape (len(curves_) - 1, len(u))), scaled by width."""
-    main = np.rint(curves_[0].values(u))
+    minor bucket (shape (len(curves_) - 1, len(u))), scaled by width. ascending: u is sorted
+    (the main curve is then evaluated the fast way, to the same values)."""
+    main = np.rint(curves_[0].sorted_values(u) if ascending else curves_[0].values(u))
     minor = []
     total = np.zeros(len(u))
     for c, e in zip(curves_[1:], noise):
         v = np.abs(1.0 - u + width * e)  # reflect at 0 and 1: stays uniform
         v = np.where(v > 1.0, 2.0 - v, v)
-        minor.append(np.rint(c.values(v)))
+        minor.append(c.rounded_values(v))
         total += minor[-1]
     over = np.flatnonzero(total > 100.0)
     if len(over):  # rare: even an empty main bucket leaves no room

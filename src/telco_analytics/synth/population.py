@@ -7,6 +7,7 @@ chunks and chunks can be generated independently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +40,8 @@ class Subscribers:
     imsi: np.ndarray  # int64
     imei: np.ndarray  # int64
     handset: np.ndarray  # int32 index into the handset catalog
+    heavy: np.ndarray  # bool, the xDR's user is in the heavy segment
+    heavy_msisdn: np.ndarray  # int64 MSISDN of each heavy user of the chunk
 
 
 @lru_cache(maxsize=1)
@@ -86,10 +89,18 @@ def _apportion(shares: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
-def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int) -> Subscribers:
-    """Identity columns for `rows` xDRs whose global row numbers start at first_row."""
+# Which users are heavy, given their session counts (in user order): bool per user.
+Engagement = Callable[[np.ndarray], np.ndarray]
+
+
+def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int,
+                engagement: Engagement | None = None) -> Subscribers:
+    """Identity columns for `rows` xDRs whose global row numbers start at first_row.
+
+    engagement, when given, says which named users are heavy (else nobody is)."""
     anon_rows = round(rows * (column_facts("MSISDN/Number")["missing_count"] - 1) / REFERENCE_ROWS)
     named = sessions_per_user(rng, rows - anon_rows)
+    heavy = engagement(named) if engagement is not None else np.zeros(len(named), dtype=bool)
     anon = sessions_per_user(rng, anon_rows) if anon_rows else np.zeros(0, np.int64)
     counts = np.concatenate([named, anon])
     users = len(counts)
@@ -116,5 +127,8 @@ def subscribers(rng: np.random.Generator, rows: int, first_row: int, seed: int) 
         row_handset[switch] = other
         row_imei[switch] = cat.tac[other] * 1_000_000 + _number(
             first_row + switch, _SERIAL, int(offsets[2]) + 500_000)
+    heavy_user = np.zeros(users, dtype=bool)
+    heavy_user[:len(named)] = heavy
     return Subscribers(msisdn=msisdn[row_user], imsi=imsi[row_user], imei=row_imei,
-                       handset=row_handset)
+                       handset=row_handset, heavy=heavy_user[row_user],
+                       heavy_msisdn=msisdn[:len(named)][heavy])

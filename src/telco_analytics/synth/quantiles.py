@@ -11,12 +11,17 @@ heavy-tailed std are the same in every sample of the same size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+
+from .latent import place, ranked_order
 
 # Extreme strata sampled at their midpoint (see module docstring); also the fit's top grid.
 TOP_STRATA = 40
 _BULK_GRID = 6000  # points standing for the bulk of the distribution in the fit
+_CELLS = 1 << 16  # cells of u in rounded_values' table (a power of two: u * _CELLS is exact)
+_HALF_MARGIN = 1e-9  # a value this close to a rounding boundary is never read off the table
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,53 @@ class QuantileCurve:
     def values(self, u: np.ndarray) -> np.ndarray:
         """Values at probabilities u (float64, not rounded)."""
         return np.expm1(np.interp(u, self.u, self.y))
+
+    def sorted_values(self, u: np.ndarray) -> np.ndarray:
+        """values(u) for ascending u in [0, 1], bit for bit, ~3x faster: each knot segment is
+        one slice of u, interpolated as np.interp does (slope * (u - u_j) + y_j) without its
+        per-value search."""
+        slopes = np.diff(self.y) / np.diff(self.u)
+        if not np.isfinite(slopes).all():  # np.interp's own care for vertical segments
+            return self.values(u)
+        starts = np.searchsorted(u, self.u[1:-1]).tolist()
+        out = np.empty(len(u))
+        for j, (a, b) in enumerate(zip([0, *starts], [*starts, len(u)])):
+            if a < b:
+                part = out[a:b]
+                np.subtract(u[a:b], self.u[j], out=part)
+                part *= slopes[j]
+                part += self.y[j]
+        if len(u) and u[-1] == self.u[-1]:  # np.interp returns the last knot there exactly
+            out[np.searchsorted(u, self.u[-1]):] = self.y[-1]
+        return np.expm1(out, out=out)
+
+    def rounded_values(self, u: np.ndarray) -> np.ndarray:
+        """np.rint(values(u)) for any u in [0, 1], bit for bit, faster on unsorted u (where
+        np.interp searches the knots for every value): read off a table of the curve's rounded
+        value on each of 2^16 cells of u, except in the few cells where it changes (NaN)."""
+        out = np.take(self._rounded_cells, (u * _CELLS).astype(np.intp), mode="clip")
+        exact = np.flatnonzero(np.isnan(out))
+        out[exact] = np.rint(self.values(u[exact]))
+        return out
+
+    @cached_property
+    def _rounded_cells(self) -> np.ndarray:
+        """Per cell [i, i + 1) / 2^16 of u (and a last one for u = 1): the rounded value, NaN
+        where it may vary within the cell. It cannot where the rounded values at both ends
+        agree, no knot lies in the cell (one linear piece: monotone) and neither end is
+        within _HALF_MARGIN of a rounding boundary (a last-bit wobble cannot cross it)."""
+        edges = np.arange(_CELLS + 1) / _CELLS
+        at = self.sorted_values(edges)
+        rounded = np.rint(at)
+        near_half = np.abs(np.abs(at - rounded) - 0.5) < _HALF_MARGIN * np.maximum(1.0, at)
+        mixed = np.ones(_CELLS + 1, dtype=bool)
+        mixed[:-1] = (rounded[:-1] != rounded[1:]) | near_half[:-1] | near_half[1:]
+        knot_cells = np.minimum((self.u * _CELLS).astype(np.intp), _CELLS)
+        mixed[knot_cells] = True
+        mixed[np.maximum(knot_cells - 1, 0)] = True  # a knot on a cell's upper edge
+        rounded[mixed] = np.nan
+        rounded.flags.writeable = False
+        return rounded
 
     def knots(self) -> list[tuple[float, float]]:
         """The knots as (u, value) pairs, for inspection."""
@@ -112,7 +164,17 @@ class Strata:
         evaluated on the uniforms in stratum order (np.interp is ~6x faster on sorted input)
         and the values are then put in a random order.
         """
-        return curve.values(sorted_uniforms(self._rng, n))[self.order(n)]
+        return np.take(curve.sorted_values(sorted_uniforms(self._rng, n)), self.order(n))
+
+    def draw_ranked(self, curve: QuantileCurve, score: np.ndarray, rows: int,
+                    at: np.ndarray | None = None) -> np.ndarray:
+        """The values draw gives, placed by ascending score instead of at random (the smallest
+        on the lowest score). score: one per row taking a value, the rows `at` (default:
+        every row); the other rows are NaN."""
+        values = curve.sorted_values(sorted_uniforms(self._rng, len(score)))
+        self.ranks()  # the order draw would have used: later columns keep theirs
+        order = ranked_order(score)
+        return place(values, order if at is None else at[order], rows)
 
     def subset(self, counts: list[int]) -> list[np.ndarray]:
         """Nested random row masks with the given sizes (smaller ones inside larger ones)."""

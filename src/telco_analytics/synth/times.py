@@ -62,9 +62,14 @@ class Timing:
         return self.duration_ms // _S
 
 
-def timing(rng: np.random.Generator, strata: Strata, rows: int) -> Timing:
-    """Start, end and duration of `rows` sessions."""
-    seconds = np.rint(strata.draw(duration_curve(), rows)).astype(np.int64)
+def timing(rng: np.random.Generator, strata: Strata, rows: int,
+           duration_score: np.ndarray | None = None) -> Timing:
+    """Start, end and duration of `rows` sessions; the durations placed by duration_score
+    (longest on the highest) when given, else at random."""
+    curve = duration_curve()
+    drawn = (strata.draw(curve, rows) if duration_score is None
+             else strata.draw_ranked(curve, duration_score, rows))
+    seconds = np.rint(drawn).astype(np.int64)
     duration = seconds * _S + rng.integers(0, _S, rows)
     end = np.interp(rng.random(rows), _END_KNOTS_U, _END_KNOTS_MS).astype(np.int64)
     end += rng.integers(0, _S, rows)  # sub-second part

@@ -6,7 +6,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,9 @@ from ..errors import ConfigError
 from .chunk import Chunk, generate_chunk
 from .formats import Catalogs, artifact_line, artifact_table, csv_table, decoded, parquet_table
 from .memory import reused_memory
+from .planted import STRUCTURES, Planted
 from .stitch import PiecesFile, StitchedFile
+from .truth import planted_truth, write_truth
 
 if TYPE_CHECKING:  # pandas only for generate_frame: importing it costs ~0.3 s per run
     import pandas as pd
@@ -53,34 +55,67 @@ def output_format(path: Path) -> str:
                       f"{', '.join(FORMATS)}")
 
 
+@dataclass(frozen=True)
+class _Extract:
+    """What is generated: rows, seed, rows per chunk and the planted structure (None: every
+    column drawn independently)."""
+
+    rows: int
+    seed: int
+    chunk_rows: int
+    planted: Planted | None
+
+    def starts(self) -> Iterator[tuple[int, int]]:
+        """(index, first row) of every chunk."""
+        return enumerate(range(0, self.rows, self.chunk_rows))
+
+    def chunk(self, index: int, first: int) -> Chunk:
+        return _chunk(index, first, self.rows, self.seed, self.chunk_rows, self.planted)
+
+
 @dataclass
 class _Part:
     """One chunk, encoded: its bytes in the output format (a standalone Parquet file of one row
-    group, or CSV text), the schema of its table and what the artifact row needs from it."""
+    group, or CSV text), the schema of its table and what the artifact row and the planted
+    truth need from it."""
 
     rows: int
     data: PiecesFile
     layout: pa.Schema
     app_sums: dict[str, float]
+    heavy_msisdn: np.ndarray
 
 
-def _chunk(index: int, first: int, rows: int, seed: int, chunk_rows: int) -> Chunk:
+@dataclass
+class _Written:
+    """What the parts added up to: app-column sums (in chunk order), the first table's schema
+    and the heavy users' MSISDNs."""
+
+    app_sums: dict[str, float]
+    layout: pa.Schema | None = None
+    heavy: list[np.ndarray] = field(default_factory=list)
+
+    def means(self, rows: int) -> dict[str, float]:
+        """The artifact row's values: the app columns' means."""
+        return {k: v / rows for k, v in self.app_sums.items()}
+
+    def heavy_msisdn(self) -> np.ndarray:
+        return np.concatenate(self.heavy) if self.heavy else np.zeros(0, np.int64)
+
+
+def _chunk(index: int, first: int, rows: int, seed: int, chunk_rows: int,
+           planted: Planted | None = None) -> Chunk:
     """Chunk `index` (rows first..): its own random stream, so chunks are independent."""
     rng = np.random.default_rng([seed, index])
-    return generate_chunk(rng, min(chunk_rows, rows - first), first, rows, seed)
+    return generate_chunk(rng, min(chunk_rows, rows - first), first, rows, seed, planted)
 
 
 def _app_sums(chunk: Chunk) -> dict[str, float]:
     return {name: float(chunk.numbers[name].sum()) for name in schema.APP_COLUMNS}
 
 
-def _tables(rows: int, seed: int, chunk_rows: int,
-            layout: Callable[[Chunk, Catalogs], pa.Table]) -> Iterator[tuple[pa.Table, dict]]:
-    """(table in `layout`, app-column sums) of every chunk in order, made in this thread."""
-    pools = Catalogs.for_seed(seed)
-    for i, first in enumerate(range(0, rows, chunk_rows)):
-        chunk = _chunk(i, first, rows, seed, chunk_rows)
-        yield layout(chunk, pools), _app_sums(chunk)
+def _part(chunk: Chunk, table: pa.Table, data: PiecesFile | None) -> _Part:
+    return _Part(len(table), data, table.schema, _app_sums(chunk), chunk.heavy_msisdn)
 
 
 def workers() -> int:
@@ -91,25 +126,25 @@ def workers() -> int:
     return max(1, min(4, available_cores()))
 
 
-def _encoded_parts(rows: int, seed: int, chunk_rows: int,
-                   layout: Callable[[Chunk, Catalogs], pa.Table],
+def _encoded_parts(extract: _Extract, layout: Callable[[Chunk, Catalogs], pa.Table],
                    encode: Callable[[pa.Table], PiecesFile], threads: int) -> Iterator[_Part]:
     """Every chunk generated, laid out and encoded in a pool of `threads` threads, several
     chunks at a time (numpy and Arrow release the GIL for the bulk of the work), yielded in
     order. At most threads + 1 chunks are in flight besides the one the caller holds."""
-    pools = Catalogs.for_seed(seed)
+    pools = Catalogs.for_seed(extract.seed)
 
     def make(index: int, first: int) -> _Part:
-        chunk = _chunk(index, first, rows, seed, chunk_rows)
-        sums = _app_sums(chunk)
+        chunk = extract.chunk(index, first)
         table = layout(chunk, pools)
+        part = _part(chunk, table, None)
         del chunk  # its arrays back to the allocator before the encoder's buffers
-        return _Part(len(table), encode(table), table.schema, sums)
+        part.data = encode(table)
+        return part
 
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="synth") as pool:
         try:
-            for index, first in enumerate(range(0, rows, chunk_rows)):
+            for index, first in extract.starts():
                 pending.append(pool.submit(make, index, first))
                 while len(pending) > threads:
                     yield pending.popleft().result()  # re-raises a worker's error here
@@ -121,22 +156,22 @@ def _encoded_parts(rows: int, seed: int, chunk_rows: int,
 
 
 def _write_parts(parts: Iterator[_Part], write: Callable[[PiecesFile], None],
-                 progress: Callable[[int], None] | None) -> tuple[dict[str, float], pa.Schema]:
-    """write(part.data) for every part in order; progress(rows_done) after each. Returns the
-    app-column sums (added in chunk order) and the first table's schema."""
-    sums: dict[str, float] = dict.fromkeys(schema.APP_COLUMNS, 0.0)
+                 progress: Callable[[int], None] | None) -> _Written:
+    """write(part.data) for every part in order; progress(rows_done) after each."""
+    written = _Written(dict.fromkeys(schema.APP_COLUMNS, 0.0))
     done = 0
-    layout = None
     for part in parts:
-        write(part.data)
-        layout = layout or part.layout
+        if part.data is not None:
+            write(part.data)
+        written.layout = written.layout or part.layout
         for name, total in part.app_sums.items():
-            sums[name] += total
+            written.app_sums[name] += total
+        written.heavy.append(part.heavy_msisdn)
         done += part.rows
         del part  # its bytes are written: free them before the next one arrives
         if progress:
             progress(done)
-    return sums, layout
+    return written
 
 
 def _codecs(layout: pa.Schema, split: list[str], compression: str) -> tuple[Any, Any]:
@@ -181,14 +216,17 @@ def _parquet_writer(path: Path | pa.NativeFile, layout: pa.Schema,
 def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int = CHUNK_ROWS,
                   progress: Callable[[int], None] | None = None,
                   parquet_compression: str = PARQUET_COMPRESSION,
-                  threads: int | None = None) -> Path:
+                  threads: int | None = None, structure: str = "planted",
+                  truth: str | Path | None = None) -> Path:
     """Write `rows` synthetic xDRs plus the artifact row to path (.csv, .csv.gz or .parquet).
 
     Memory stays bounded by chunk_rows (and threads); the file appears only when complete
     (temporary file in the same folder, then rename). progress(rows_done) is called after each
     chunk. parquet_compression: "auto" (a codec per column, see _codecs) or one Parquet codec
     for all columns ("zstd", "lz4", "snappy", "none", ...). threads: chunks made at a time
-    (default: one per core); the file is the same for any number.
+    (default: one per core); the file is the same for any number. structure: "planted" (the
+    joint structure of planted.py) or "none" (every column independent, as the first
+    generator). truth: where to write the planted truth as JSON (truth.py), after the extract.
     """
     path = Path(path)
     problems = []
@@ -198,6 +236,7 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
         problems.append(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         problems.append(f"threads must be an integer >= 1, got {threads!r}")
+    problems += _structure_problems(structure)
     try:
         fmt = output_format(path)
     except ConfigError as exc:
@@ -205,20 +244,33 @@ def write_extract(path: str | Path, rows: int, seed: int = 0, *, chunk_rows: int
     if problems:
         raise ConfigError("cannot generate the sample: " + "; ".join(problems))
     threads = threads or workers()
+    extract = _Extract(rows, seed, chunk_rows, _planted(structure, seed))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with reused_memory(enabled=rows > chunk_rows):  # several chunks: recycle their memory
             if fmt == "parquet":
-                _write_parquet(tmp, rows, seed, chunk_rows, threads, parquet_compression,
-                               progress)
+                written = _write_parquet(tmp, extract, threads, parquet_compression, progress)
             else:
-                _write_csv(tmp, rows, seed, chunk_rows, threads, fmt == "csv.gz", progress)
+                written = _write_csv(tmp, extract, threads, fmt == "csv.gz", progress)
+        if truth is not None:
+            write_truth(truth, planted_truth(rows, seed, extract.planted,
+                                             written.heavy_msisdn()))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _structure_problems(structure: str) -> list[str]:
+    if structure in STRUCTURES:
+        return []
+    return [f"structure must be one of {', '.join(STRUCTURES)}, got {structure!r}"]
+
+
+def _planted(structure: str, seed: int) -> Planted | None:
+    return Planted.for_seed(seed) if structure == "planted" else None
 
 
 # Bytes gathered in C++ before each write into a PiecesFile: a Parquet row group arrives in
@@ -247,8 +299,8 @@ def _parquet_file(table: pa.Table, compression: str) -> PiecesFile:
     return _encoded(write)
 
 
-def _write_parquet(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: int,
-                   compression: str, progress: Callable[[int], None] | None) -> None:
+def _write_parquet(tmp: Path, extract: _Extract, threads: int, compression: str,
+                   progress: Callable[[int], None] | None) -> _Written:
     """One row group per chunk, then the artifact row: each encoded on its own (in parallel)
     and laid end to end by stitch.StitchedFile, the same bytes as one ParquetWriter writes."""
     def encode(table: pa.Table) -> PiecesFile:
@@ -256,15 +308,15 @@ def _write_parquet(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: in
 
     with open(tmp, "wb") as sink:
         stitched = StitchedFile(sink)
-        parts = _encoded_parts(rows, seed, chunk_rows, parquet_table, encode, threads)
-        sums, layout = _write_parts(parts, stitched.append, progress)
-        artifact = artifact_table({k: v / rows for k, v in sums.items()}, layout)
-        stitched.append(encode(artifact))
+        parts = _encoded_parts(extract, parquet_table, encode, threads)
+        written = _write_parts(parts, stitched.append, progress)
+        stitched.append(encode(artifact_table(written.means(extract.rows), written.layout)))
         stitched.close()
+    return written
 
 
-def _write_csv(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: int, gzip: bool,
-               progress: Callable[[int], None] | None) -> None:
+def _write_csv(tmp: Path, extract: _Extract, threads: int, gzip: bool,
+               progress: Callable[[int], None] | None) -> _Written:
     """Header, chunks (formatted in parallel), then the artifact row, as the raw text layout."""
     options = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
@@ -278,17 +330,31 @@ def _write_csv(tmp: Path, rows: int, seed: int, chunk_rows: int, threads: int, g
     sink = pa.CompressedOutputStream(str(tmp), "gzip") if gzip else pa.OSFile(str(tmp), "wb")
     with sink:
         sink.write((",".join(schema.RAW_HEADER) + "\n").encode())
-        parts = _encoded_parts(rows, seed, chunk_rows, csv_table, encode, threads)
-        sums, _ = _write_parts(parts, write, progress)
-        sink.write(artifact_line({k: v / rows for k, v in sums.items()}).encode())
+        parts = _encoded_parts(extract, csv_table, encode, threads)
+        written = _write_parts(parts, write, progress)
+        sink.write(artifact_line(written.means(extract.rows)).encode())
+    return written
 
 
-def generate_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+def generate_frame(rows: int, seed: int = 0, structure: str = "planted") -> pd.DataFrame:
     """A small in-memory extract: raw column names (second duration 'Dur. (ms).1'), typed like
     the Parquet output, artifact row last. Same rows as write_extract with one chunk."""
+    return generate_frame_and_truth(rows, seed, structure)[0]
+
+
+def generate_frame_and_truth(rows: int, seed: int = 0,
+                             structure: str = "planted") -> tuple[pd.DataFrame, dict[str, Any]]:
+    """generate_frame's extract and its planted truth (truth.py)."""
+    problems = _structure_problems(structure)
     if not isinstance(rows, int) or rows < 1:
-        raise ConfigError(f"cannot generate the sample: rows must be an integer >= 1, got {rows!r}")
-    table, sums = next(_tables(rows, seed, rows, parquet_table))
+        problems.insert(0, f"rows must be an integer >= 1, got {rows!r}")
+    if problems:
+        raise ConfigError("cannot generate the sample: " + "; ".join(problems))
+    extract = _Extract(rows, seed, rows, _planted(structure, seed))
+    chunk = extract.chunk(0, 0)
+    table = parquet_table(chunk, Catalogs.for_seed(seed))
+    written = _write_parts(iter([_part(chunk, table, None)]), lambda data: None, None)
     table = decoded(table)
-    artifact = artifact_table({k: v / rows for k, v in sums.items()}, table.schema)
-    return pa.concat_tables([table, artifact]).to_pandas()
+    artifact = artifact_table(written.means(rows), table.schema)
+    truth = planted_truth(rows, seed, extract.planted, written.heavy_msisdn())
+    return pa.concat_tables([table, artifact]).to_pandas(), truth
