@@ -215,13 +215,39 @@ def without_values(values: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
+def measured_flags(real: ibis.Table, report: pd.DataFrame) -> dict[str, ibis.Value]:
+    """Per experience metric whose columns the table holds, `<short>_measured`: True where
+    the session's value is measured, False where cleaning fills it in (rule 3).
+
+    Measured = every column the metric is computed from holds a raw value inside its fences
+    (a column without fences in the report: any present value). Computed from the raw values,
+    before they are replaced, so that the analyses can tell a real value from the mean.
+    """
+    fences = report.set_index("column")[["lower_fence", "upper_fence"]]
+    flags = {}
+    for metric, columns in schema.EXPERIENCE_COMPONENTS.items():
+        if not set(columns) <= set(real.columns):
+            continue
+        measured = ibis.literal(True)
+        for c in columns:
+            present = real[c].notnull()
+            if c in fences.index and pd.notna(fences.loc[c, "lower_fence"]):
+                lo, hi = fences.loc[c]
+                present = present & real[c].between(float(lo), float(hi))
+            measured = measured & present
+        flags[schema.measured_flag(metric)] = measured
+    return flags
+
+
 def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
                    columns: list[str] | None = None) -> ibis.Table:
-    """Real sessions with missing and out-of-fence values replaced (only `columns` if given)."""
+    """Real sessions with missing and out-of-fence values replaced (only `columns` if given),
+    and the measured flags of the experience metrics whose columns are kept (measured_flags)."""
     real = real_sessions(sessions)
     if columns is not None:
         real = real.select(*columns)
         report = report[report["column"].isin(columns)]
+    flags = measured_flags(real, report)
     replaced = {}
     for r in report.itertuples(index=False):
         if r.replacement is None or pd.isna(r.replacement):
@@ -231,7 +257,8 @@ def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
         replaced[r.column] = ibis.ifelse(
             col.between(r.lower_fence, r.upper_fence), col, ibis.literal(float(r.replacement))
         )
-    return real.mutate(**replaced) if replaced else real
+    # one projection: the flags read the raw values, the replacements overwrite them
+    return real.mutate(**replaced, **flags) if replaced or flags else real
 
 
 def require_imputable(report: pd.DataFrame, columns: list[str], source: str) -> None:

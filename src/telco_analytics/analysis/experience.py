@@ -326,6 +326,9 @@ def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
 
     experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
     experience_users["cluster"] = labels  # int8 (label_dtype)
+    # the measured shares, after the SPEC columns (a hand-built table may lack them)
+    for share in [c for c in schema.MEASURED_SHARES if c in users.columns]:
+        experience_users[share] = users[share]
     handsets = HandsetCodes.of(users[HANDSET])  # factorized once for the three tables
     clusters = experience_clusters(users, labels, kmeans.cluster_centers_, k, handsets)
     tables = {
