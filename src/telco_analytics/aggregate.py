@@ -81,17 +81,19 @@ def user_experience(clean: ibis.Table) -> ibis.Table:
     return user_summary(clean).select(*USER_EXPERIENCE_COLUMNS)
 
 
+def metric_value(metric: str, dl: ibis.Value, ul: ibis.Value) -> ibis.Value:
+    """A session's experience metric from its two columns (SPEC rule 9): TCP retransmission
+    and throughput DL + UL, RTT the mean of DL and UL."""
+    return (dl + ul) / 2 if metric == "rtt_ms" else dl + ul
+
+
 def session_experience(clean: ibis.Table, keep: bool = False) -> ibis.Table:
     """Per session: TCP retransmitted bytes (DL+UL), RTT (mean of DL and UL), throughput (DL+UL);
     with the session's other columns when `keep`."""
-    tcp_dl, tcp_ul = schema.TCP_COLUMNS
-    rtt_dl, rtt_ul = schema.RTT_COLUMNS
-    tp_dl, tp_ul = schema.THROUGHPUT_COLUMNS
     return clean.select(
         *(clean.columns if keep else ("msisdn", "handset_type")),
-        tcp_retrans_bytes=clean[tcp_dl] + clean[tcp_ul],
-        rtt_ms=(clean[rtt_dl] + clean[rtt_ul]) / 2,
-        throughput_kbps=clean[tp_dl] + clean[tp_ul],
+        **{m: metric_value(m, *(clean[c] for c in schema.EXPERIENCE_COMPONENTS[m]))
+           for m in schema.EXPERIENCE_METRICS},
     )
 
 

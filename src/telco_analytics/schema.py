@@ -215,13 +215,21 @@ def measured_share(metric: str) -> str:
     return f"{METRIC_SHORT[metric]}_measured_share"
 
 
+def observed_value(metric: str) -> str:
+    """The clean sessions' column: the session's raw `metric` with each column clipped to its
+    cleaning fences (missing where a column is missing): real values only, never the mean
+    that cleaning puts in; extreme ones count at the fence."""
+    return f"{metric}_observed"
+
+
 def measured_sessions(metric: str) -> str:
-    """A grouped table's column: the number of sessions whose `metric` is measured."""
+    """A grouped table's column: the number of sessions with an observed `metric`."""
     return f"{METRIC_SHORT[metric]}_sessions"
 
 
 MEASURED_FLAGS = [measured_flag(m) for m in EXPERIENCE_METRICS]
 MEASURED_SHARES = [measured_share(m) for m in EXPERIENCE_METRICS]
+OBSERVED_VALUES = [observed_value(m) for m in EXPERIENCE_METRICS]
 # where and when a session happened: the cell at its end and its start time (network hotspots)
 LOCATION = "last_location_name"
 START = "start_time"

@@ -45,6 +45,10 @@ def test_a_metric_is_measured_when_every_column_holds_its_raw_value(con):
     assert got["tcp_measured"].all() and got["throughput_measured"].all()
     # the cleaned values themselves are the SPEC ones
     assert got["avg_rtt_dl_ms"].tolist()[-2:] == [5.0, 5.0]
+    # observed: raw values clipped to the fences (100 -> 14.5), missing where one is missing
+    observed = got["rtt_ms_observed"].tolist()
+    assert np.isnan(observed[0]) and np.isnan(observed[-1])
+    assert observed[1:-1] == [(v + 1) / 2 for v in range(2, 10)] + [(14.5 + 1) / 2]
 
 
 def test_users_measured_share_by_hand(con):
@@ -93,3 +97,25 @@ def test_measured_shares_match_plain_pandas(con, tmp_path, seed):
         np.testing.assert_allclose(exp[schema.measured_share(metric)].to_numpy(),
                                    users.loc[exp.index, schema.measured_flag(metric)].to_numpy(),
                                    rtol=1e-6)
+
+
+def test_experience_measurement_by_hand():
+    from telco_analytics.analysis.measured import experience_measurement
+    from telco_analytics.config import AnalysisParams
+
+    # 10 sessions: tcp measured in 3 (mostly filled), rtt in 6, throughput in 10
+    measured = {m: {"sessions": 10, "measured_sessions": n, "measured_share": n / 10,
+                    "observed_sessions": n, "mean": 1.0, "std": 0.5}
+                for m, n in zip(schema.EXPERIENCE_METRICS, (3, 6, 10))}
+    users = pd.DataFrame({
+        "msisdn": ["a", "b", "c", "d"],
+        "tcp_measured_share": np.float32([0, 0, 0.5, 1]),
+        "rtt_measured_share": np.float32([1, 1, 0.5, 0]),
+        "throughput_measured_share": np.float32([1, 1, 1, 1]),
+    })
+    got = experience_measurement(measured, users, AnalysisParams()).set_index("metric")
+    assert got["measured_share"].tolist() == [0.3, 0.6, 1.0]
+    assert got["users_measured"].tolist() == [2, 3, 4]
+    assert got["users_all_measured"].tolist() == [1, 2, 4]
+    assert got["users_measured_share"].tolist() == [0.5, 0.75, 1.0]
+    assert got["mostly_filled"].tolist() == [True, False, False]

@@ -21,6 +21,7 @@ from .. import schema
 from ..config import AnalysisParams
 from ..models.clustering import predict_labels
 from .clusters import fit_clustering, model_silhouette
+from .measured import BADNESS_SIGN
 from .result import AnalysisResult
 from .users import canonical_order, require_columns, require_users
 
@@ -30,8 +31,6 @@ KEY = schema.USER_KEY
 HANDSET = "handset"
 METRICS = list(schema.EXPERIENCE_METRICS)
 TOP_N = 10
-# +1: a larger value is a worse experience; -1: a larger value is a better one (SPEC rule 9)
-BADNESS_SIGN = {"tcp_retrans_bytes": 1.0, "rtt_ms": 1.0, "throughput_kbps": -1.0}
 # the k-means order: ascending -badness of the centroid, so cluster 0 is the worst experience
 ORDER_WEIGHTS = tuple(-BADNESS_SIGN[m] for m in METRICS)
 # centroid z beyond +-Z_NOTABLE is called high/low in the cluster description
