@@ -22,6 +22,7 @@ from ..config import AnalysisParams
 from ..models.clustering import predict_labels
 from .clusters import fit_clustering, model_silhouette
 from .measured import BADNESS_SIGN
+from .relative import with_relative_description
 from .result import AnalysisResult
 from .users import canonical_order, require_columns, require_users
 
@@ -268,7 +269,9 @@ def experience_clusters(
     handsets: HandsetCodes | None = None,
 ) -> pd.DataFrame:
     """Per ordered cluster: users, users_share, `<metric>_mean` (raw units), the centroid's
-    `z_<metric>`, badness, top_handset, top_handset_share and a description."""
+    `z_<metric>`, badness, top_handset, top_handset_share and a description (SPEC, from the
+    centroid); then the cluster against the population (relative.relative_columns) and a
+    relative_description that tells clusters that differ apart."""
     rows = []
     labels = np.asarray(labels)
     handsets = handsets or HandsetCodes.of(users[HANDSET])
@@ -294,7 +297,9 @@ def experience_clusters(
     out = pd.DataFrame(rows)
     out["cluster"] = out["cluster"].astype("int64")
     out["users"] = out["users"].astype("int64")
-    return out
+    described = {m: metric_values[m] for m in ("rtt_ms", "tcp_retrans_bytes", "throughput_kbps")}
+    return with_relative_description(out, described, k, [
+        f"{cluster_label(c, k)} experience" for c in range(k)])
 
 
 def _users(user_experience: pd.DataFrame, params: AnalysisParams) -> pd.DataFrame:
