@@ -132,7 +132,7 @@ class AnalysisParams:
     # fitted on a uniform sample of at most stability_sample_size users)
     engagement_log_scale: bool = True
     stability_seeds: int = 5
-    stability_sample_size: int = 20_000
+    stability_sample_size: int = 10_000
     # a cluster holding less than this share of users is said to be one of a few outliers
     small_cluster_share: float = 0.01
 

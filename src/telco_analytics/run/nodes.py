@@ -74,6 +74,11 @@ ANALYSES: list[Node] = [
     node("analysis.engagement:engagement_tables", name="engagement", section="engagement",
          inputs=("user_overview", "engagement_model", "engagement_elbow_fits_*", "params"),
          outputs=ENGAGEMENT_TABLES),
+    # engagement on heavy tails: log-scaled k-means beside the SPEC one, stability of both
+    node("analysis.engagement_log:engagement_log_clusters", name="engagement log-scaled",
+         inputs=("user_overview", "params"), outputs=("engagement_clusters_log",)),
+    node("analysis.engagement_log:engagement_stability", name="engagement stability",
+         inputs=("user_overview", "params"), outputs=("engagement_stability",)),
     # experience (SPEC rule 9)
     node("analysis.measured:experience_measurement", name="measurement",
          inputs=("measured_sessions", "user_experience", "params"),
