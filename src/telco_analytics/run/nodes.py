@@ -56,6 +56,8 @@ ANALYSES: list[Node] = [
          outputs=("variables",)),
     node("analysis.overview:app_totals", name="app totals", inputs=("user_overview",),
          outputs=("app_totals",)),
+    node("analysis.traffic:traffic_totals", name="traffic totals", inputs=("user_overview",),
+         outputs=("traffic_totals",)),
     node("analysis.overview:univariate", name="univariate", inputs=("user_overview",),
          outputs=("univariate",)),
     node("analysis.overview:decile_table_all", name="deciles", inputs=("user_overview",),
@@ -98,6 +100,8 @@ ANALYSES: list[Node] = [
     node("analysis.satisfaction:satisfaction_tables", name="satisfaction", section="satisfaction",
          inputs=("satisfaction_scores", "satisfaction_clustering",
                  "satisfaction_regression_fit", "params"), outputs=SATISFACTION_TABLES),
+    node("analysis.satisfaction_drivers:satisfaction_drivers", name="satisfaction drivers",
+         inputs=("satisfaction",), outputs=("satisfaction_drivers",)),
 ]
 
 OUTPUTS: list[Node] = [
