@@ -15,7 +15,9 @@ against every observed session (sign +1 where larger is worse: RTT, retransmissi
 throughput); badness = the sum of the z_m; with the population's spread its standard error
 is sqrt(sum of 1 / n_m) (n_m the group's observed sessions). Groups are ranked by the lower
 end of the interval_level interval of the badness: by how bad they are at least, so a group
-with few sessions (a wide interval) cannot top the list by chance.
+with few sessions (a wide interval) cannot top the list by chance. A group *stands out* when
+its badness is above 0 even at the family-wise level (the interval widened, Bonferroni, for
+the number of groups compared): what hundreds of cells can show beyond chance.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ RANKING_RULE = (
     "filled, z = (mean - mean of all sessions) / their standard deviation, signed so that "
     "larger is worse (RTT, retransmission up, throughput down); badness = sum of z; ranked "
     "worst first by the lower end of the badness interval (normal approximation, standard "
-    "error sqrt(sum 1/n) with n the group's sessions with a value of each metric), ties by name"
+    "error sqrt(sum 1/n) with n the group's sessions with a value of each metric), ties by "
+    "name; stands_out = badness above 0 at the family-wise level (Bonferroni over the groups)"
 )
 
 
@@ -80,8 +83,11 @@ def ranked_groups(sums: pd.DataFrame, name: str, measured: Measured,
     measured mean and its interval_level interval `<metric>_low` / `<metric>_high`.
 
     Columns name, sessions, users, then per metric `<short>_sessions`, `<metric>`; rank,
-    badness, badness_low, badness_high; the intervals (normal approximation with the spread
-    of all measured sessions, the low end at least 0). A metric without measured sessions in
+    badness, badness_low, badness_high; stands_out (the badness above 0 at the
+    family-wise level: the interval_level interval widened for the number of groups,
+    Bonferroni); the intervals (normal approximation with the spread
+    of all observed sessions, the low end at least 0) and their interval_level; per metric
+    `<short>_sessions_at_fence`. A metric without measured sessions in
     a group has a missing mean and counts 0 in its badness.
     """
     z_level = NormalDist().inv_cdf(0.5 + params.interval_level / 2)
@@ -104,10 +110,14 @@ def ranked_groups(sums: pd.DataFrame, name: str, measured: Measured,
             z = BADNESS_SIGN[m] * (mean - measured[m]["mean"]) / sigma
             badness += np.where(n > 0, z, 0.0)
             variance += np.where(n > 0, 1 / np.maximum(n, 1), 0.0)
-    spread = z_level * np.sqrt(variance)
+    se = np.sqrt(variance)
     out["badness"], out["badness_low"], out["badness_high"] = (
-        badness, badness - spread, badness + spread)
-    out = out.assign(**intervals, **fenced)
+        badness, badness - z_level * se, badness + z_level * se)
+    # worse than the network even allowing for every group compared (Bonferroni): what a
+    # list of hundreds of cells can single out beyond chance
+    z_family = NormalDist().inv_cdf(1 - (1 - params.interval_level) / (2 * max(len(out), 1)))
+    out["stands_out"] = badness - z_family * se > 0
+    out = out.assign(**intervals, interval_level=params.interval_level, **fenced)
     out = out.sort_values(["badness_low", name], ascending=[False, True], kind="mergesort")
     out.insert(3 + 2 * len(REPORTED), "rank", np.arange(1, len(out) + 1, dtype="int64"))
     return out.reset_index(drop=True)
