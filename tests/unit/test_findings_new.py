@@ -180,3 +180,20 @@ def test_executive_summary_ranks_by_users_times_effect_and_is_selected_by_key():
     few = summary_findings([growth, finding("overview.app_traffic", "t", action="A.",
                                             priority=1), plain])
     assert len(few) == 2  # only two priority-1 findings with an action exist
+
+
+def test_hotspot_charts_render():
+    from telco_analytics.report.figures.experience import experience_figures
+    from telco_analytics.report.render import chart_png
+    from tests.unit.test_experience import _distinct_colours
+
+    cells = ranked("cell", [f"C{i:02d}" for i in range(20)],
+                   stands_out=[True] * 3 + [False] * 17, rtt_ms=np.linspace(80, 30, 20))
+    hours = ranked("hour", list(range(24)), rtt_ms=np.linspace(30, 32, 24))
+    charts = experience_figures({"experience_per_cell": cells, "experience_per_hour": hours})
+    assert set(charts) == {"experience_per_cell", "experience_per_hour"}
+    for name, chart in charts.items():
+        assert _distinct_colours(chart_png(chart, scale=1.0)) > 2, name
+    # the 15 worst cells, worst first
+    values = charts["experience_per_cell"].to_dict()["hconcat"][0]["layer"][0]["encoding"]
+    assert values["y"]["sort"] == [f"C{i:02d}" for i in range(15)]
