@@ -53,18 +53,15 @@ def worst_cluster_insight(clusters: pd.DataFrame, measured: Measurement) -> Find
         row_evidence(CLUSTERS, best, ["cluster"], EXPERIENCE_MEANS),
         Evidence(CLUSTERS, {}, {"sum(users)": total}),
     ]
-    action, users, effect = None, None, None
-    if measured.mostly_filled(driver):
-        text += (f" {LABEL[driver].capitalize()} is mostly filled in (measured in "
-                 f"{share_text(measured.value(driver, 'measured_share'))} of sessions): the "
-                 "cluster rests on the cleaning replacement and is no target for action.")
-        evidence.append(measured.evidence(driver, ["measured_share", "mostly_filled"]))
-    else:
-        users = int(worst["users"])
-        action = ("The network team should start with the cells named under network hotspots, "
-                  f"and marketing should follow up with the {users:,} users of the "
-                  "worst-experience cluster once those are fixed.")
-        effect = float(worst[f"{driver}_vs_median"]) - 1
+    text, action = measured.advice(
+        driver, text, evidence, ": the cluster rests on the cleaning replacement and is no "
+        "target for action.",
+        "The network team should start with the cells named under network hotspots, and "
+        f"marketing should follow up with the {int(worst['users']):,} users of the "
+        "worst-experience cluster once those are fixed.")
+    users, effect = None, None
+    if action is not None:
+        users, effect = int(worst["users"]), float(worst[f"{driver}_vs_median"]) - 1
     return finding("experience.worst_cluster", text, action=action, priority=1,
                    evidence=evidence, users_affected=users, effect_size=effect, numbers={
                        "users": int(worst["users"]), "users_share": float(share),
@@ -184,16 +181,17 @@ def handset_throughput_insight(handsets: pd.DataFrame, measured: Measurement) ->
     high = familywise_high(slow, metric, len(handsets))
     evidence.append(Evidence(HANDSETS, {"handset": slow["handset"]}, {
         f"{metric} + ({metric}_high - {metric}) x family-wise / per-handset z": high}))
-    if measured.mostly_filled(metric):
-        text += measured.caveat(metric) + "; no device advice follows from it."
-    elif high >= network:
+    if high >= network:
         text += (f" Allowing for the {len(handsets):,} handsets compared, even the slowest is "
                  f"not surely below the network (up to {metric_text(metric, high)}): no device "
                  "advice follows.")
     else:
+        action = (f"Marketing can target device upgrades at the {int(slow['users']):,} users "
+                  f"of the {slow['handset']}, the handset with the lowest recorded throughput.")
+    text, action = measured.advice(metric, text, evidence, ": no device advice follows from it.",
+                                   action)
+    if action is not None:
         users, effect = int(slow["users"]), 1 - float(slow[metric]) / network
-        action = (f"Marketing can target device upgrades at the {users:,} users of the "
-                  f"{slow['handset']}, the handset with the lowest recorded throughput.")
     return finding("experience.handset_throughput", text, action=action, priority=1,
                    evidence=evidence, users_affected=users, effect_size=effect, numbers={
                        "lowest": str(slow["handset"]), "lowest_kbps": float(slow[metric]),
@@ -212,15 +210,10 @@ def handset_tcp_insight(handsets: pd.DataFrame, measured: Measurement) -> Findin
     evidence = [row_evidence(HANDSETS, worst, ["handset"], [
         metric, f"{metric}_low", f"{metric}_high", _sessions_column(metric), "interval_level",
         "users"])]
-    action = None
-    if measured.mostly_filled(metric):
-        text += (f" Retransmission is mostly filled in (measured in "
-                 f"{share_text(measured.value(metric, 'measured_share'))} of sessions), so "
-                 "this is shown for reference only: no device or vendor advice rests on it.")
-        evidence.append(measured.evidence(metric, ["measured_share", "mostly_filled"]))
-    else:
-        action = (f"The retransmission of the {worst['handset']} is worth raising with its "
-                  "vendor as a possible firmware or radio issue.")
+    text, action = measured.advice(
+        metric, text, evidence, ", so this is shown for reference only: no device or vendor "
+        "advice rests on it.", f"The retransmission of the {worst['handset']} is worth raising "
+        "with its vendor as a possible firmware or radio issue.")
     return finding("experience.worst_handset_tcp", text, action=action, evidence=evidence,
                    numbers={"handset": str(worst["handset"]), "mean_bytes": float(worst[metric]),
                             "metrics": [metric]})

@@ -51,9 +51,14 @@ class Measurement:
     def evidence(self, metric: str, columns: Sequence[str]) -> Evidence:
         return row_evidence(MEASUREMENT, self.table.loc[metric], ["metric"], columns)
 
-    def caveat(self, metric: str) -> str:
-        """' (mostly filled in: measured in 27% of sessions)' for a mostly filled metric."""
+    def advice(self, metric: str, text: str, evidence: list[Evidence], consequence: str,
+               action: str | None) -> tuple[str, str | None]:
+        """The finding's text and action: on a mostly filled metric the text says so
+        (' Retransmission is mostly filled in (measured in 27% of sessions)<consequence>',
+        its evidence appended) and the action is dropped; else both as they are."""
         if not self.mostly_filled(metric):
-            return ""
-        return (f" ({LABEL[metric]} is mostly filled in: measured in "
-                f"{share_text(self.value(metric, 'measured_share'))} of sessions)")
+            return text, action
+        evidence.append(self.evidence(metric, ["measured_share", "mostly_filled"]))
+        return (text + f" {LABEL[metric].capitalize()} is mostly filled in (measured in "
+                f"{share_text(self.value(metric, 'measured_share'))} of sessions){consequence}",
+                None)
