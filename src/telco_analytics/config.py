@@ -82,6 +82,7 @@ ANALYSIS_RULES: dict[str, Rule] = {
     "engagement_log_scale": (lambda v: isinstance(v, bool), "True or False"),
     "stability_seeds": _int_at_least(2),
     "stability_sample_size": _int_at_least(10),
+    "log_scale_sample_size": _int_at_least(1),
     "small_cluster_share": _number_in(0, 1, low_open=False, high_open=True),
 }
 
@@ -133,6 +134,9 @@ class AnalysisParams:
     engagement_log_scale: bool = True
     stability_seeds: int = 5
     stability_sample_size: int = 10_000
+    # the log-scaled k-means (a side view) learns from a uniform sample of at most this many
+    # users; every user is still assigned (at 1.5M sessions it cost as much as the SPEC fit)
+    log_scale_sample_size: int = 200_000
     # a cluster holding less than this share of users is said to be one of a few outliers
     small_cluster_share: float = 0.01
 

@@ -84,3 +84,11 @@ def test_stability_is_fitted_on_a_sample_beyond_its_size():
     users = _users([1, 2, 3] * 40, [1.0, 2.0, 3.0] * 40, [1.0, 2.0, 3.0] * 40)
     got = engagement_stability(users, AnalysisParams(stability_sample_size=50))
     assert got["users"].tolist() == [50, 50]
+
+
+def test_the_log_fit_learns_from_a_sample_beyond_its_size_and_assigns_everyone():
+    users = _random_users(300, seed=2)
+    got = engagement_log_clusters(users, AnalysisParams(log_scale_sample_size=100))
+    assert got["users"].sum() == 300
+    exact = engagement_log_clusters(users, AnalysisParams())
+    assert exact["users"].sum() == 300

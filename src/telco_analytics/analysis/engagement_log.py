@@ -13,6 +13,7 @@ pair of seeds' labels (1 = the same partition, about 0 = no more alike than chan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -47,15 +48,18 @@ def _inputs(users: pd.DataFrame, clustering: str) -> pd.DataFrame:
 def engagement_log_clusters(user_overview: pd.DataFrame, params: AnalysisParams
                             ) -> pd.DataFrame:
     """engagement_clusters of the k-means on log1p-scaled metrics (k = k_engagement, cluster 0
-    the least engaged; per-cluster statistics in raw units, relative descriptions). Empty
-    (same columns) when engagement_log_scale is off."""
+    the least engaged; per-cluster statistics in raw units, relative descriptions), learnt
+    from a sample of log_scale_sample_size users beyond that many (every user assigned).
+    Empty (same columns) when engagement_log_scale is off."""
     require_columns(user_overview, [schema.USER_KEY, *METRICS], "user_overview")
     users = canonical_order(user_overview)
     k = params.k_engagement
     if not params.engagement_log_scale:
         return engagement_clusters(users.iloc[:0], np.zeros(0, dtype=int), k).iloc[:0]
     X = log_metrics(users)
-    model = fit_clustering(X, k, CENTROID_MEAN, params)
+    sampled = replace(params, kmeans_sample_threshold=params.log_scale_sample_size,
+                      kmeans_sample_size=params.log_scale_sample_size)
+    model = fit_clustering(X, k, CENTROID_MEAN, sampled)
     labels = predict_labels(model, X)
     del X
     return engagement_clusters(users, labels, k)
