@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .records import Evidence, Finding, finding
 
-RULE = ("ranked by impact = users affected x size of effect, the size of effect being the "
-        "relative gap of the finding's key number to the typical user; findings resting on a "
-        "mostly filled metric or on a gap no larger than chance have no impact")
+RULE = ("ranked by users affected x size of effect (the relative gap of the finding's key "
+        "number to the typical user; a finding resting on a mostly filled metric, or on a gap "
+        "no larger than chance, does not rank)")
 SMALLEST, LARGEST = 3, 5
 PLACES = ("first", "second", "third", "fourth", "fifth")
 # the leadership question each impact-bearing topic answers, and how the summary names it
@@ -56,7 +56,7 @@ def summary_findings(findings: Sequence[Finding]) -> list[Finding]:
 
 def _label(item: Finding) -> str:
     """How the summary names a finding: 'the worst cells', else its topic in words."""
-    default = (item.topic or item.section).split(".")[-1].replace("_", " ")
+    default = "the " + (item.topic or item.section).split(".")[-1].replace("_", " ")
     return QUESTIONS.get(item.topic, ("", default))[1]
 
 
@@ -66,13 +66,12 @@ def executive_summary_finding(findings: Sequence[Finding]) -> Finding | None:
     chosen = summary_findings(findings)
     if not chosen:
         return None
-    parts = []
-    for place, item in zip(PLACES, chosen):
-        if item.impact:
-            parts.append(f"{place}, {_label(item)} ({item.users_affected:,} users, size of "
-                         f"effect {abs(item.effect_size):.2f})")
-        else:
-            parts.append(f"{place}, {_label(item)}")
+    ranked = [f for f in chosen if f.impact]
+    parts = [f"{place}, {_label(item)} ({item.users_affected:,} users, size of effect "
+             f"{abs(item.effect_size):.2f})" for place, item in zip(PLACES, ranked)]
+    others = [_label(f) for f in chosen if not f.impact]
+    if others:
+        parts.append("also worth a look: " + ", ".join(others))
     text = "What matters most for growth, " + RULE + ": " + "; ".join(parts) + "."
     first = next((f for f in chosen if f.action), None)
     if first is not None:
