@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
+from .aggregate import metric_value
 from .errors import SchemaError
 
 # values held at once by the quartile queries and fetches (8 bytes each: 0.8 GB; the numpy
@@ -215,13 +216,46 @@ def without_values(values: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
+def measured_columns(real: ibis.Table, report: pd.DataFrame) -> dict[str, ibis.Value]:
+    """Per experience metric whose columns the table holds, from the raw values (before
+    cleaning replaces them):
+
+    `<short>_measured`: True where the session's value is measured, False where cleaning
+    fills it in: every column the metric is computed from holds a raw value inside its fences
+    (a column without fences in the report: any present value).
+    `<metric>_observed`: the metric from the raw columns clipped to their fences, missing
+    where a column is missing: what the network recorded, an extreme value counted at the
+    fence, and never the replacement mean (the network hotspots are computed from it).
+    """
+    fences = report.set_index("column")[["lower_fence", "upper_fence"]]
+    out = {}
+    for metric, columns in schema.EXPERIENCE_COMPONENTS.items():
+        if not set(columns) <= set(real.columns):
+            continue
+        measured, clipped = ibis.literal(True), []
+        for c in columns:
+            inside, value = real[c].notnull(), real[c]
+            if c in fences.index and pd.notna(fences.loc[c, "lower_fence"]):
+                lo, hi = (float(f) for f in fences.loc[c])
+                inside = inside & value.between(lo, hi)
+                value = value.clip(lower=lo, upper=hi)
+            measured = measured & inside
+            clipped.append(value)
+        out[schema.measured_flag(metric)] = measured
+        out[schema.observed_value(metric)] = metric_value(metric, *clipped)
+    return out
+
+
 def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
                    columns: list[str] | None = None) -> ibis.Table:
-    """Real sessions with missing and out-of-fence values replaced (only `columns` if given)."""
+    """Real sessions with missing and out-of-fence values replaced (only `columns` if given),
+    and the measured flags and observed values of the experience metrics whose columns are
+    kept (measured_columns)."""
     real = real_sessions(sessions)
     if columns is not None:
         real = real.select(*columns)
         report = report[report["column"].isin(columns)]
+    flags = measured_columns(real, report)
     replaced = {}
     for r in report.itertuples(index=False):
         if r.replacement is None or pd.isna(r.replacement):
@@ -231,7 +265,9 @@ def clean_sessions(sessions: ibis.Table, report: pd.DataFrame,
         replaced[r.column] = ibis.ifelse(
             col.between(r.lower_fence, r.upper_fence), col, ibis.literal(float(r.replacement))
         )
-    return real.mutate(**replaced) if replaced else real
+    # one projection: the flags and observed values read the raw values, the replacements
+    # overwrite them
+    return real.mutate(**replaced, **flags) if replaced or flags else real
 
 
 def require_imputable(report: pd.DataFrame, columns: list[str], source: str) -> None:

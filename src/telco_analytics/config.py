@@ -76,6 +76,14 @@ ANALYSIS_RULES: dict[str, Rule] = {
     "kmeans_sample_size": _int_at_least(1),
     "regression_sample_size": _int_at_least(10),
     "elbow_sample_size": _int_at_least(1),
+    "mostly_filled_share": _number_in(0, 1, low_open=False, high_open=False),
+    "cell_min_sessions": _int_at_least(2),
+    "interval_level": _number_in(0, 1, low_open=True, high_open=True),
+    "engagement_log_scale": (lambda v: isinstance(v, bool), "True or False"),
+    "stability_seeds": _int_at_least(2),
+    "stability_sample_size": _int_at_least(10),
+    "log_scale_sample_size": _int_at_least(1),
+    "small_cluster_share": _number_in(0, 1, low_open=False, high_open=True),
 }
 
 
@@ -113,6 +121,24 @@ class AnalysisParams:
     # beyond this many users the elbow curve (k = 1..elbow_k_max) is fitted on a uniform
     # sample of this many users (elbow_n_init restarts); up to it on all users, exactly
     elbow_sample_size: int = 200_000
+    # measured or filled (rule 3 replaced a value): a metric measured in fewer than this share
+    # of sessions is "mostly filled"; it ranks no cell, hour or handset and drives no advice
+    mostly_filled_share: float = 0.5
+    # network hotspots: cells with at least this many sessions are ranked, worst first, by the
+    # lower end of the interval_level interval of their badness (see analysis/hotspots.py)
+    cell_min_sessions: int = 20
+    interval_level: float = 0.95
+    # engagement beside the SPEC clustering: the same k-means on log-scaled metrics (heavy
+    # tails), and the stability of both (adjusted Rand index between stability_seeds seeds,
+    # fitted on a uniform sample of at most stability_sample_size users)
+    engagement_log_scale: bool = True
+    stability_seeds: int = 5
+    stability_sample_size: int = 10_000
+    # the log-scaled k-means (a side view) learns from a uniform sample of at most this many
+    # users; every user is still assigned (at 1.5M sessions it cost as much as the SPEC fit)
+    log_scale_sample_size: int = 200_000
+    # a cluster holding less than this share of users is said to be one of a few outliers
+    small_cluster_share: float = 0.01
 
 
     def __post_init__(self) -> None:

@@ -195,6 +195,44 @@ USER_OVERVIEW_COLUMNS = [
 ]
 ENGAGEMENT_METRICS = ["sessions", "duration_ms", "total_bytes"]
 EXPERIENCE_METRICS = ["tcp_retrans_bytes", "rtt_ms", "throughput_kbps"]
+# The raw columns each per-session experience metric is computed from (SPEC rule 9). A
+# session's metric is *measured* when every one of them holds its raw value (present and
+# inside the cleaning fences), *filled* when cleaning replaced one of them (rule 3).
+EXPERIENCE_COMPONENTS: dict[str, list[str]] = {
+    "tcp_retrans_bytes": TCP_COLUMNS, "rtt_ms": RTT_COLUMNS, "throughput_kbps": THROUGHPUT_COLUMNS,
+}
+# short names of the metrics in the names of their measured-session columns
+METRIC_SHORT = {"tcp_retrans_bytes": "tcp", "rtt_ms": "rtt", "throughput_kbps": "throughput"}
+
+
+def measured_flag(metric: str) -> str:
+    """The clean sessions' boolean column: the session's `metric` is measured, not filled."""
+    return f"{METRIC_SHORT[metric]}_measured"
+
+
+def measured_share(metric: str) -> str:
+    """The per-user column: the share (0-1) of the user's sessions whose `metric` is measured."""
+    return f"{METRIC_SHORT[metric]}_measured_share"
+
+
+def observed_value(metric: str) -> str:
+    """The clean sessions' column: the session's raw `metric` with each column clipped to its
+    cleaning fences (missing where a column is missing): real values only, never the mean
+    that cleaning puts in; extreme ones count at the fence."""
+    return f"{metric}_observed"
+
+
+def measured_sessions(metric: str) -> str:
+    """A grouped table's column: the number of sessions with an observed `metric`."""
+    return f"{METRIC_SHORT[metric]}_sessions"
+
+
+MEASURED_FLAGS = [measured_flag(m) for m in EXPERIENCE_METRICS]
+MEASURED_SHARES = [measured_share(m) for m in EXPERIENCE_METRICS]
+OBSERVED_VALUES = [observed_value(m) for m in EXPERIENCE_METRICS]
+# where and when a session happened: the cell at its end and its start time (network hotspots)
+LOCATION = "last_location_name"
+START = "start_time"
 
 # Columns an input must have to be analysed (SPEC sections 3-4); the others are optional and
 # read as missing when absent. The duration may come as either Dur. (ms) column (see io.reader).

@@ -24,6 +24,8 @@ def _clean_frame(con, rows):
     frame["start_time"] = pd.Timestamp("2019-04-25")
     for c in schema.STRING_COLUMNS:
         frame[c] = frame[c].astype("string")
+    for flag in schema.MEASURED_FLAGS:  # clean sessions carry them; given rows are measured
+        frame[flag] = frame.pop(flag) if flag in frame else True
     return engine.from_arrow(con, frame)
 
 
@@ -127,7 +129,8 @@ def test_user_tables_stream_once_and_release_drops_the_engine_tables(con):
     assert overview["msisdn"].tolist() == ["a", "b", "c"]
     assert overview["sessions"].tolist() == [2, 1, 1]
     assert overview["duration_ms"].tolist() == [4.0, 0.0, 2.0]
-    assert list(experience.columns) == ["msisdn", *schema.EXPERIENCE_METRICS, "handset"]
+    assert list(experience.columns) == ["msisdn", *schema.EXPERIENCE_METRICS, "handset",
+                                        *schema.MEASURED_SHARES]
     assert np.shares_memory(overview["msisdn"].array._pa_array.chunks[0].buffers()[1],
                             experience["msisdn"].array._pa_array.chunks[0].buffers()[1])
     engine.release_tables(con)

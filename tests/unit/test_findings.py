@@ -32,7 +32,7 @@ from telco_analytics.report.slides import (
 )
 from tests.unit.test_slides import tiny_run
 
-SECTIONS = {"handsets", "overview", "engagement", "experience", "satisfaction"}
+SECTIONS = {"handsets", "overview", "engagement", "experience", "satisfaction", "summary"}
 UNRELATED = "Zebra lettuce orbits a quiet violin"
 
 

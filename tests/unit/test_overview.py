@@ -547,11 +547,14 @@ def test_insights_are_written_from_the_numbers():
     assert "Huawei B528S-23A owners" in router[0].action
     assert phone[0].action.startswith("Device-specific offers")
     assert "the Xiaomi Redmi Note 5" in phone[0].action
-    # the app finding names the biggest app and its share
+    # the app finding names the biggest named apps and their share of the classified traffic;
+    # "Other" is unclassified, never one of them
     totals = _all_tables(seed=1)["app_totals"]
-    app_text = next(i.text for i in router if i.topic == "overview.app_traffic")
-    share = totals["bytes"].iloc[:2].sum() / totals["bytes"].sum()
-    assert f"{100 * share:.0f}%" in app_text
+    app = next(i for i in router if i.topic == "overview.app_traffic")
+    named = totals[totals["app"] != "other"].sort_values("bytes", ascending=False)
+    share = named["bytes"].iloc[:2].sum() / named["bytes"].sum()
+    assert f"{100 * share:.0f}%" in app.text and "'Other'" in app.text
+    assert "other" not in app.numbers["top_apps"] and "Other" not in app.action
     # the decile finding reports decile 1's share of traffic
     d1 = _all_tables(seed=1)["decile_data"].iloc[0]
     decile_text = next(i.text for i in router if i.topic == "overview.duration_deciles")

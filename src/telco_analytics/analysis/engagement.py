@@ -28,6 +28,7 @@ from ..models.scaler import fit_scaler
 from .clusters import fit_clustering, model_silhouette
 from .elbow import elbow_plan, elbow_table
 from .overview import keys_sorted, top_n_positions
+from .relative import with_relative_description
 from .result import AnalysisResult
 from .users import canonical_order, require_columns, require_users
 
@@ -101,7 +102,8 @@ def engagement_clusters(users: pd.DataFrame, labels: np.ndarray, k: int) -> pd.D
     """Per cluster: users, users_share, `<metric>_min/_max/_mean/_sum` (raw units), traffic_share.
 
     users_share = the cluster's fraction of users, traffic_share = its fraction of total_bytes
-    (both 0-1). Every cluster 0..k-1 gets a row (an empty one has users = 0).
+    (both 0-1). Every cluster 0..k-1 gets a row (an empty one has users = 0). Then the
+    cluster against the population (relative.relative_columns, relative_description).
     """
     grouped = users[METRICS].astype("float64").groupby(np.asarray(labels))
     stats = grouped.agg(["min", "max", "mean", "sum"])
@@ -114,7 +116,15 @@ def engagement_clusters(users: pd.DataFrame, labels: np.ndarray, k: int) -> pd.D
     out.insert(2, "users_share", out["users"] / max(len(users), 1))
     total = users["total_bytes"].astype("float64").sum()
     out["traffic_share"] = out["total_bytes_sum"].fillna(0.0) / total if total > 0 else np.nan
-    return out
+    values = {m: users[m].to_numpy(dtype="float64") for m in METRICS}  # one at a time below
+    return with_relative_description(out, values, k, [engagement_label(c, k) for c in range(k)])
+
+
+def engagement_label(rank: int, k: int) -> str:
+    """Engagement word of an ordered cluster: 0 = least engaged, k-1 = most engaged."""
+    if rank == 0:
+        return "least engaged"
+    return "most engaged" if rank == k - 1 else "moderately engaged"
 
 
 def engagement_model(user_overview: pd.DataFrame, params: AnalysisParams) -> Pipeline:

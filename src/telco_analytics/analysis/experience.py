@@ -21,6 +21,8 @@ from .. import schema
 from ..config import AnalysisParams
 from ..models.clustering import predict_labels
 from .clusters import fit_clustering, model_silhouette
+from .measured import BADNESS_SIGN
+from .relative import with_relative_description
 from .result import AnalysisResult
 from .users import canonical_order, require_columns, require_users
 
@@ -30,8 +32,6 @@ KEY = schema.USER_KEY
 HANDSET = "handset"
 METRICS = list(schema.EXPERIENCE_METRICS)
 TOP_N = 10
-# +1: a larger value is a worse experience; -1: a larger value is a better one (SPEC rule 9)
-BADNESS_SIGN = {"tcp_retrans_bytes": 1.0, "rtt_ms": 1.0, "throughput_kbps": -1.0}
 # the k-means order: ascending -badness of the centroid, so cluster 0 is the worst experience
 ORDER_WEIGHTS = tuple(-BADNESS_SIGN[m] for m in METRICS)
 # centroid z beyond +-Z_NOTABLE is called high/low in the cluster description
@@ -269,7 +269,9 @@ def experience_clusters(
     handsets: HandsetCodes | None = None,
 ) -> pd.DataFrame:
     """Per ordered cluster: users, users_share, `<metric>_mean` (raw units), the centroid's
-    `z_<metric>`, badness, top_handset, top_handset_share and a description."""
+    `z_<metric>`, badness, top_handset, top_handset_share and a description (SPEC, from the
+    centroid); then the cluster against the population (relative.relative_columns) and a
+    relative_description that tells clusters that differ apart."""
     rows = []
     labels = np.asarray(labels)
     handsets = handsets or HandsetCodes.of(users[HANDSET])
@@ -295,7 +297,9 @@ def experience_clusters(
     out = pd.DataFrame(rows)
     out["cluster"] = out["cluster"].astype("int64")
     out["users"] = out["users"].astype("int64")
-    return out
+    described = {m: metric_values[m] for m in ("rtt_ms", "tcp_retrans_bytes", "throughput_kbps")}
+    return with_relative_description(out, described, k, [
+        f"{cluster_label(c, k)} experience" for c in range(k)])
 
 
 def _users(user_experience: pd.DataFrame, params: AnalysisParams) -> pd.DataFrame:
@@ -326,6 +330,9 @@ def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
 
     experience_users = users[[KEY, *METRICS, HANDSET]]  # copy-on-write: no copy of the columns
     experience_users["cluster"] = labels  # int8 (label_dtype)
+    # the measured shares, after the SPEC columns (a hand-built table may lack them)
+    for share in [c for c in schema.MEASURED_SHARES if c in users.columns]:
+        experience_users[share] = users[share]
     handsets = HandsetCodes.of(users[HANDSET])  # factorized once for the three tables
     clusters = experience_clusters(users, labels, kmeans.cluster_centers_, k, handsets)
     tables = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from ..aggregate import known_handset
@@ -41,13 +42,20 @@ def handsets_top10(clean: ibis.Table, counts: pd.DataFrame, n: int = 10) -> pd.D
         ["sessions", "handset_manufacturer"], ascending=[False, True]
     ).drop_duplicates("handset_type").set_index("handset_type")["handset_manufacturer"]
     users = _distinct_users(clean, "handset_type", top["handset_type"].tolist())
-    return pd.DataFrame({
+    return with_known_share(pd.DataFrame({
         "rank": range(1, len(top) + 1),
         "handset": top["handset_type"].to_numpy(),
         "manufacturer": [makers.get(h, "unknown") for h in top["handset_type"]],
         "sessions": top["sessions"].astype("int64").to_numpy(),
         "users": [users.get(h, 0) for h in top["handset_type"]],
-    })
+    }), int(known["sessions"].sum()))
+
+
+def with_known_share(ranking: pd.DataFrame, known_sessions: int) -> pd.DataFrame:
+    """The ranking with known_sessions (sessions whose handset, or maker, is known: what a
+    share of the market is a share of) and share_of_known (sessions / known_sessions)."""
+    return ranking.assign(known_sessions=np.int64(known_sessions),
+                          share_of_known=ranking["sessions"] / max(known_sessions, 1))
 
 
 def manufacturers_top(clean: ibis.Table, counts: pd.DataFrame, n: int = 3) -> pd.DataFrame:
@@ -58,12 +66,12 @@ def manufacturers_top(clean: ibis.Table, counts: pd.DataFrame, n: int = 3) -> pd
         ["sessions", "handset_manufacturer"], ascending=[False, True]
     ).head(n)
     users = _distinct_users(clean, "handset_manufacturer", top["handset_manufacturer"].tolist())
-    return pd.DataFrame({
+    return with_known_share(pd.DataFrame({
         "rank": range(1, len(top) + 1),
         "manufacturer": top["handset_manufacturer"].to_numpy(),
         "sessions": top["sessions"].astype("int64").to_numpy(),
         "users": [users.get(m, 0) for m in top["handset_manufacturer"]],
-    })
+    }), int(known["sessions"].sum()))
 
 
 def handsets_top_per_manufacturer(

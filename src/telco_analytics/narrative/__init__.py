@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..formats import share_text
+
+__all__ = ["nonempty_table", "share_text"]
+
 
 def nonempty_table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
     """The named table, or None when it is missing or empty (its findings are then skipped)."""
     table = tables.get(name)
     return table if table is not None and len(table) > 0 else None
-
-
-def share_text(x: float) -> str:
-    """A share as a percentage with sensible precision: 0.0002 -> '0.02%', 0.05 -> '5.0%',
-    0.43 -> '43%'."""
-    if abs(x) < 0.01:
-        return f"{100 * x:.2f}%"
-    return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"

@@ -11,8 +11,9 @@ import pandas as pd
 
 from .. import schema
 from ..analysis.overview import components_for
+from ..analysis.traffic import OTHER
 from ..report.figures.style import human_bytes, human_duration_ms
-from . import nonempty_table
+from . import nonempty_table, share_text
 from .records import Evidence, Finding, finding, plain, row_evidence
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 HANDSETS_TOP10, MAKERS_TOP3, PER_MAKER = (
     "handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer")
 APP_TOTALS, UNIVARIATE, CORRELATION, PCA = "app_totals", "univariate", "app_correlation", "pca"
+TRAFFIC = "traffic_totals"
 
 # Device names that denote a router / hotspot / modem rather than a phone: explicit words, and
 # the model-number families of Huawei/ZTE home routers and pocket hotspots (B528s-23a, B315s-22,
@@ -36,10 +38,6 @@ def is_router(handset: str) -> bool:
     return bool(ROUTER_PATTERN.search(str(handset)))
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
-
-
 def _label(variable: str) -> str:
     """Readable name of a per-user variable or app ('youtube_bytes' -> 'YouTube')."""
     for app in schema.APPS:
@@ -53,15 +51,24 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _share_base(ranking: pd.DataFrame) -> tuple[int, str]:
+    """What a ranking's shares are shares of: the sessions with a known handset (the
+    known_sessions column), or for older runs the ranking's own sessions."""
+    if "known_sessions" in ranking:
+        return int(ranking["known_sessions"].iloc[0]), "the sessions with a known handset"
+    return int(ranking["sessions"].sum()), f"the {len(ranking)} listed ones' sessions"
+
+
 def top_handset_insight(top10: pd.DataFrame) -> Finding:
     """Which device dominates, whether it is a phone at all, and what that means for marketing."""
     top10 = top10.sort_values("rank")
     first = top10.iloc[0]
-    share = first["sessions"] / top10["sessions"].sum()
+    known, base = _share_base(top10)
+    share = first["sessions"] / known
     routers = [h for h in top10["handset"] if is_router(h)]
     text = (
         f"The most used device is the {first['handset']} ({first['sessions']:,} sessions, "
-        f"{first['users']:,} users, {_pct(share)} of the top-10 devices' sessions)"
+        f"{first['users']:,} users, {share_text(share)} of {base})"
     )
     if len(top10) > 1:
         second = top10.iloc[1]
@@ -82,12 +89,15 @@ def top_handset_insight(top10: pd.DataFrame) -> Finding:
             f"the {first['handset']} reach the largest single device group."
         )
     if routers and not (len(routers) == 1 and routers[0] == first["handset"]):
-        text += f" Routers/hotspots in the top 10: {len(routers)} ({_join(routers)})."
+        text += (f" Routers/hotspots among the {len(top10)} most used devices: {len(routers)} "
+                 f"({_join(routers)}).")
     evidence = [row_evidence(HANDSETS_TOP10, first, ["rank"], ["handset", "sessions", "users"])]
     if len(top10) > 1:
         evidence.append(row_evidence(HANDSETS_TOP10, top10.iloc[1], ["rank"],
                                      ["handset", "sessions"]))
-    evidence.append(Evidence(HANDSETS_TOP10, {}, {"sum(sessions)": int(top10["sessions"].sum())}))
+    evidence.append(Evidence(HANDSETS_TOP10, {}, {
+        "sum(sessions)": int(top10["sessions"].sum()), "known_sessions": known,
+        "count(rows)": len(top10), "count(routers)": len(routers)}))
     return finding(
         "handsets.top_handset",
         text,
@@ -108,21 +118,23 @@ def top_handset_insight(top10: pd.DataFrame) -> Finding:
 def manufacturer_insight(top3: pd.DataFrame, per_maker: pd.DataFrame | None) -> Finding:
     """Which makers dominate, by how much, and which model leads each of them."""
     top3 = top3.sort_values("rank")
-    total = top3["sessions"].sum()
-    parts = [
-        f"{r.manufacturer} {r.sessions:,} ({_pct(r.sessions / total)})" for r in top3.itertuples()
-    ]
+    total, base = _share_base(top3)
+    parts = [f"{r.manufacturer} {r.sessions:,} ({share_text(r.sessions / total)})"
+             for r in top3.itertuples()]
     lead = top3.iloc[0]
     text = (
         f"{_join(list(top3['manufacturer']))} are the top manufacturers by sessions: "
-        f"{', '.join(parts)} of the top-{len(top3)} sessions."
+        f"{', '.join(parts)} of {base.replace('handset', 'maker')}."
     )
     numbers = {
         "leader": lead["manufacturer"],
-        "leader_share_of_top3": float(lead["sessions"] / total),
+        "leader_share": float(lead["sessions"] / total),
     }
     evidence = [row_evidence(MAKERS_TOP3, r, ["rank"], ["manufacturer", "sessions"])
                 for _, r in top3.iterrows()]
+    evidence.append(Evidence(MAKERS_TOP3, {}, {"known_sessions": total,
+                                               "sum(sessions)": int(top3["sessions"].sum()),
+                                               "count(rows)": len(top3)}))
     action = None
     if per_maker is not None:
         more, action, used = _best_sellers(top3, per_maker)
@@ -145,12 +157,13 @@ def _best_sellers(top3: pd.DataFrame, per_maker: pd.DataFrame
         maker_total = per_maker.loc[per_maker["manufacturer"] == r["manufacturer"], "sessions"].sum()
         shares.append(r["sessions"] / maker_total)
         kind = " (a router)" if is_router(r["handset"]) else ""
-        notes.append(f"{r['manufacturer']}: {r['handset']}{kind}, {_pct(shares[-1])} of "
-                     f"its top-5 sessions")
+        models = int((per_maker["manufacturer"] == r["manufacturer"]).sum())
+        notes.append(f"{r['manufacturer']}: {r['handset']}{kind}, {share_text(shares[-1])} of "
+                     f"the sessions of its {models} best-selling models")
         evidence += [
             row_evidence(PER_MAKER, r, ["manufacturer", "rank"], ["handset", "sessions"]),
             Evidence(PER_MAKER, {"manufacturer": r["manufacturer"]},
-                     {"sum(sessions)": int(maker_total)}),
+                     {"sum(sessions)": int(maker_total), "count(rows)": models}),
         ]
     text = " Best seller per maker: " + "; ".join(notes) + "."
     top = best.assign(share=shares).sort_values("share", ascending=False).iloc[0]
@@ -165,39 +178,53 @@ def _best_sellers(top3: pd.DataFrame, per_maker: pd.DataFrame
     return text, action, evidence
 
 
-def app_traffic_insight(totals: pd.DataFrame) -> Finding:
-    """Which apps carry the traffic (shares of the seven apps' bytes)."""
-    totals = totals.sort_values("bytes", ascending=False)
-    grand = totals["bytes"].sum()
-    share = totals["bytes"] / grand if grand > 0 else totals["bytes"] * np.nan
-    top2 = totals.head(2)
+def app_traffic_insight(totals: pd.DataFrame, traffic: pd.DataFrame | None) -> Finding:
+    """Which named apps carry the traffic classified by app; what "Other" and the app-column
+    total are, set once against total traffic (traffic_totals)."""
+    named = totals[totals["app"] != OTHER].sort_values(["bytes", "app"], ascending=[False, True])
+    classified = float(named["bytes"].sum())
+    share = named["bytes"] / classified if classified > 0 else named["bytes"] * np.nan
+    top2 = named.head(2)
     top2_share = float(share.iloc[: len(top2)].sum())
     names = [_label(a) for a in top2["app"]]
-    text = (
-        f"{_join(names)} carry {_pct(top2_share)} of all app traffic "
-        f"({human_bytes(top2['bytes'].sum())} of {human_bytes(grand)})"
-    )
-    if len(totals) > 2:
-        last = totals.iloc[-1]
-        text += (
-            f"; the other {len(totals) - 2} apps share the remaining {_pct(1 - top2_share)}, "
-            f"{_label(last['app'])} the least ({_pct(share.iloc[-1])})"
-        )
+    text = (f"Of the traffic classified by app ({human_bytes(classified)}), {_join(names)} carry "
+            f"{share_text(top2_share)}")
+    if len(named) > 2:
+        last = named.iloc[-1]
+        text += f"; {_label(last['app'])} the least ({share_text(share.iloc[-1])})"
     text += "."
-    action = (f"Capacity planning and data-plan design should follow the few heavy apps, "
-              f"{_join(names)}.")
     evidence = [row_evidence(APP_TOTALS, r, ["app"], ["bytes"]) for _, r in top2.iterrows()]
-    if len(totals) > 2:
-        evidence.append(row_evidence(APP_TOTALS, totals.iloc[-1], ["app"], ["bytes"]))
-    evidence.append(Evidence(APP_TOTALS, {}, {"sum(bytes)": float(grand)}))
+    if len(named) > 2:
+        evidence.append(row_evidence(APP_TOTALS, named.iloc[-1], ["app"], ["bytes"]))
+    evidence.append(Evidence(APP_TOTALS, {}, {
+        "sum(bytes) over the named apps": classified,
+        "sum(bytes) over the two largest named apps": float(top2["bytes"].sum())}))
+    other = totals[totals["app"] == OTHER]
+    if not other.empty:
+        other_bytes = float(other["bytes"].iloc[0])
+        text += (f" Another {human_bytes(other_bytes)} is 'Other': traffic the extract does not "
+                 "classify by app, shown as unclassified and kept out of app recommendations.")
+        evidence.append(row_evidence(APP_TOTALS, other.iloc[0], ["app"], ["bytes"]))
+    if traffic is not None:
+        t = traffic.set_index("measure")
+        text += (
+            f" The seven app columns add up to {human_bytes(t.loc['app_columns', 'bytes'])}, "
+            f"{t.loc['app_columns', 'share_of_total']:.2f}x the total traffic of "
+            f"{human_bytes(t.loc['total_bytes', 'bytes'])} (Total DL + Total UL, the one "
+            "definition of traffic in this report): the extract records app volumes apart from "
+            "the totals (its Total DL even excludes Other DL), so app shares are shares of the "
+            "app columns, never of total traffic."
+        )
+        evidence += [row_evidence(TRAFFIC, row, ["measure"], ["bytes", "share_of_total"])
+                     for _, row in traffic.iterrows()
+                     if row["measure"] in ("app_columns", "total_bytes")]
+    action = (f"Capacity planning and data-plan design should follow the heaviest named apps, "
+              f"{_join(names)}; the unclassified traffic needs classifying before it can "
+              "guide plans.")
     return finding(
-        "overview.app_traffic",
-        text,
-        action=action,
-        priority=1,
-        evidence=evidence,
-        numbers={"top_apps": list(top2["app"]), "top2_share": top2_share,
-                 "total_bytes": float(grand)},
+        "overview.app_traffic", text, action=action, priority=1, evidence=evidence,
+        numbers={"top_apps": list(top2["app"]), "top2_share_of_classified": top2_share,
+                 "classified_bytes": classified},
     )
 
 
@@ -224,12 +251,13 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None,
     ratio = shares[0] / users_share
     top5 = deciles[deciles["decile"] <= 5]
     text = (
-        f"The {_pct(users_share)} of users with the longest total session time (decile 1, "
+        f"The {share_text(users_share)} of users with the longest total session time (decile 1, "
         f"at least {human_duration_ms(first['min_duration_ms'])} each) generate "
-        f"{_pct(shares[0])} of all traffic ({ratio:.1f}x their share of users)"
+        f"{share_text(shares[0])} of all traffic ({ratio:.1f}x their share of users)"
     )
     if len(top5) == 5:
-        text += f"; the top half by duration generates {_pct(shares[: len(top5)].sum())}"
+        text += f"; the top half by duration generates {share_text(shares[: len(top5)].sum())}"
+        top_half = float(shares[: len(top5)].sum())
     if ratio >= 1.3:
         text += (
             ". Time online translates into data: the longest-connected users are the heavy users."
@@ -245,10 +273,16 @@ def decile_insight(deciles: pd.DataFrame, user_overview: pd.DataFrame | None,
         )
     columns = [c for c in ("min_duration_ms", "users", "users_share", "total_bytes",
                            "total_bytes_share") if c in deciles]
+    evidence = [row_evidence(table, first, ["decile"], columns),
+                Evidence(table, {}, {"decile 1 traffic share / users share": ratio,
+                                     "decile 1 traffic share": float(shares[0]),
+                                     "decile 1 users share": float(users_share)})]
+    if len(top5) == 5:
+        evidence.append(Evidence(table, {}, {"traffic share of deciles 1-5": top_half}))
     return finding(
         "overview.duration_deciles",
         text,
-        evidence=[row_evidence(table, first, ["decile"], columns)],
+        evidence=evidence,
         numbers={
             "decile1_traffic_share": float(shares[0]),
             "decile1_users_share": float(users_share),
@@ -300,6 +334,10 @@ def correlation_insight(corr: pd.DataFrame) -> Finding | None:
         numbers={"pair": [a, b], "r": float(r), "median_abs_r": median_abs})
 
 
+def _cumulative(pca: pd.DataFrame, component: int) -> float:
+    return float(pca.loc[pca["component"] == component, "cumulative_ratio"].iloc[0])
+
+
 def pca_insights(pca: pd.DataFrame) -> list[Finding]:
     """At most two findings: how many components matter, and what the first one measures."""
     variables = [
@@ -315,22 +353,24 @@ def pca_insights(pca: pd.DataFrame) -> list[Finding]:
             finding(
                 "overview.pca_components",
                 (
-                    f"{k80} of {len(pca)} principal components keep 80% of the variance of "
-                    f"the app and DL/UL volumes, {k90} keep 90%: "
+                    f"{k80} of {len(pca)} principal components keep "
+                    f"{share_text(_cumulative(pca, k80))} of the variance of the app and DL/UL "
+                    f"volumes, {k90} keep {share_text(_cumulative(pca, k90))}: "
                     + (
                         "the nine volumes are largely redundant."
                         if k80 <= len(pca) / 3
                         else "the volumes vary mostly independently and little can be compressed."
                     )
                 ),
-                evidence=[row_evidence(PCA, r, ["component"], ["cumulative_ratio"])
-                          for _, r in pca.iterrows() if r["component"] in (k80, k90)],
+                evidence=[*(row_evidence(PCA, r, ["component"], ["cumulative_ratio"])
+                            for _, r in pca.iterrows() if r["component"] in (k80, k90)),
+                          Evidence(PCA, {}, {"count(rows)": len(pca)})],
                 numbers={"components_80": k80, "components_90": k90},
             )
         )
     same_sign = bool((loadings > 0).all() or (loadings < 0).all())
     text = (
-        f"PC1 explains {_pct(first['explained_variance_ratio'])} of the variance and loads "
+        f"PC1 explains {share_text(first['explained_variance_ratio'])} of the variance and loads "
         f"most on {_join([_label(v) for v in top])}"
     )
     text += (
@@ -395,7 +435,7 @@ def overview_insights(tables: dict[str, pd.DataFrame]) -> list[Finding]:
     if (top3 := nonempty_table(tables, MAKERS_TOP3)) is not None:
         out.append(manufacturer_insight(top3, nonempty_table(tables, PER_MAKER)))
     if (totals := nonempty_table(tables, APP_TOTALS)) is not None:
-        out.append(app_traffic_insight(totals))
+        out.append(app_traffic_insight(totals, nonempty_table(tables, TRAFFIC)))
     if (uni := nonempty_table(tables, UNIVARIATE)) is not None:
         out.append(typical_user_insight(uni))
     deciles_table = "decile_data" if nonempty_table(tables, "decile_data") is not None \

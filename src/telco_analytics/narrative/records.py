@@ -57,6 +57,18 @@ class Finding:
     priority: int = 2  # 1 = executive-summary material, 2 = section detail, 3 = appendix
     evidence: tuple[Evidence, ...] = ()
     numbers: dict[str, Any] = field(default_factory=dict)  # headline values, some across rows
+    # what the finding is worth to the business (the executive summary ranks by impact):
+    # users it concerns x size of effect, the relative gap of its key number to the typical
+    # user (0.27: 27% less data than the average user); None: not summary material
+    users_affected: int | None = None
+    effect_size: float | None = None
+
+    @property
+    def impact(self) -> float | None:
+        """users_affected x effect_size, or None when the finding has no impact."""
+        if self.users_affected is None or self.effect_size is None:
+            return None
+        return self.users_affected * abs(self.effect_size)
 
     def __post_init__(self) -> None:
         if self.topic is not None and section_of(self.topic) != self.section:
@@ -67,15 +79,24 @@ class Finding:
             raise ValueError(f"finding {self.topic!r} has an empty action (use None)")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "impact": self.impact}
 
 
 def finding(topic: str, text: str, *, action: str | None = None, priority: int = 2,
-            evidence: Iterable[Evidence] = (), numbers: Mapping[str, Any] | None = None
-            ) -> Finding:
-    """A finding of a registered topic; its section and audience come from the registry."""
+            evidence: Iterable[Evidence] = (), numbers: Mapping[str, Any] | None = None,
+            users_affected: int | None = None, effect_size: float | None = None) -> Finding:
+    """A finding of a registered topic; its section and audience come from the registry.
+    With an impact (users_affected and effect_size), the evidence also records both, under
+    the table of its first entry (the executive summary quotes them)."""
+    evidence = list(evidence)
+    users = None if users_affected is None else int(users_affected)
+    effect = None if effect_size is None else float(effect_size)
+    if users is not None and effect is not None:
+        evidence.append(Evidence(evidence[0].table if evidence else "", {},
+                                 {"users_affected": users, "effect_size": effect}))
     return Finding(topic, section_of(topic), TOPICS[topic], text, action, priority,
-                   tuple(evidence), {k: plain(v) for k, v in (numbers or {}).items()})
+                   tuple(evidence), {k: plain(v) for k, v in (numbers or {}).items()},
+                   users, effect)
 
 
 def from_dict(item: Mapping[str, Any]) -> Finding:
@@ -88,6 +109,7 @@ def from_dict(item: Mapping[str, Any]) -> Finding:
                                 dict(e.get("values") or {}))
                        for e in item.get("evidence") or ()),
         numbers=dict(item.get("numbers") or {}),
+        users_affected=item.get("users_affected"), effect_size=item.get("effect_size"),
     )
 
 

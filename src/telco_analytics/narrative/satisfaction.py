@@ -8,26 +8,24 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import nonempty_table
+from . import nonempty_table, share_text
 from .records import Evidence, Finding, finding, plain, row_evidence
 
 log = logging.getLogger(__name__)
 
-CLUSTERS, TOP10, SATISFACTION, METRICS, LOSS = (
+CLUSTERS, TOP10, SATISFACTION, METRICS, LOSS, DRIVERS = (
     "satisfaction_clusters", "satisfaction_top10", "satisfaction", "regression_metrics",
-    "regression_loss")
+    "regression_loss", "satisfaction_drivers")
+# one score's spread this many times the other's: its scale, not customers, drives satisfaction
+SCALE_DOMINATES = 1.5
 SCORES = ["mean_satisfaction", "mean_engagement", "mean_experience"]
 MODEL = "hist_gradient_boosting"
 BASELINE = "baseline_mean"
-OVERFIT_GAP = 0.05
-HIGH_R2 = 0.8  # above this the model reproduces the scoring rule well  # train R² above test R² by more than this: say the model overfits
+OVERFIT_GAP = 0.05  # train R² above test R² by more than this: say the model overfits
+HIGH_R2 = 0.8  # above this the model reproduces the scoring rule well
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
-
-
-def cluster_insight(clusters: pd.DataFrame) -> Finding | None:
+def cluster_insight(clusters: pd.DataFrame, drivers: pd.DataFrame | None) -> Finding | None:
     """How many users are in the satisfied group and which score sets the groups apart."""
     clusters = clusters[clusters["users"] > 0].sort_values("cluster")
     if len(clusters) < 2:
@@ -40,23 +38,34 @@ def cluster_insight(clusters: pd.DataFrame) -> Finding | None:
     driver = "engagement" if abs(gap_eng) >= abs(gap_exp) else "experience"
     other = "experience" if driver == "engagement" else "engagement"
     text = (
-        f"{_pct(share)} of users ({int(high['users']):,} of {total:,}) form the most satisfied "
+        f"{share_text(share)} of users ({int(high['users']):,} of {total:,}) form the most satisfied "
         f"group (cluster {int(high['cluster'])}): mean satisfaction score "
         f"{high['mean_satisfaction']:.2f} against {low['mean_satisfaction']:.2f} for cluster "
         f"{int(low['cluster'])}. What separates the groups is mainly {driver} "
         f"(mean {driver} score {high[f'mean_{driver}']:.2f} vs {low[f'mean_{driver}']:.2f}; "
         f"{other}: {high[f'mean_{other}']:.2f} vs {low[f'mean_{other}']:.2f})."
     )
-    action = (f"Retention actions for the less satisfied group (cluster {int(low['cluster'])}) "
-              f"should start with {driver}.")
+    evidence = [row_evidence(CLUSTERS, high, ["cluster"], ["users", *SCORES]),
+                row_evidence(CLUSTERS, low, ["cluster"], SCORES),
+                Evidence(CLUSTERS, {}, {"sum(users)": total})]
+    scale = _dominant_scale(drivers)
+    if scale is not None and scale["score"] == f"{driver}_score":
+        text += (f" That is largely the scale of the scores: the {driver} score spreads "
+                 f"{scale['std_ratio']:.1f}x as wide as the {other} score, so it moves the mean "
+                 "more whatever customers care about.")
+        evidence.append(row_evidence(DRIVERS, scale, ["score"], ["std_ratio"]))
+        action = (f"Retention actions for the less satisfied group (cluster "
+                  f"{int(low['cluster'])}) should weigh {driver} and {other} on their own "
+                  "numbers: the satisfaction score favours the wider-spread one.")
+    else:
+        action = (f"Retention actions for the less satisfied group (cluster "
+                  f"{int(low['cluster'])}) should start with {driver}.")
     return finding(
         "satisfaction.satisfied_group",
         text,
         action=action,
         priority=1,
-        evidence=[row_evidence(CLUSTERS, high, ["cluster"], ["users", *SCORES]),
-                  row_evidence(CLUSTERS, low, ["cluster"], SCORES),
-                  Evidence(CLUSTERS, {}, {"sum(users)": total})],
+        evidence=evidence,
         numbers={
             "satisfied_cluster": int(high["cluster"]),
             "satisfied_users": int(high["users"]),
@@ -84,6 +93,9 @@ def top10_insight(top10: pd.DataFrame, satisfaction: pd.DataFrame | None) -> Fin
     )
     scores = ["satisfaction_score", "engagement_score", "experience_score"]
     evidence = [row_evidence(TOP10, r, ["rank"], scores) for _, r in top10.iterrows()]
+    evidence.append(Evidence(TOP10, {}, {
+        "count(experience_score > engagement_score)": by_experience,
+        "count(experience_score <= engagement_score)": len(top10) - by_experience}))
     if satisfaction is not None:
         median = float(satisfaction["satisfaction_score"].median())
         numbers["median_score"] = median
@@ -145,7 +157,7 @@ def regression_insights(metrics: pd.DataFrame) -> list[Finding]:
         f"users: RMSE {test['rmse']:.3g} against {base['rmse']:.3g} for a baseline that "
         f"always predicts the average; it {verdict} the baseline"
     )
-    text += f" ({_pct(reduction)} lower error)." if reduction > 0 else "."
+    text += f" ({share_text(reduction)} lower error)." if reduction > 0 else "."
     if (MODEL, "train") in m.index:
         train_r2 = float(m.loc[(MODEL, "train"), "r2"])
         numbers["train_r2"] = train_r2
@@ -158,6 +170,7 @@ def regression_insights(metrics: pd.DataFrame) -> list[Finding]:
         Evidence(METRICS, {"model": MODEL, "split": "test"},
                  {c: plain(test[c]) for c in ("r2", "rmse", "mae", "n")}),
         Evidence(METRICS, {"model": BASELINE, "split": "test"}, {"rmse": plain(base["rmse"])}),
+        Evidence(METRICS, {}, {"1 - rmse(model) / rmse(baseline), test": reduction}),
     ]
     if "train_r2" in numbers:
         evidence.append(Evidence(METRICS, {"model": MODEL, "split": "train"},
@@ -202,13 +215,13 @@ def loss_insight(loss: pd.DataFrame) -> Finding | None:
         action = "More boosting iterations could help the satisfaction model a little."
     elif rise > 0.05:
         tail = (
-            f"then rises {_pct(rise)} by iteration {n_iter} while the training loss keeps "
+            f"then rises {share_text(rise)} by iteration {n_iter} while the training loss keeps "
             f"falling."
         )
         action = (f"The satisfaction model would generalise better with fewer boosting "
                   f"iterations (about {best_iter}).")
     else:
-        tail = f"then stays flat (within {_pct(max(rise, 0.0))}) up to iteration {n_iter}."
+        tail = f"then stays flat (within {share_text(max(rise, 0.0))}) up to iteration {n_iter}."
     columns = ["validation_loss", "train_loss"]
     return finding(
         "satisfaction.training_loss",
@@ -216,8 +229,9 @@ def loss_insight(loss: pd.DataFrame) -> Finding | None:
         f"minimum {best['validation_loss']:.3g} at iteration {best_iter}, {tail}",
         action=action,
         priority=3,
-        evidence=[row_evidence(LOSS, r, ["iteration"], columns)
-                  for r in (loss.iloc[0], best, last)],
+        evidence=[*(row_evidence(LOSS, r, ["iteration"], columns)
+                    for r in (loss.iloc[0], best, last)),
+                  Evidence(LOSS, {}, {"last / best validation loss - 1": rise})],
         numbers={
             "best_iteration": best_iter,
             "iterations": n_iter,
@@ -228,12 +242,49 @@ def loss_insight(loss: pd.DataFrame) -> Finding | None:
     )
 
 
+def _dominant_scale(drivers: pd.DataFrame | None) -> pd.Series | None:
+    """The score whose spread is at least SCALE_DOMINATES times the other's, or None."""
+    if drivers is None:
+        return None
+    wide = drivers[drivers["std_ratio"] >= SCALE_DOMINATES]
+    return None if wide.empty else wide.iloc[0]
+
+
+def drivers_insight(drivers: pd.DataFrame) -> Finding:
+    """How much each score drives satisfaction, and whether the scale of one decides it."""
+    rows = {r["score"]: r for _, r in drivers.iterrows()}
+    eng, exp = rows["engagement_score"], rows["experience_score"]
+    text = (
+        f"Satisfaction (the mean of the two scores) correlates {eng['corr']:.2f} with the "
+        f"engagement score and {exp['corr']:.2f} with the experience score; the engagement "
+        f"score accounts for {share_text(eng['variance_share'])} of its variance, the "
+        f"experience score for {share_text(exp['variance_share'])}. Their spreads: standard "
+        f"deviation {eng['std']:.2f} (engagement) against {exp['std']:.2f} (experience)."
+    )
+    scale = _dominant_scale(drivers)
+    if scale is not None:
+        name = str(scale["score"]).split("_")[0]
+        text += (f" The {name} score spreads {scale['std_ratio']:.1f}x as wide, so it dominates "
+                 "satisfaction by the scale of its distances, not because it matters more to "
+                 "customers: read the two scores side by side before ranking what to fix.")
+    else:
+        text += " Neither score's scale dominates: both move satisfaction comparably."
+    columns = ["std", "corr", "variance_share", "std_ratio"]
+    return finding("satisfaction.drivers", text, priority=1 if scale is not None else 2,
+                   evidence=[row_evidence(DRIVERS, r, ["score"], columns) for r in (eng, exp)],
+                   numbers={"dominant": None if scale is None else str(scale["score"]),
+                            "engagement_variance_share": float(eng["variance_share"])})
+
+
 def satisfaction_insights(tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Findings of the satisfaction section from whichever tables are present."""
     out: list[Finding | None] = []
     satisfaction = nonempty_table(tables, SATISFACTION)
+    drivers = nonempty_table(tables, DRIVERS)
+    if drivers is not None and len(drivers) == 2:
+        out.append(drivers_insight(drivers))
     if (clusters := nonempty_table(tables, CLUSTERS)) is not None:
-        out.append(cluster_insight(clusters))
+        out.append(cluster_insight(clusters, drivers))
     if (top10 := nonempty_table(tables, TOP10)) is not None:
         out.append(top10_insight(top10, satisfaction))
     if satisfaction is not None:

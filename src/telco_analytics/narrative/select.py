@@ -12,6 +12,9 @@ from collections.abc import Iterable, Sequence
 
 from .records import Finding
 
+SUMMARY = "summary"  # the section of the executive summary's record
+EXECUTIVE = "summary.executive"
+
 
 def _by_priority(findings: Iterable[Finding]) -> list[Finding]:
     """Most important first; file order among equals (sorted is stable)."""
@@ -40,11 +43,13 @@ def key_findings(findings: Iterable[Finding], n: int = 5) -> list[Finding]:
 
     Sorting by (priority, rank within its section) spreads the summary over the analyses
     instead of filling it with the first section's findings. Only findings with a topic count:
-    an older run's records are not promoted on the strength of their wording.
+    an older run's records are not promoted on the strength of their wording, nor is the
+    executive summary's own record (see executive_summary).
     """
     seen: dict[str, int] = {}
     keyed = []
-    for position, item in enumerate(f for f in findings if f.topic is not None):
+    ranked = (f for f in findings if f.topic is not None and f.section != SUMMARY)
+    for position, item in enumerate(ranked):
         rank = seen.get(item.section, 0)  # handsets and overview count as two analyses here
         seen[item.section] = rank + 1
         keyed.append(((item.priority, rank, position), item))
@@ -55,3 +60,13 @@ def actions(findings: Iterable[Finding], n: int | None = None) -> list[Finding]:
     """The findings that recommend an action, most important first (at most n)."""
     found = _by_priority(f for f in findings if f.topic is not None and f.action)
     return found if n is None else found[:n]
+
+
+def executive_summary(findings: Sequence[Finding]) -> list[Finding]:
+    """The executive summary: the 3-5 findings that matter most, in order, as the run's
+    summary.executive record lists them by topic (ranked by users affected x size of effect,
+    the rule in that record's numbers["rule"]); [] for a run without it."""
+    record = by_topic(findings, EXECUTIVE)
+    if record is None:
+        return []
+    return for_topics(findings, record.numbers.get("topics", []))

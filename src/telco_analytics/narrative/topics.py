@@ -24,17 +24,23 @@ TOPICS: dict[str, str] = {
     "engagement.top_apps": "network",
     "engagement.heavy_users": "marketing",
     "engagement.elbow": "product",
+    "engagement.segments": "marketing",
     "experience.worst_cluster": "network",
     "experience.clusters": "network",
     "experience.handset_throughput": "marketing",
     "experience.worst_handset_tcp": "network",
     "experience.frequent_value": "product",
+    "experience.measurement": "network",
+    "experience.worst_cells": "network",
+    "experience.worst_hours": "network",
     "satisfaction.satisfied_group": "executive",
     "satisfaction.top_users": "marketing",
     "satisfaction.score_correlation": "product",
     "satisfaction.model_quality": "product",
     "satisfaction.model_leakage": "product",
     "satisfaction.training_loss": "product",
+    "satisfaction.drivers": "executive",
+    "summary.executive": "executive",
 }
 
 

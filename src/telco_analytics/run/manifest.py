@@ -119,4 +119,19 @@ DEFINITIONS = {
     "satisfaction": "engagement/experience score = Euclidean distance in z-space to cluster 0's "
     "centroid; satisfaction = their mean; k-means k=2 on the scores' z-scores, cluster 1 = higher "
     "mean satisfaction; regression on the six raw metrics (never the scores)",
+    "measured": "a session's experience metric is measured when every column it is computed "
+    "from holds its raw value inside the cleaning fences, filled when cleaning replaced one; "
+    "a metric measured in fewer than mostly_filled_share of the sessions is mostly filled: "
+    "it ranks nothing and no finding recommends action from it",
+    "hotspots": "experience_per_cell / _per_hour / _per_handset from recorded values only "
+    "(missing left out, values beyond a fence counted at the fence, never the cleaning mean); "
+    "cells with at least cell_min_sessions sessions; ranking rule in hotspots.ranking_rule",
+    "traffic": "total traffic = Total DL + Total UL summed over users, everywhere; app shares "
+    "are shares of the app columns (recorded apart from the totals); Other is unclassified",
+    "engagement_log_scale": "beside the SPEC clustering, the same k-means on log1p of the "
+    "metrics (engagement_clusters_log); stability: adjusted Rand index between "
+    "stability_seeds seeds on a sample of stability_sample_size users",
+    "executive_summary": "3-5 findings ranked by impact = users affected x size of effect "
+    "(the relative gap of the finding's key number to the typical user); the best growth and "
+    "experience findings always in",
 }

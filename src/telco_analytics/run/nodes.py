@@ -30,6 +30,18 @@ ENGINE: list[Node] = [
          inputs=("clean_sessions",),
          outputs=("handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer",
                   "handset_facts")),
+    # measured or filled, and network hotspots (before the hand-over releases the sessions)
+    node("analysis.measured:measured_sessions", name="measured sessions", kind="engine",
+         inputs=("clean_sessions",), outputs=("measured_sessions",)),
+    node("analysis.hotspots:experience_per_cell", name="cells", kind="engine",
+         inputs=("clean_sessions", "measured_sessions", "params"),
+         outputs=("experience_per_cell", "hotspot_facts")),
+    node("analysis.hotspots:experience_per_hour", name="hours", kind="engine",
+         inputs=("clean_sessions", "measured_sessions", "params"),
+         outputs=("experience_per_hour",)),
+    node("analysis.hotspots:experience_per_handset", name="handsets measured", kind="engine",
+         inputs=("clean_sessions", "measured_sessions", "params"),
+         outputs=("experience_per_handset",)),
     node("run.session_steps:per_user_summary", name="per-user summary", kind="engine",
          inputs=("clean_sessions",), outputs=("user_summary",)),
     node("run.handover:fetch_users", name="per-user tables", kind="engine", handover=True,
@@ -45,6 +57,8 @@ ANALYSES: list[Node] = [
          outputs=("variables",)),
     node("analysis.overview:app_totals", name="app totals", inputs=("user_overview",),
          outputs=("app_totals",)),
+    node("analysis.traffic:traffic_totals", name="traffic totals", inputs=("user_overview",),
+         outputs=("traffic_totals",)),
     node("analysis.overview:univariate", name="univariate", inputs=("user_overview",),
          outputs=("univariate",)),
     node("analysis.overview:decile_table_all", name="deciles", inputs=("user_overview",),
@@ -63,7 +77,15 @@ ANALYSES: list[Node] = [
     node("analysis.engagement:engagement_tables", name="engagement", section="engagement",
          inputs=("user_overview", "engagement_model", "engagement_elbow_fits_*", "params"),
          outputs=ENGAGEMENT_TABLES),
+    # engagement on heavy tails: log-scaled k-means beside the SPEC one, stability of both
+    node("analysis.engagement_log:engagement_log_clusters", name="engagement log-scaled",
+         inputs=("user_overview", "params"), outputs=("engagement_clusters_log",)),
+    node("analysis.engagement_log:engagement_stability", name="engagement stability",
+         inputs=("user_overview", "params"), outputs=("engagement_stability",)),
     # experience (SPEC rule 9)
+    node("analysis.measured:experience_measurement", name="measurement",
+         inputs=("measured_sessions", "user_experience", "params"),
+         outputs=("experience_measurement",)),
     node("analysis.experience:experience_model", name="experience model",
          inputs=("user_experience", "params"), outputs=("experience_model",)),
     node("analysis.experience:experience_tables", name="experience", section="experience",
@@ -79,6 +101,8 @@ ANALYSES: list[Node] = [
     node("analysis.satisfaction:satisfaction_tables", name="satisfaction", section="satisfaction",
          inputs=("satisfaction_scores", "satisfaction_clustering",
                  "satisfaction_regression_fit", "params"), outputs=SATISFACTION_TABLES),
+    node("analysis.satisfaction_drivers:satisfaction_drivers", name="satisfaction drivers",
+         inputs=("satisfaction",), outputs=("satisfaction_drivers",)),
 ]
 
 OUTPUTS: list[Node] = [

@@ -22,11 +22,14 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """The written findings of every section, as records."""
     import importlib
 
-    records: list[dict[str, Any]] = []
+    from ..narrative.summary import executive_summary_finding
+
+    built = []
     for module, func in NARRATIVES:
         build = getattr(importlib.import_module(f"telco_analytics.narrative.{module}"), func)
-        records.extend(item.as_dict() for item in build(tables))
-    return records
+        built.extend(build(tables))
+    summary = executive_summary_finding(built)  # ranks the others: built last, listed first
+    return [item.as_dict() for item in ([summary] if summary else []) + built]
 
 
 def save_findings(catalog: RunCatalog, findings: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ scatter embeds at most MAX_POINTS users, a fixed-seed sample stratified by clust
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ... import schema
@@ -156,6 +157,68 @@ def experience_scatter(experience_users: pd.DataFrame) -> alt.Chart:
     return themed(chart)
 
 
+HOTSPOT_METRICS = ("rtt_ms", "throughput_kbps")  # the metrics the hotspot charts show
+TOP_CELLS = 15
+
+
+def _interval_panel(table: pd.DataFrame, metric: str, y: alt.Y, tooltip: list,
+                    color: alt.Color | str) -> alt.LayerChart:
+    """One metric per row: a bar to the mean and a rule across its interval."""
+    bars = alt.Chart(table).mark_bar(opacity=0.8).encode(
+        y=y, x=alt.X(f"{metric}:Q", title=METRIC_TITLES[metric],
+                     axis=alt.Axis(format=METRIC_FORMATS[metric])),
+        color=color, tooltip=tooltip)
+    interval = alt.Chart(table).mark_rule(color="black", strokeWidth=2).encode(
+        y=y, x=f"{metric}_low:Q", x2=f"{metric}_high:Q", tooltip=tooltip)
+    return (bars + interval).properties(width=(WIDTH - 220) // 2, height=22 * len(table))
+
+
+def experience_per_cell_chart(experience_per_cell: pd.DataFrame) -> alt.HConcatChart:
+    """The worst cells (worst first): mean RTT and throughput of their recorded sessions with
+    the interval of each, red where the cell stands out beyond chance."""
+    top = experience_per_cell.sort_values("rank").head(TOP_CELLS).copy()
+    top["stands out"] = np.where(top["stands_out"].astype(bool), "beyond chance", "not surely")
+    y = alt.Y("cell:N", sort=top["cell"].tolist(), title=None)
+    color = alt.Color("stands out:N", title="Worse than the network",
+                      scale=alt.Scale(domain=["beyond chance", "not surely"],
+                                      range=["#e15759", "#bab0ac"]))
+    tooltip = ["cell:N", "rank:Q", alt.Tooltip("sessions:Q", format=","),
+               alt.Tooltip("users:Q", format=","),
+               *[alt.Tooltip(f"{m}:Q", format=METRIC_FORMATS[m]) for m in HOTSPOT_METRICS]]
+    panels = [_interval_panel(top, m, y if i == 0 else y.axis(None), tooltip, color)
+              for i, m in enumerate(HOTSPOT_METRICS)]
+    level = float(top["interval_level"].iloc[0])
+    return themed(alt.hconcat(*panels).properties(title=alt.TitleParams(
+        "Worst cells by recorded experience",
+        subtitle=f"{len(top)} worst of {len(experience_per_cell):,} cells ranked, worst first; "
+        f"bar = mean of the recorded sessions, line = {level:.0%} interval")))
+
+
+def experience_per_hour_chart(experience_per_hour: pd.DataFrame) -> alt.HConcatChart:
+    """Mean RTT and throughput of the recorded sessions by hour of the day, with the interval
+    of each hour as a band."""
+    table = experience_per_hour.sort_values("hour")
+    x = alt.X("hour:Q", title="Hour of the day (session start)",
+              scale=alt.Scale(domain=[0, 23]), axis=alt.Axis(tickCount=12))
+    panels = []
+    # hours differ by fractions of a millisecond: one decimal on the RTT axis
+    formats = {**METRIC_FORMATS, "rtt_ms": ",.1f"}
+    for metric in HOTSPOT_METRICS:
+        tooltip = ["hour:Q", alt.Tooltip("sessions:Q", format=","),
+                   alt.Tooltip(f"{metric}:Q", format=formats[metric])]
+        band = alt.Chart(table).mark_area(opacity=0.25, color=PRIMARY).encode(
+            x=x, y=alt.Y(f"{metric}_low:Q", title=METRIC_TITLES[metric], scale=alt.Scale(
+                zero=False), axis=alt.Axis(format=formats[metric])),
+            y2=f"{metric}_high:Q")
+        line = alt.Chart(table).mark_line(point=True, color=PRIMARY).encode(
+            x=x, y=f"{metric}:Q", tooltip=tooltip)
+        panels.append((band + line).properties(width=(WIDTH - 80) // 2, height=HEIGHT - 80))
+    level = float(table["interval_level"].iloc[0])
+    return themed(alt.hconcat(*panels).properties(title=alt.TitleParams(
+        "Recorded experience by hour of the day",
+        subtitle=f"line = mean of the recorded sessions, band = {level:.0%} interval")))
+
+
 def experience_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLevelMixin]:
     """Figure file stem -> chart for every experience table present."""
     builders = {
@@ -164,5 +227,7 @@ def experience_figures(tables: dict[str, pd.DataFrame]) -> dict[str, alt.TopLeve
         "experience_tcp_per_handset": ("tcp_per_handset", tcp_per_handset_chart),
         "experience_cluster_profile": ("experience_clusters", cluster_profile),
         "experience_scatter": ("experience_users", experience_scatter),
+        "experience_per_cell": ("experience_per_cell", experience_per_cell_chart),
+        "experience_per_hour": ("experience_per_hour", experience_per_hour_chart),
     }
     return charts_for(tables, builders)

@@ -467,6 +467,8 @@ def app_totals_chart(app_totals: pd.DataFrame) -> alt.LayerChart:
     """Total traffic per app over all users."""
     table = app_totals.copy()
     table["label"] = table["app"].map(lambda a: app_label(a) if a in schema.APPS else a)
+    # "Other" is traffic the extract does not classify by app, not an app
+    table.loc[table["app"] == "other", "label"] = "Other (unclassified)"
     if "share" not in table:
         table["share"] = table["bytes"] / table["bytes"].sum()
     base = alt.Chart(table).encode(
@@ -488,7 +490,9 @@ def app_totals_chart(app_totals: pd.DataFrame) -> alt.LayerChart:
             width=WIDTH - 120,
             height=HEIGHT,
             title=alt.TitleParams(
-                "Traffic per application", subtitle="All users, DL+UL; label: share of app traffic"
+                "Traffic per application",
+                subtitle="All users, DL+UL; label: share of the app columns (recorded apart "
+                "from total traffic, Total DL + Total UL)",
             ),
         )
     )
