@@ -34,13 +34,24 @@ def small_run(tmp_path_factory) -> Path:
     return out
 
 
+def subprocess_env() -> dict[str, str]:
+    """This environment, with the tested package first on the path of child processes (the
+    venv may hold another checkout's editable install) and no run folder preset."""
+    import telco_analytics
+
+    src = str(Path(telco_analytics.__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if k != "TELCO_RUN_DIR"}  # the argument must do
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     """Poll Streamlit's health endpoint until it answers 'ok' (fail early if the server died)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -61,14 +72,13 @@ def serve_dashboard(run_dir: Path, workdir: Path) -> Iterator[str]:
     from telco_analytics.dashboard.launch import dashboard_command
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TELCO_RUN_DIR"}  # the argument must do
     log = workdir / f"streamlit-{port}.log"
     with open(log, "w") as sink:
         process = subprocess.Popen(dashboard_command(run_dir, port=port, headless=True),
-                                   cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT)
+                                   cwd=workdir, env=subprocess_env(), stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield url
     finally:
         process.terminate()

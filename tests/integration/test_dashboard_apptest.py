@@ -340,7 +340,7 @@ def test_launch_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 def test_launch_command_serves_the_app_over_the_run(small_run):
     command = launch.dashboard_command(small_run, port=8765, headless=True)
-    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert command[1:4] == ["-m", "telco_analytics.dashboard.server", "run"]
     assert Path(command[4]) == APP
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[command.index("--server.headless") + 1] == "true"
@@ -349,9 +349,14 @@ def test_launch_command_serves_the_app_over_the_run(small_run):
 
 def test_launch_returns_the_server_exit_code(small_run, monkeypatch):
     calls = []
-    monkeypatch.setattr(launch.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(launch, "serve", lambda cmd: calls.append(cmd) or 3)
     assert launch.launch(small_run, port=9999) == 3
     assert calls and calls[0] == launch.dashboard_command(small_run, 9999, True)
+
+
+@pytest.mark.parametrize(("returncode", "shown"), [(0, 0), (3, 3), (-9, 137), (-15, 143)])
+def test_a_server_killed_by_a_signal_exits_as_a_shell_reports_it(returncode, shown):
+    assert launch.exit_code(returncode) == shown
 
 
 def test_copied_run_is_still_readable(tmp_path, small_run, monkeypatch):
