@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -13,27 +15,44 @@ import streamlit as st
 
 from ...narrative import select
 from .. import data
+from ..fit import Fitted, fit
 
 log = logging.getLogger(__name__)
 
 
-def chart(figure: alt.TopLevelMixin | None, caption: str | None = None) -> None:
-    """Show one chart of report/figures as it looks in the report (the house theme, not Streamlit's)."""
-    if figure is None:
+def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, caption: str | None = None
+          ) -> None:
+    """Draw the report's chart `make(*args)` across the page (see dashboard.fit), or nothing
+    when one of its tables is absent or empty."""
+    if any(a is None or (isinstance(a, pd.DataFrame) and a.empty) for a in args):
         return
-    # width="content": the chart keeps the width it was designed at (stretching a 640 px chart
-    # to the page crowds its axis ticks)
-    st.altair_chart(figure, theme=None, width="content")
+    show(_fitted(f"{make.__module__}.{make.__qualname__}", make, *args))
     if caption:
         st.caption(caption)
 
 
-def build_chart(make: Callable[..., alt.TopLevelMixin], *tables: pd.DataFrame | None
-                ) -> alt.TopLevelMixin | None:
-    """The chart of `make` over the tables, or None when a table is absent or empty."""
-    if any(t is None or len(t) == 0 for t in tables):
-        return None
-    return make(*tables)
+@st.cache_data(show_spinner=False, max_entries=256)
+def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any) -> Fitted:
+    """The fitted spec of a chart, cached by its builder's name and its arguments' content: a
+    rerun or another visitor draws it without Altair (building and validating a chart costs
+    tens of milliseconds, a page has up to ten)."""
+    return fit(_make(*args).to_dict(validate=False))
+
+
+def show(fitted: Fitted) -> None:
+    """One chart across the page, or its panels side by side under their title and legend."""
+    if fitted.title:
+        st.markdown(f"**{fitted.title}**")
+    if fitted.subtitle:
+        st.caption(fitted.subtitle)
+    if fitted.legend:
+        st.markdown(" &nbsp; ".join(
+            f'<span style="color:{html.escape(colour)}">&#9679;</span> {html.escape(label)}'
+            for label, colour in fitted.legend), unsafe_allow_html=True)
+    places = st.columns(len(fitted.specs)) if len(fitted.specs) > 1 else [st.container()]
+    for place, spec in zip(places, fitted.specs):
+        # theme=None: the report's house look, not Streamlit's
+        place.vega_lite_chart(spec=spec, width="stretch", theme=None)
 
 
 def findings(run_dir: Path, *sections: str) -> None:

@@ -48,9 +48,9 @@ def engagement_page(run_dir: Path) -> None:
     st.header("Clusters")
     if data.has_table(run_dir, USERS):
         points = data.chart_rows(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"])
-        common.chart(fig.engagement_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.cluster_profile, clusters))
-    common.chart(common.build_chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow")))
+        common.chart(fig.engagement_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.chart(fig.cluster_profile, clusters)
+    common.chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow"))
     common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
 
     st.header("Top users")
@@ -68,7 +68,7 @@ def engagement_page(run_dir: Path) -> None:
             app = st.selectbox("App", apps, key="engagement-app", format_func=app_label)
             common.small_table(run_dir, "app_top10_users", "app_top10_users",
                                per_app[per_app["app"] == app])
-    common.chart(common.build_chart(fig.top_apps, data.table(run_dir, "app_totals")))
+    common.chart(fig.top_apps, data.table(run_dir, "app_totals"))
 
     st.header("Users")
     filters = cluster_filter(run_dir, USERS, "engagement-cluster", "Engagement cluster")

@@ -61,8 +61,8 @@ def experience_page(run_dir: Path) -> None:
     handsets = picked or (None if maker is None else of_manufacturer(known, maker))
     throughput = _per_handset(data.table(run_dir, "throughput_per_handset"), handsets)
     tcp = _per_handset(data.table(run_dir, "tcp_per_handset"), handsets)
-    common.chart(common.build_chart(fig.throughput_per_handset_chart, throughput))
-    common.chart(common.build_chart(fig.tcp_per_handset_chart, tcp))
+    common.chart(fig.throughput_per_handset_chart, throughput)
+    common.chart(fig.tcp_per_handset_chart, tcp)
     if handsets is not None and (throughput is None or throughput.empty):
         st.caption("The chosen handsets have too few users for the per-handset tables "
                    "(see handset_min_users in the run parameters).")
@@ -73,8 +73,8 @@ def experience_page(run_dir: Path) -> None:
     st.header("Clusters")
     if data.has_table(run_dir, USERS):
         points = data.chart_rows(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"])
-        common.chart(fig.experience_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.cluster_profile, clusters))
+        common.chart(fig.experience_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.chart(fig.cluster_profile, clusters)
     common.small_table(run_dir, "experience_clusters", "experience_clusters")
 
     st.header("Top, bottom and most frequent values")

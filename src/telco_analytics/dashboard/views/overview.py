@@ -49,26 +49,24 @@ def overview_page(run_dir: Path) -> None:
         top10 = None if top10 is None else top10[top10["manufacturer"] == maker]
         per_maker = None if per_maker is None else per_maker[per_maker["manufacturer"] == maker]
     # one chart a row: the report's charts have a fixed width that two columns would clip
-    common.chart(common.build_chart(fig.handsets_top10_chart, top10))
-    common.chart(common.build_chart(fig.manufacturers_top3_chart,
-                                    data.table(run_dir, "manufacturers_top3")))
-    common.chart(common.build_chart(fig.handsets_top5_per_manufacturer_chart, per_maker))
+    common.chart(fig.handsets_top10_chart, top10)
+    common.chart(fig.manufacturers_top3_chart, data.table(run_dir, "manufacturers_top3"))
+    common.chart(fig.handsets_top5_per_manufacturer_chart, per_maker)
     with st.expander("Handset tables"):
         common.small_table(run_dir, "handsets_top10", "handsets_top10", top10)
         common.small_table(run_dir, "manufacturers_top3", "manufacturers_top3")
         common.small_table(run_dir, "handsets_top5_per_manufacturer", "handsets_top5", per_maker)
 
     st.header("Traffic")
-    common.chart(common.build_chart(fig.app_totals_chart, apps))
+    common.chart(fig.app_totals_chart, apps)
     deciles = data.table(run_dir, "decile_data_all")
     if deciles is None:
         deciles = data.table(run_dir, "decile_data")
-    common.chart(common.build_chart(fig.decile_chart, deciles))
-    common.chart(common.build_chart(fig.correlation_heatmap,
-                                    data.table(run_dir, "app_correlation")))
+    common.chart(fig.decile_chart, deciles)
+    common.chart(fig.correlation_heatmap, data.table(run_dir, "app_correlation"))
     pca = data.table(run_dir, "pca")
-    common.chart(common.build_chart(fig.pca_scree, pca))
-    common.chart(common.build_chart(fig.pca_loadings, pca))
+    common.chart(fig.pca_scree, pca)
+    common.chart(fig.pca_loadings, pca)
 
     if data.has_table(run_dir, USERS):
         _distributions(run_dir)
@@ -86,9 +84,9 @@ def _distributions(run_dir: Path) -> None:
     column = st.selectbox("Variable", columns, key="overview-variable",
                           index=columns.index("total_bytes") if "total_bytes" in columns else 0)
     users = data.chart_rows(run_dir, USERS, [column])
-    common.chart(fig.histogram(users, column), common.sample_note(run_dir, USERS, len(users)))
+    common.chart(fig.histogram, users, column, caption=common.sample_note(run_dir, USERS, len(users)))
     apps = [a for a in schema.APPS if f"{a}_bytes" in columns]
     if apps and "total_bytes" in columns:
         app = st.selectbox("App", apps, key="overview-app", format_func=fig.app_label)
         users = data.chart_rows(run_dir, USERS, [f"{app}_bytes", "total_bytes"])
-        common.chart(fig.app_vs_total(users, app), common.sample_note(run_dir, USERS, len(users)))
+        common.chart(fig.app_vs_total, users, app, caption=common.sample_note(run_dir, USERS, len(users)))

@@ -31,9 +31,9 @@ def satisfaction_page(run_dir: Path) -> None:
     st.header("Scores")
     if data.has_table(run_dir, USERS):
         points = data.chart_rows(run_dir, USERS, SCORE_COLUMNS)
-        common.chart(fig.score_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10")))
-    common.chart(common.build_chart(fig.clusters_chart, clusters))
+        common.chart(fig.score_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10"))
+    common.chart(fig.clusters_chart, clusters)
     common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
     common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
 
