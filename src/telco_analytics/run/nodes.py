@@ -29,7 +29,7 @@ ENGINE: list[Node] = [
     node("run.session_steps:handset_rankings", name="handsets", kind="engine",
          inputs=("clean_sessions",),
          outputs=("handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer",
-                  "handset_facts")),
+                  "handsets_top10_per_manufacturer", "handset_facts")),
     node("run.session_steps:per_user_summary", name="per-user summary", kind="engine",
          inputs=("clean_sessions",), outputs=("user_summary",)),
     node("run.handover:fetch_users", name="per-user tables", kind="engine", handover=True,
