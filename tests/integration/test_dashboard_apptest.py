@@ -76,6 +76,17 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+DIVISORS = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "h": 3.6e6, "min": 6e4,
+            "s": 1e3, "ms": 1, "kbps": 1}
+
+
+def _unit(element, column: str) -> tuple[str, float]:
+    """A shown table column's header and what its raw values were divided by for display."""
+    label = json.loads(element.proto.columns)[column]["label"]
+    unit = label.rsplit("(", 1)[-1].rstrip(")") if label.endswith(")") else ""
+    return label, DIVISORS.get(unit, 1)
+
+
 # ---------------------------------------------------------------- no run / bad run
 
 
@@ -131,19 +142,38 @@ def test_overview_numbers_come_from_the_run(monkeypatch, small_run):
     assert shown["Sessions without MSISDN"] == f"{manifest['rows']['sessions_without_msisdn']:,}"
 
 
-def test_overview_manufacturer_filter_restricts_the_handset_tables(monkeypatch, small_run):
+def test_overview_manufacturer_filter_shows_its_own_top_handsets(monkeypatch, small_run):
     at = _app(monkeypatch, small_run, "overview")
     top3 = _table(small_run, "manufacturers_top3")
     maker = top3["manufacturer"].iloc[-1]
     at.selectbox(key="overview-maker").set_value(maker).run()
     assert not at.exception
-    per_maker = _table(small_run, "handsets_top5_per_manufacturer")
-    # the handset expander's first table is handsets_top10, then top 3, then top 5 per maker
-    shown = [df.value for df in at.dataframe]
-    top10 = _table(small_run, "handsets_top10")
-    assert len(shown[0]) == (top10["manufacturer"] == maker).sum()
-    assert set(shown[2]["manufacturer"]) == {maker}
-    assert len(shown[2]) == (per_maker["manufacturer"] == maker).sum()
+    # the maker's own ranking, not the overall top 10 filtered down to its few rows
+    ranked = _table(small_run, "handsets_top10_per_manufacturer")
+    own = ranked[ranked["manufacturer"] == maker]
+    assert len(own) == 10
+    shown = at.dataframe[0].value
+    assert shown["handset"].tolist() == own["handset"].tolist()
+    assert set(shown["manufacturer"]) == {maker}
+    # the ranking is the maker's sessions per handset type, largest first (SPEC rule 2)
+    assert own["sessions"].is_monotonic_decreasing
+
+
+def test_a_manufacturer_in_an_older_run_shows_its_top_5(monkeypatch, small_run, tmp_path):
+    old = tmp_path / "old-run"
+    shutil.copytree(small_run, old)
+    for suffix in ("parquet", "csv"):
+        (old / "tables" / f"handsets_top10_per_manufacturer.{suffix}").unlink()
+    at = _app(monkeypatch, old, "overview")
+    maker = _table(old, "manufacturers_top3")["manufacturer"].iloc[0]
+    assert at.selectbox(key="overview-maker").options == ["All", *_table(
+        old, "manufacturers_top3")["manufacturer"]]
+    at.selectbox(key="overview-maker").set_value(maker).run()
+    assert not at.exception
+    top5 = _table(old, "handsets_top5_per_manufacturer")
+    assert at.dataframe[0].value["handset"].tolist() == top5[
+        top5["manufacturer"] == maker]["handset"].tolist()
+    assert any("older version" in c.value for c in at.caption)
 
 
 def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
@@ -156,9 +186,11 @@ def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
     page = at.dataframe[-1].value
     assert set(page["cluster"]) == {2}
     assert len(page) == min(100, (users["cluster"] == 2).sum())
-    # default sort: total_bytes, largest first
+    # default sort: total_bytes, largest first, shown in the unit its header names
     expected = users[users["cluster"] == 2]["total_bytes"].sort_values(ascending=False)
-    assert page["total_bytes"].tolist() == expected.head(100).tolist()
+    label, divisor = _unit(at.dataframe[-1], "total_bytes")
+    assert label in ("total_bytes (MB)", "total_bytes (GB)")
+    assert page["total_bytes"].tolist() == (expected.head(100) / divisor).round(2).tolist()
     caption = next(c.value for c in at.caption if "engagement_users" in c.value)
     assert f"of {(users['cluster'] == 2).sum():,} matching" in caption
 
@@ -182,8 +214,8 @@ def test_satisfaction_page_shows_cluster_means(monkeypatch, small_run):
     for row in clusters.itertuples():
         assert shown[f"Cluster {row.cluster}: mean satisfaction"] == f"{row.mean_satisfaction:.3f}"
     page = at.dataframe[-1].value
-    assert page["satisfaction_score"].iloc[0] == _table(small_run, "satisfaction")[
-        "satisfaction_score"].max()
+    assert page["satisfaction_score"].iloc[0] == round(_table(small_run, "satisfaction")[
+        "satisfaction_score"].max(), 3)
 
 
 def test_model_page_shows_test_quality(monkeypatch, small_run):
@@ -206,8 +238,8 @@ def test_customer_lookup_shows_score_and_percentile(monkeypatch, small_run):
     assert shown["Engagement score"] == f"{person['engagement_score']:.4f}"
     assert shown["Satisfaction cluster"].startswith(f"{int(person['cluster'])}:")
     share = 100 * (sat["satisfaction_score"] <= person["satisfaction_score"]).mean()
-    ranks = [c.value for c in at.caption if c.value.startswith("percentile")]
-    assert ranks[0].startswith(f"percentile {share:.1f}:")  # the satisfaction score comes first
+    ranks = [m.value for m in at.markdown if "percentile" in m.value]
+    assert f"percentile {share:.1f}:" in ranks[0]  # the satisfaction score comes first
     engagement = _table(small_run, "engagement_users").set_index("msisdn")
     assert shown["Engagement cluster"].startswith(f"{engagement.loc[person['msisdn'], 'cluster']}:")
     usage = at.dataframe[0].value.set_index("metric")

@@ -280,18 +280,37 @@ def chart_rows(run_dir: Path, name: str, columns: Sequence[str], filters: Filter
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _lookup(path: str, version: float, column: str, key: str) -> pd.DataFrame:
+def _lookup(path: str, version: float, column: str, keys: tuple[str, ...]) -> pd.DataFrame:
     # the scan reads the key column and prunes row groups by their min/max statistics
-    found = ds.dataset(path, format="parquet").to_table(filter=pc.field(column) == key)
-    return found.to_pandas()
+    wanted = pc.field(column).isin(list(keys)) if len(keys) > 1 else pc.field(column) == keys[0]
+    return ds.dataset(path, format="parquet").to_table(filter=wanted).to_pandas()
 
 
-def lookup(run_dir: Path, name: str, key: str, column: str = "msisdn") -> pd.DataFrame | None:
-    """The rows of a per-user table whose `column` equals `key` (None when the table is absent)."""
+def lookup(run_dir: Path, name: str, keys: str | Sequence[str], column: str = "msisdn"
+           ) -> pd.DataFrame | None:
+    """The rows of a per-user table whose `column` is one of `keys` (at least one), None when
+    the table is absent."""
     path = table_path(run_dir, name)
     if not path.is_file():
         return None
-    return _lookup(str(path), _mtime(path), column, key)
+    keys = (keys,) if isinstance(keys, str) else tuple(keys)
+    return _lookup(str(path), _mtime(path), column, keys)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _first_keys(path: str, version: float, column: str, limit: int) -> list[str]:
+    file = pq.ParquetFile(path)
+    if file.metadata.num_row_groups == 0:
+        return []
+    keys = file.read_row_group(0, columns=[column])[column].drop_null()
+    return [str(k) for k in keys.slice(0, limit).to_pylist()]
+
+
+def sample_keys(run_dir: Path, name: str, column: str = "msisdn", limit: int = 10_000
+                ) -> list[str]:
+    """Up to `limit` keys of a per-user table, from its first row group (no full read)."""
+    path = table_path(run_dir, name)
+    return _first_keys(str(path), _mtime(path), column, limit) if path.is_file() else []
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -300,15 +319,18 @@ def _column_values(path: str, version: float, column: str) -> np.ndarray:
     return values.drop_null().to_numpy().astype("float64")
 
 
-def percentile_rank(run_dir: Path, name: str, column: str, value: float) -> float:
-    """Share of the table's rows (users) with `column` <= value, in percent."""
+def percentile_rank(run_dir: Path, name: str, column: str, value: float,
+                    at_least: bool = False) -> float:
+    """Share of the table's rows (users) with `column` <= value (>= value with `at_least`),
+    in percent."""
     path = table_path(run_dir, name)
     values = _column_values(str(path), _mtime(path), column)
     if len(values) == 0 or value is None or pd.isna(value):
         return float("nan")
     # one vectorized comparison (~5 ms on 7M users) beats sorting each column once (~0.5 s)
     # when a lookup shows a dozen metrics
-    return 100.0 * np.count_nonzero(values <= float(value)) / len(values)
+    kept = values >= float(value) if at_least else values <= float(value)
+    return 100.0 * np.count_nonzero(kept) / len(values)
 
 
 # ---------------------------------------------------------------- downloads

@@ -14,29 +14,34 @@ import pandas as pd
 import streamlit as st
 
 from ...narrative import select
-from .. import data
+from .. import data, formats
 from ..fit import Fitted, fit
 
 log = logging.getLogger(__name__)
 
 
-def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, caption: str | None = None
-          ) -> None:
+def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, caption: str | None = None,
+          title: str | None = None) -> None:
     """Draw the report's chart `make(*args)` across the page (see dashboard.fit), or nothing
-    when one of its tables is absent or empty."""
+    when one of its tables is absent or empty; `title` replaces the report's title."""
     if any(a is None or (isinstance(a, pd.DataFrame) and a.empty) for a in args):
         return
-    show(_fitted(f"{make.__module__}.{make.__qualname__}", make, *args))
+    show(_fitted(f"{make.__module__}.{make.__qualname__}", make, *args, title=title))
     if caption:
         st.caption(caption)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any) -> Fitted:
+def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any,
+            title: str | None = None) -> Fitted:
     """The fitted spec of a chart, cached by its builder's name and its arguments' content: a
     rerun or another visitor draws it without Altair (building and validating a chart costs
     tens of milliseconds, a page has up to ten)."""
-    return fit(_make(*args).to_dict(validate=False))
+    spec = _make(*args).to_dict(validate=False)
+    if title is not None:
+        spec["title"] = {**spec["title"], "text": title} if isinstance(spec.get("title"), dict) \
+            else title
+    return fit(spec)
 
 
 def show(fitted: Fitted) -> None:
@@ -86,18 +91,20 @@ def download(run_dir: Path, name: str, key: str) -> None:
 
 
 def small_table(run_dir: Path, name: str, key: str, frame: pd.DataFrame | None = None) -> None:
-    """A small result table shown whole, with its CSV download."""
+    """A small result table shown whole in readable units, with its raw CSV download."""
     shown = data.table(run_dir, name) if frame is None else frame
     if shown is None:
         st.warning(f"This run has no `{name}` table.")
         return
-    st.dataframe(shown, hide_index=True, column_config=readable_numbers(shown))
+    readable, config = formats.readable(shown, name)
+    st.dataframe(readable, hide_index=True, column_config=config)
     download(run_dir, name, key)
 
 
 def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),
                 default_sort: str | None = None) -> None:
-    """A table of any size, 100 rows a page, filtered and sorted on disk, with its CSV download."""
+    """A table of any size, 100 rows a page, filtered and sorted on disk, in readable units,
+    with its raw CSV download."""
     if not data.has_table(run_dir, name):
         st.warning(f"This run has no `{name}` table.")
         return
@@ -118,11 +125,6 @@ def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),
     first = (int(number) - 1) * data.PAGE_SIZE
     st.caption(f"`{name}`: rows {first + 1 if total else 0:,}–{first + len(rows):,} of {total:,}"
                + (" matching the filters" if filters else ""))
-    st.dataframe(rows, column_config=readable_numbers(rows))
+    readable, config = formats.readable(rows, name)
+    st.dataframe(readable, column_config=config)
     download(run_dir, name, key)
-
-
-def readable_numbers(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
-    """Thousands separators and few decimals for float columns (sums of bytes and ms are long)."""
-    return {c: st.column_config.NumberColumn(format="localized")
-            for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}

@@ -10,13 +10,10 @@ import streamlit as st
 from ... import schema
 from ...report.figures import engagement as fig
 from ...report.figures.overview import app_label
-from ...report.figures.style import human_bytes, human_duration_ms
-from .. import data
+from .. import data, formats
 from . import common
 
 USERS = "engagement_users"
-METRIC_FORMATS = {"sessions": lambda v: f"{v:,.1f}", "duration_ms": human_duration_ms,
-                  "total_bytes": human_bytes}
 
 
 def cluster_filter(run_dir: Path, table: str, key: str, label: str,
@@ -40,7 +37,7 @@ def engagement_page(run_dir: Path) -> None:
             col.metric(
                 fig.cluster_name(int(row.cluster), k), f"{int(row.users):,} users",
                 help="Mean per user: " + ", ".join(
-                    f"{m} {METRIC_FORMATS[m](getattr(row, f'{m}_mean'))}"
+                    f"{m} {formats.text_of(m, getattr(row, f'{m}_mean'))}"
                     for m in schema.ENGAGEMENT_METRICS),
             )
     common.findings(run_dir, "engagement")

@@ -9,15 +9,12 @@ import streamlit as st
 
 from ... import schema
 from ...report.figures import experience as fig
-from ...report.figures.style import human_bytes
 from .. import data
 from . import common
 from .engagement import cluster_filter
-from .overview import manufacturer_choice
+from .handsets import manufacturer_choice
 
 USERS = "experience_users"
-UNITS = {"tcp_retrans_bytes": human_bytes, "rtt_ms": lambda v: f"{v:,.1f} ms",
-         "throughput_kbps": lambda v: f"{v:,.0f} kbps"}
 
 
 def of_manufacturer(handsets: list[str], maker: str | None) -> list[str]:

@@ -11,16 +11,9 @@ from ...report.figures import overview as fig
 from ...report.figures.style import human_bytes
 from .. import data
 from . import common
+from .handsets import handsets_section
 
 USERS = "user_overview"
-
-
-def manufacturer_choice(run_dir: Path, key: str) -> str | None:
-    """A manufacturer picked among the run's top manufacturers (None = all)."""
-    top = data.table(run_dir, "manufacturers_top3")
-    makers = [] if top is None else top["manufacturer"].tolist()
-    picked = st.selectbox("Manufacturer", ["All", *makers], key=key)
-    return None if picked == "All" else picked
 
 
 def overview_page(run_dir: Path) -> None:
@@ -41,21 +34,7 @@ def overview_page(run_dir: Path) -> None:
                        help="Sum of the app_totals table (DL + UL)")
     common.findings(run_dir, "handsets", "overview")
 
-    st.header("Handsets")
-    maker = manufacturer_choice(run_dir, "overview-maker")
-    top10 = data.table(run_dir, "handsets_top10")
-    per_maker = data.table(run_dir, "handsets_top5_per_manufacturer")
-    if maker is not None:
-        top10 = None if top10 is None else top10[top10["manufacturer"] == maker]
-        per_maker = None if per_maker is None else per_maker[per_maker["manufacturer"] == maker]
-    # one chart a row: the report's charts have a fixed width that two columns would clip
-    common.chart(fig.handsets_top10_chart, top10)
-    common.chart(fig.manufacturers_top3_chart, data.table(run_dir, "manufacturers_top3"))
-    common.chart(fig.handsets_top5_per_manufacturer_chart, per_maker)
-    with st.expander("Handset tables"):
-        common.small_table(run_dir, "handsets_top10", "handsets_top10", top10)
-        common.small_table(run_dir, "manufacturers_top3", "manufacturers_top3")
-        common.small_table(run_dir, "handsets_top5_per_manufacturer", "handsets_top5", per_maker)
+    handsets_section(run_dir)
 
     st.header("Traffic")
     common.chart(fig.app_totals_chart, apps)
