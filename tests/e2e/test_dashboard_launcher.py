@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import free_port, subprocess_env, wait_until_healthy
+from .browser import free_port, subprocess_env, wait_until_healthy
 
 STOP_SECONDS = 30
 
