@@ -19,12 +19,15 @@ from streamlit.testing.v1 import AppTest
 
 from telco_analytics.dashboard import data, launch
 from telco_analytics.errors import ConfigError
+from tests.e2e.contract_tables import write_hotspot_tables
 
 APP = Path(launch.__file__).with_name("app.py")
-PAGES = ["overview", "engagement", "experience", "satisfaction", "model", "lookup", "tables"]
+PAGES = ["overview", "engagement", "experience", "network", "satisfaction", "model", "lookup",
+         "tables"]
 TITLES = {"overview": "User overview", "engagement": "User engagement",
-          "experience": "User experience", "satisfaction": "User satisfaction",
-          "model": "Satisfaction model", "lookup": "Customer lookup", "tables": "Tables"}
+          "experience": "User experience", "network": "Network hotspots",
+          "satisfaction": "User satisfaction", "model": "Satisfaction model",
+          "lookup": "Customer lookup", "tables": "Tables"}
 
 
 def _make_run(base: Path, pseudonymize: bool = False) -> Path:
@@ -278,6 +281,50 @@ def test_tables_page_pages_through_any_table(monkeypatch, small_run):
     assert page["msisdn"].tolist() == table["msisdn"].iloc[200:300].tolist()
     assert list(page.index) == list(range(201, 301))
     assert [b.label for b in at.get("download_button")] == ["Download user_overview.csv"]
+
+
+# ---------------------------------------------------------------- network hotspots
+
+
+def _with_hotspots(small_run: Path, tmp_path: Path, intervals: bool = True
+                   ) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    run = tmp_path / "run-with-hotspots"
+    shutil.copytree(small_run, run)
+    cells, hours = write_hotspot_tables(run, intervals=intervals)
+    return run, cells, hours
+
+
+@pytest.mark.parametrize("intervals", [True, False], ids=["with-intervals", "contract-only"])
+def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run, tmp_path,
+                                                           intervals):
+    run, cells, hours = _with_hotspots(small_run, tmp_path, intervals)
+    at = _app(monkeypatch, run, "network")
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.info  # no "older version" note
+    shown = _metrics(at)
+    assert shown["Cells ranked"] == f"{len(cells):,}"
+    assert shown["Sessions in them"] == f"{cells['sessions'].sum():,}"
+    # the chart of the worst cells and the hours chart
+    assert len(at.get("vega_lite_chart")) == 2
+    # every cell, paged, worst first (the table's own order), then the 24 hours in order
+    every_cell = at.dataframe[0].value
+    assert every_cell["cell"].tolist() == cells["cell"].head(100).tolist()
+    assert every_cell["rank"].tolist() == list(range(1, min(100, len(cells)) + 1))
+    assert at.dataframe[1].value["hour"].tolist() == list(range(24))
+    # RTT across every ranked cell: their sessions' mean, each cell weighted by its sessions
+    rtt = (cells["rtt_ms"] * cells["rtt_sessions"]).sum() / cells["rtt_sessions"].sum()
+    assert shown["Round-trip time (ms), all ranked cells"] == f"{rtt:,.1f} ms"
+    at.selectbox(key="network-metric").set_value("throughput_kbps").run()
+    assert not at.exception
+    assert "Throughput DL+UL (kbps), all ranked cells" in _metrics(at)
+
+
+def test_network_page_of_an_older_run_says_why_it_is_empty(monkeypatch, small_run):
+    assert not (small_run / "tables" / "experience_per_cell.parquet").exists()
+    at = _app(monkeypatch, small_run, "network")
+    assert not at.exception
+    assert "no hotspot tables" in at.info[0].value and "older version" in at.info[0].value
+    assert not at.get("vega_lite_chart")
 
 
 # ---------------------------------------------------------------- data layer on many row groups

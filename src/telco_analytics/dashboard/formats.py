@@ -42,7 +42,7 @@ ROW_VARIABLE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 HIDDEN = {"univariate": ("var",)}
 COUNT_NAMES = {"sessions", "users", "count", "missing", "outliers", "replaced", "n", "rank",
-               "cluster", "k", "decile", "component", "iteration"}
+               "cluster", "k", "decile", "component", "iteration", "hour"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ def kind_of(name: str) -> str:
         return "share"
     if name.endswith("_pct"):
         return "pct"
+    if name.endswith(("_sessions", "_users")) or "_sessions_" in name:  # rtt_sessions: a count
+        return "count"
     if "bytes" in name:
         return "bytes"
     if "duration" in name:
