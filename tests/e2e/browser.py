@@ -162,8 +162,11 @@ LAYOUT_JS = """
                       + ' drawn over the plot');
     }
     for (const axis of svg.querySelectorAll('.role-axis-label')) {
+      // a label's box is its line box: its glyphs fill the middle ~60% of its height
+      const glyphs = r => ({left: r.left, right: r.right, top: r.top + 0.2 * r.height,
+                            bottom: r.bottom - 0.2 * r.height});
       const labels = [...axis.querySelectorAll('text')].filter(t => shown.includes(t))
-        .map(t => [t.textContent, t.getBoundingClientRect()]);
+        .map(t => [t.textContent, glyphs(t.getBoundingClientRect())]);
       for (let a = 0; a < labels.length; a++)
         for (let b = a + 1; b < labels.length; b++)
           if (inter(labels[a][1], labels[b][1]))

@@ -57,3 +57,13 @@ def shots(tmp_path) -> Path:
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The first view of each page, as the browser tests timed it (seconds)."""
+    from .test_dashboard_browser import FIRST_VIEWS
+
+    if FIRST_VIEWS:
+        terminalreporter.section("dashboard first views (s, cold browser, this run's server)")
+        for slug, seconds in FIRST_VIEWS.items():
+            terminalreporter.write_line(f"{slug:<14}{seconds:6.2f}")

@@ -310,7 +310,9 @@ def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run
     every_cell = at.dataframe[0].value
     assert every_cell["cell"].tolist() == cells["cell"].head(100).tolist()
     assert every_cell["rank"].tolist() == list(range(1, min(100, len(cells)) + 1))
-    assert at.dataframe[1].value["hour"].tolist() == list(range(24))
+    by_hour = at.dataframe[1].value
+    assert by_hour["hour"].tolist() == list(range(24))
+    assert by_hour["rtt_ms"].tolist() == hours.sort_values("hour")["rtt_ms"].round(1).tolist()
     # RTT across every ranked cell: their sessions' mean, each cell weighted by its sessions
     rtt = (cells["rtt_ms"] * cells["rtt_sessions"]).sum() / cells["rtt_sessions"].sum()
     assert shown["Round-trip time (ms), all ranked cells"] == f"{rtt:,.1f} ms"

@@ -9,7 +9,8 @@ filter, so it rewrites the chart's Vega-Lite specification (a plain dict, no Alt
 - a chart of side-by-side panels (`hconcat`) becomes one chart a panel, to be put in columns,
   their shared colour legend drawn once (`Fitted.legend`) instead of once a panel;
 - a bar chart faceted into columns becomes grouped bars (`xOffset`), one chart that can stretch;
-- a legend placed inside the plot (`bottom-right`...) moves to the right of it, off the marks.
+- a legend placed inside the plot (`bottom-right`...) moves to the right of it, off the marks;
+- axis labels that would overlap are thinned out rather than drawn over each other.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def _stretched(spec: Spec) -> Spec:
         else MIN_PLOT_HEIGHT
     # fit-x: the width holds axes and legends too; the height stays the plot's
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    # a tick label that would overlap its neighbour is left out (log axes label 0.02, 0.03...)
+    spec.setdefault("config", {}).setdefault("axis", {}).setdefault("labelOverlap", "greedy")
     for encoding in _encodings(spec):
         legend = encoding.get("color", {}).get("legend")
         if isinstance(legend, dict) and legend.get("orient") in INSIDE:
