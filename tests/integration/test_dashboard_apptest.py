@@ -446,3 +446,133 @@ def test_copied_run_is_still_readable(tmp_path, small_run, monkeypatch):
     shutil.copytree(small_run, moved)
     at = _app(monkeypatch, moved, "overview")
     assert not at.exception and _metrics(at)["Users"] == f"{len(_table(moved, 'user_overview')):,}"
+
+
+# ---------------------------------------------------------------- what a typed number may be
+
+
+@pytest.mark.parametrize("typed", [
+    "33601001216", " 33601001216 ", "+33601001216", "+33 6 01 00 12 16", "0033 601-001-216",
+    "06 01 00 12 16", "06.01.00.12.16", "0601001216", "+33 (0)6 01 00 12 16", "330601001216",
+])
+def test_the_forms_people_type_include_the_stored_key(typed):
+    from telco_analytics.dashboard.keys import candidates, country_prefix
+
+    prefix = country_prefix(["33601001216", "33712345678", "33698765432"])
+    assert prefix == "33"
+    assert "33601001216" in candidates(typed, prefix)
+
+
+def test_a_country_code_is_tried_at_each_length_the_keys_allow():
+    from telco_analytics.dashboard.keys import candidates, country_prefix
+
+    # every UK mobile key starts 447: the code could be 4, 44 or 447 for all the keys tell
+    prefix = country_prefix(["447700900123", "447911123456"])
+    assert prefix == "447"
+    assert candidates("07700 900123", prefix)[1:] == ["47700900123", "447700900123",
+                                                      "4477700900123"]
+    assert candidates("not a number", prefix) == ["not a number"]
+    assert candidates("A3F9C2", "") == ["A3F9C2", "a3f9c2"]  # a pseudonym, any case
+    assert candidates("   ", prefix) == []
+
+
+def test_a_national_number_matching_two_customers_is_ambiguous(monkeypatch, tmp_path):
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    (run / "manifest.json").write_text("{}")
+    # every key starts 447: 07700900123 may be 44 7700900123 or 447 7700900123
+    scores = pd.DataFrame({"msisdn": ["447700900123", "4477700900123", "447911123456"],
+                           "engagement_score": [1.0, 2.0, 3.0], "experience_score": 1.0,
+                           "satisfaction_score": [1.0, 1.5, 2.0], "cluster": [0, 1, 1]})
+    scores.to_parquet(run / "tables" / "satisfaction.parquet")
+    at = _app(monkeypatch, run, "lookup")
+    at.text_input(key="lookup-key").input("07700 900123").run()
+    assert not at.exception
+    assert "may be any of 447700900123, 4477700900123" in at.warning[0].value
+    assert not at.metric
+    at.text_input(key="lookup-key").input("+44 7700 900123").run()
+    assert not at.warning and _metrics(at)["Satisfaction score"] == "1.0000"
+
+
+# ---------------------------------------------------------------- numbers as people read them
+
+
+def test_each_column_is_shown_in_one_unit_named_in_its_header():
+    from telco_analytics.dashboard.formats import readable
+
+    raw = pd.DataFrame({"cluster": [0, 1], "users": [86983, 3269],
+                        "users_share": [0.814, 0.031],
+                        "duration_ms_mean": [91_093_820.5, 514_750_209.4],
+                        "total_bytes_mean": [502_140_000.0, 2_770_000_000.0],
+                        "rtt_ms": [24.668, 24.185], "r2": [0.99612, -1.2e-17]})
+    shown, config = readable(raw, "engagement_clusters")
+    labels = {c: config[c]["label"] for c in config}
+    assert labels["duration_ms_mean"] == "duration_mean (h)"
+    assert labels["total_bytes_mean"] == "total_bytes_mean (GB)"
+    assert labels["rtt_ms"] == "rtt_ms (ms)"
+    assert shown["duration_ms_mean"].tolist() == [25.3, 143.0]
+    assert shown["total_bytes_mean"].tolist() == [0.5, 2.77]
+    assert shown["users_share"].tolist() == [81.4, 3.1]  # a share as a percentage
+    assert config["users_share"]["type_config"]["format"] == "%,.1f%%"
+    assert config["users"]["type_config"]["format"] == "%,.0f"  # thousands separated
+    assert str(shown["r2"].iloc[1]) == "0.0"  # never "-0"
+    assert raw["users_share"].tolist() == [0.814, 0.031]  # the raw frame is left alone
+
+
+def test_a_table_of_one_variable_a_row_shows_each_row_in_its_unit():
+    from telco_analytics.dashboard.formats import readable
+
+    raw = pd.DataFrame({"variable": ["sessions", "duration_ms", "total_bytes"],
+                        "count": [10, 10, 10], "mean": [1.5, 7_200_000.0, 2.5e9],
+                        "var": [0.25, 1e12, 1e18], "skew": [1.1, 2.2, 3.3]})
+    shown, config = readable(raw, "univariate")
+    assert shown["mean"].tolist() == ["1.50", "2.0 h", "2.50 GB"]
+    assert "var" not in shown  # squared units: in the CSV only
+    assert config["skew"]["type_config"]["format"] == "%,.2f"
+    one = readable(raw.iloc[[2]], "univariate")[1]
+    assert one["mean"]["label"] == "mean (GB)"  # one variable: numbers, unit in the header
+
+
+# ---------------------------------------------------------------- charts across the page
+
+
+def test_a_chart_is_fitted_to_the_page_width_with_a_readable_plot():
+    from telco_analytics.dashboard.fit import MIN_PLOT_HEIGHT, fit
+    from telco_analytics.report.figures import experience, overview
+
+    two = pd.DataFrame({"handset": ["A", "B"], "users": [40, 30], "mean": [5.0, 6.0],
+                        "median": [4.0, 5.0], "p25": [2.0, 3.0], "p75": [8.0, 9.0]})
+    (spec,) = fit(experience.throughput_per_handset_chart(two).to_dict()).specs
+    assert spec["width"] == "container" and spec["height"] == MIN_PLOT_HEIGHT  # not 2 x 28 px
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    per_maker = pd.DataFrame({"manufacturer": ["X", "Y"], "rank": [1, 1], "handset": ["a", "b"],
+                              "sessions": [5, 4], "users": [3, 2]})
+    (spec,) = fit(overview.handsets_top5_per_manufacturer_chart(per_maker).to_dict()).specs
+    assert spec["layer"][0]["encoding"]["color"]["legend"]["orient"] == "right"  # off the bars
+
+
+def test_panels_become_a_row_of_charts_under_one_title_and_legend():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import engagement
+
+    users = pd.DataFrame({"sessions": [1, 2, 5], "duration_ms": [3.6e6, 7.2e6, 3.6e7],
+                          "total_bytes": [1e8, 1e9, 5e9], "cluster": [0, 1, 2]})
+    fitted = fit(engagement.engagement_scatter(users).to_dict())
+    assert len(fitted.specs) == 3 and fitted.title == "Users by engagement cluster"
+    assert [label for label, _ in fitted.legend] == [engagement.cluster_name(c, 3)
+                                                     for c in range(3)]
+    assert all(s["encoding"]["color"]["legend"] is None and s["width"] == "container"
+               and "datasets" in s for s in fitted.specs)
+
+
+def test_bars_faceted_into_columns_become_grouped_bars():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import satisfaction
+
+    clusters = pd.DataFrame({"cluster": [0, 1], "users": [90, 10], "mean_satisfaction": [1, 4],
+                             "mean_experience": [3, 3], "mean_engagement": [1, 5]})
+    (spec,) = fit(satisfaction.clusters_chart(clusters).to_dict()).specs
+    assert "column" not in spec["encoding"]
+    assert spec["encoding"]["x"]["field"] == "group"
+    assert spec["encoding"]["xOffset"]["field"] == "score"
+    assert spec["width"] == "container"

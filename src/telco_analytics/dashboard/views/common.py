@@ -19,6 +19,9 @@ from ..fit import Fitted, fit
 
 log = logging.getLogger(__name__)
 
+ROW_PX = 35  # st.dataframe's row height
+WHOLE_ROWS = 25
+
 
 def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, caption: str | None = None,
           title: str | None = None) -> None:
@@ -97,8 +100,15 @@ def small_table(run_dir: Path, name: str, key: str, frame: pd.DataFrame | None =
         st.warning(f"This run has no `{name}` table.")
         return
     readable, config = formats.readable(shown, name)
-    st.dataframe(readable, hide_index=True, column_config=config)
+    whole_table(readable, config)
     download(run_dir, name, key)
+
+
+def whole_table(frame: pd.DataFrame, config: dict[str, Any]) -> None:
+    """A table without its index, every row in view up to WHOLE_ROWS rows (no inner scroll
+    bar hiding the last rows of a 12-row table), scrolling beyond."""
+    height = ROW_PX * (len(frame) + 1) + 3 if len(frame) <= WHOLE_ROWS else "auto"
+    st.dataframe(frame, hide_index=True, column_config=config, height=height)
 
 
 def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),

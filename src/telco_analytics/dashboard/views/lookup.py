@@ -17,8 +17,8 @@ from ... import schema
 from ...report.figures import engagement as engagement_fig
 from ...report.figures import experience as experience_fig
 from .. import data, formats, keys
+from . import common
 
-ROW_PX = 35  # st.dataframe's row height: tables sized to show every row
 GOOD, BAD = 60.0, 40.0  # better than this share of users: green; at most this share: red
 
 
@@ -124,7 +124,8 @@ def customer(run_dir: Path, label: str, key: str) -> None:
     overview = _first(run_dir, "user_overview", key)
     if overview is not None:
         st.subheader("Usage")
-        st.caption("Compared with all users; more use is neither good nor bad here.")
+        st.caption("Compared with all users. These say how much the customer uses the "
+                   "network, not how well it serves them: no colour for good or bad.")
         _usage_table(run_dir, overview)
     if experience is not None:
         st.subheader(f"Network experience (handset: {experience.get('handset', 'unknown')})")
@@ -184,7 +185,7 @@ def _usage_table(run_dir: Path, row: pd.Series) -> None:
         "percentile": [round(data.percentile_rank(run_dir, "user_overview", m, row[m]), 1)
                        for m in metrics],
     })
-    _whole(frame, {"percentile": st.column_config.ProgressColumn(
+    common.whole_table(frame, {"percentile": st.column_config.ProgressColumn(
         "share of users at or below (%)", min_value=0, max_value=100, format="%.1f",
         color="blue")})
 
@@ -201,17 +202,11 @@ def _experience_table(run_dir: Path, row: pd.Series) -> None:
                                                   at_least=not HIGHER_IS_BETTER[m]), 1)
                        for m in metrics],
     })
-    _whole(frame, {
+    common.whole_table(frame, {
         "better": st.column_config.TextColumn("better when", width="small"),
         "as good as": st.column_config.ProgressColumn(
             "at least as good as (% of users)", min_value=0, max_value=100, format="%.1f",
             color="auto")})
-
-
-def _whole(frame: pd.DataFrame, config: dict) -> None:
-    """A table shown whole (no inner scrollbar)."""
-    st.dataframe(frame, hide_index=True, height=ROW_PX * (len(frame) + 1) + 3,
-                 column_config=config)
 
 
 def _worst_cluster_note(run_dir: Path, experience: pd.Series,

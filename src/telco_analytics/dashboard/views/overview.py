@@ -52,7 +52,9 @@ def overview_page(run_dir: Path) -> None:
 
     st.header("Tables")
     common.small_table(run_dir, "univariate", "univariate")
-    with st.expander("Every user (user_overview)"):
+    # a toggle, not an expander: an expander's content is computed even when closed, and
+    # sorting every user is the page's costliest read at millions of users
+    if st.toggle("Every user (user_overview)", key="overview-every-user"):
         common.paged_table(run_dir, USERS, "overview-users", default_sort="total_bytes")
 
 
