@@ -24,6 +24,7 @@ Spec = dict[str, Any]
 # the plot area (without title and axes) never gets lower than this: two handsets' bars and
 # their labels stay apart, and the chart's box stays well above 150 px
 MIN_PLOT_HEIGHT = 200
+LABEL_LIMIT = 320  # px
 INSIDE = {"top-left", "top-right", "bottom-left", "bottom-right", "none"}
 # what a panel keeps of the chart it was part of
 SHARED = ("config", "datasets", "data", "$schema")
@@ -63,8 +64,11 @@ def _stretched(spec: Spec) -> Spec:
         else MIN_PLOT_HEIGHT
     # fit-x: the width holds axes and legends too; the height stays the plot's
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    axis = spec.setdefault("config", {}).setdefault("axis", {})
     # a tick label that would overlap its neighbour is left out (log axes label 0.02, 0.03...)
-    spec.setdefault("config", {}).setdefault("axis", {}).setdefault("labelOverlap", "greedy")
+    axis.setdefault("labelOverlap", "greedy")
+    # a page has room for a handset's whole name (Vega cuts labels at 180 px by default)
+    axis.setdefault("labelLimit", LABEL_LIMIT)
     for encoding in _encodings(spec):
         legend = encoding.get("color", {}).get("legend")
         if isinstance(legend, dict) and legend.get("orient") in INSIDE:
