@@ -365,6 +365,31 @@ def test_pages_filters_and_sorts_across_row_groups(grouped_run):
     assert beyond.empty and list(beyond.columns) == list(frame.columns)
 
 
+@pytest.mark.parametrize("descending", [True, False])
+def test_pages_of_a_sort_with_ties_and_missing_values_are_those_of_a_stable_sort(
+        tmp_path, descending):
+    # the head of the order is found without sorting every row: it must be the same rows
+    rng = np.random.default_rng(2)
+    n = 1000
+    value = rng.integers(0, 12, n).astype("float64")  # many ties
+    value[rng.choice(n, 80, replace=False)] = np.nan  # missing values go last either way
+    frame = pd.DataFrame({"msisdn": [f"u{i:04d}" for i in range(n)], "value": value,
+                          "cluster": rng.integers(0, 3, n)})
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                   tmp_path / "tables" / "users.parquet", row_group_size=64)
+    for filters in ((), (("cluster", (0, 2)),)):
+        kept = frame if not filters else frame[frame["cluster"].isin([0, 2])]
+        expected = kept.sort_values("value", ascending=not descending, kind="stable",
+                                    na_position="last")
+        for number in range(0, len(kept) // 50 + 1):
+            got = data.page(tmp_path, "users", number, size=50, filters=filters,
+                            sort=("value", descending))
+            want = expected.iloc[number * 50:(number + 1) * 50]
+            assert got["msisdn"].tolist() == want["msisdn"].tolist(), (filters, number)
+
+
 def test_chart_rows_samples_big_tables_and_keeps_small_ones(grouped_run):
     frame = _table(grouped_run, "users")
     whole = data.chart_rows(grouped_run, "users", ["value"], limit=5000)
