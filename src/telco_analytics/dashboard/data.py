@@ -78,6 +78,9 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+version = _mtime  # for caches outside this module, keyed as these are
+
+
 def table_path(run_dir: Path, name: str) -> Path:
     return RunCatalog(run_dir).table_path(name)
 
@@ -219,8 +222,7 @@ def _sorted_head(path: str, version: float, filters: Filters, sort: tuple[str, b
         rows = np.flatnonzero(beyond.to_numpy(zero_copy_only=False))  # no nulls: k < non-null
     else:  # the head reaches the missing values: every row is in it
         rows = np.arange(len(values))
-    ranked = pc.sort_indices(values.take(pa.array(rows)), sort_keys=[("", order)],
-                             null_placement="at_end")
+    ranked = pc.sort_indices(values.take(pa.array(rows)), sort_keys=[("", order, "at_end")])
     head = rows[ranked.to_numpy()][:k]
     return head if kept is None else kept[head]
 

@@ -9,7 +9,6 @@ that hold one variable a row (`univariate`, `cleaning_report`), from the row's v
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -102,9 +101,17 @@ def kind_of(name: str) -> str:
     return "decimal"
 
 
+def _floats(values: Any) -> np.ndarray:
+    """`values` as float64, missing or non-numeric ones as NaN."""
+    try:
+        return np.asarray(values, dtype="float64")
+    except (TypeError, ValueError):  # nullable integers with <NA>, text
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+
+
 def _numbers(values: Any) -> np.ndarray:
     """The finite numbers among `values`."""
-    array = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+    array = _floats(values)
     return array[np.isfinite(array)]
 
 
@@ -169,8 +176,8 @@ def readable(frame: pd.DataFrame, table: str | None = None
             continue
         kind = _row_kind(shown, table, column) or _column_kind(table, str(column))
         unit = unit_for(kind, values)
-        shown[column] = values.astype("float64").map(
-            lambda v, u=unit: math.nan if pd.isna(v) else u.number(v))
+        # as Unit.number, for the whole column at once
+        shown[column] = np.round(_floats(values) / unit.divisor, unit.decimals) + 0.0
         label = _label(str(column), kind, unit)
         number = f"%,.{unit.decimals}f" + ("%%" if unit.percent else "")
         config[column] = st.column_config.NumberColumn(label, format=number)
@@ -203,7 +210,8 @@ def _per_row_columns(frame: pd.DataFrame, table: str | None) -> dict[str, pd.Ser
     if key not in frame or frame[key].nunique() <= 1:
         return {}
     present = [c for c in columns if c in frame]
-    units = {v: unit_for(kind_of(v), frame.loc[frame[key] == v, present].to_numpy().ravel())
-             for v in frame[key].unique()}
-    return {c: pd.Series([units[v].text(x) for v, x in zip(frame[key], frame[c])],
-                         index=frame.index, dtype="object") for c in present}
+    numbers = _floats(frame[present].to_numpy())
+    variables = frame[key].to_numpy()
+    units = {v: unit_for(kind_of(v), numbers[variables == v].ravel()) for v in set(variables)}
+    return {c: pd.Series([units[v].text(x) for v, x in zip(variables, numbers[:, i])],
+                         index=frame.index, dtype="object") for i, c in enumerate(present)}

@@ -43,9 +43,8 @@ def engagement_page(run_dir: Path) -> None:
     common.findings(run_dir, "engagement")
 
     st.header("Clusters")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"])
-        common.chart(fig.engagement_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.users_chart(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"],
+                       fig.engagement_scatter)
     common.chart(fig.cluster_profile, clusters)
     common.chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow"))
     common.small_table(run_dir, "engagement_clusters", "engagement_clusters")

@@ -68,9 +68,8 @@ def experience_page(run_dir: Path) -> None:
         common.small_table(run_dir, "tcp_per_handset", "tcp_per_handset", tcp)
 
     st.header("Clusters")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"])
-        common.chart(fig.experience_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.users_chart(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"],
+                       fig.experience_scatter)
     common.chart(fig.cluster_profile, clusters)
     common.small_table(run_dir, "experience_clusters", "experience_clusters")
 

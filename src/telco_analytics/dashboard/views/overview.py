@@ -64,10 +64,9 @@ def _distributions(run_dir: Path) -> None:
     columns = [c for c in data.shape(run_dir, USERS).columns if c != schema.USER_KEY]
     column = st.selectbox("Variable", columns, key="overview-variable",
                           index=columns.index("total_bytes") if "total_bytes" in columns else 0)
-    users = data.chart_rows(run_dir, USERS, [column])
-    common.chart(fig.histogram, users, column, caption=common.sample_note(run_dir, USERS, len(users)))
+    common.users_chart(run_dir, USERS, [column], fig.histogram, column)
     apps = [a for a in schema.APPS if f"{a}_bytes" in columns]
     if apps and "total_bytes" in columns:
         app = st.selectbox("App", apps, key="overview-app", format_func=fig.app_label)
-        users = data.chart_rows(run_dir, USERS, [f"{app}_bytes", "total_bytes"])
-        common.chart(fig.app_vs_total, users, app, caption=common.sample_note(run_dir, USERS, len(users)))
+        common.users_chart(run_dir, USERS, [f"{app}_bytes", "total_bytes"], fig.app_vs_total,
+                           app)

@@ -29,9 +29,7 @@ def satisfaction_page(run_dir: Path) -> None:
     common.findings(run_dir, "satisfaction")
 
     st.header("Scores")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, SCORE_COLUMNS)
-        common.chart(fig.score_scatter, points, caption=common.sample_note(run_dir, USERS, len(points)))
+    common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter)
     common.chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10"))
     common.chart(fig.clusters_chart, clusters)
     common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
