@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -62,33 +64,38 @@ def wait_gone(pids: list[int], seconds: float) -> bool:
     return gone(pids)
 
 
-def start_launcher(run_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    """`telco dashboard DIR --port P` in its own process, as a shell would start it."""
+@contextmanager
+def telco_dashboard(run_dir: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int,
+                                                                     list[int]]]:
+    """`telco dashboard DIR --port P` in its own process, as a shell would start it, once it
+    serves: (launcher, port, its server processes). A failed test leaves nothing running."""
+    port, log = free_port(), tmp_path / "launcher.log"
     with open(log, "w") as sink:
-        return subprocess.Popen(
+        launcher = subprocess.Popen(
             [sys.executable, "-m", "telco_analytics.cli", "dashboard", str(run_dir),
              "--port", str(port)],
-            env=subprocess_env(), stdout=sink, stderr=subprocess.STDOUT, cwd=log.parent)
+            env=subprocess_env(), stdout=sink, stderr=subprocess.STDOUT, cwd=tmp_path)
+    servers: list[int] = []
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", launcher, log)
+        servers += [p.pid for p in psutil.Process(launcher.pid).children(recursive=True)]
+        assert servers, "the launcher started no server"
+        yield launcher, port, servers
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+        for pid in servers:
+            if not gone([pid]):
+                psutil.Process(pid).kill()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_to_the_launcher_stops_its_server(run_folder, tmp_path, stop):
-    port = free_port()
-    launcher = start_launcher(run_folder, port, tmp_path / "launcher.log")
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", launcher, tmp_path / "launcher.log")
-        servers = [p.pid for p in psutil.Process(launcher.pid).children(recursive=True)]
-        assert servers, "the launcher started no server"
+    with telco_dashboard(run_folder, tmp_path) as (launcher, port, servers):
         launcher.send_signal(stop)  # to the launcher alone, not to its process group
         assert launcher.wait(timeout=STOP_SECONDS) == 0
         assert wait_gone(servers, 1), "the server outlived its launcher"
         assert port_is_free(port)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-        for pid in servers:  # a failed test leaves nothing running either
-            if not gone([pid]):
-                psutil.Process(pid).kill()
 
 
 STUBBORN = textwrap.dedent("""
@@ -128,19 +135,8 @@ def test_a_server_that_ignores_the_signal_is_killed_after_the_grace(tmp_path):
 
 def test_the_server_ends_with_a_killed_launcher(run_folder, tmp_path):
     # SIGKILL reaches no handler: the server asked the kernel to be stopped with its parent
-    port = free_port()
-    launcher = start_launcher(run_folder, port, tmp_path / "launcher.log")
-    servers: list[int] = []
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", launcher, tmp_path / "launcher.log")
-        servers = [p.pid for p in psutil.Process(launcher.pid).children(recursive=True)]
+    with telco_dashboard(run_folder, tmp_path) as (launcher, port, servers):
         launcher.kill()
         launcher.wait(timeout=STOP_SECONDS)
         assert wait_gone(servers, STOP_SECONDS), "the server outlived its killed launcher"
         assert port_is_free(port)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-        for pid in servers:  # a failed test leaves nothing running either
-            if not gone([pid]):
-                psutil.Process(pid).kill()

@@ -383,7 +383,7 @@ def test_pages_of_a_sort_with_ties_and_missing_values_are_those_of_a_stable_sort
         kept = frame if not filters else frame[frame["cluster"].isin([0, 2])]
         expected = kept.sort_values("value", ascending=not descending, kind="stable",
                                     na_position="last")
-        for number in range(0, len(kept) // 50 + 1):
+        for number in range(len(kept) // 50 + 1):
             got = data.page(tmp_path, "users", number, size=50, filters=filters,
                             sort=("value", descending))
             want = expected.iloc[number * 50:(number + 1) * 50]

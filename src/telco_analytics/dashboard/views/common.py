@@ -23,15 +23,17 @@ ROW_PX = 35  # st.dataframe's row height
 WHOLE_ROWS = 25
 
 
-def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, caption: str | None = None,
-          title: str | None = None) -> None:
+def _builder(make: Callable[..., alt.TopLevelMixin]) -> str:
+    """A chart function's name, which keys its cached charts (the function is not hashed)."""
+    return f"{make.__module__}.{make.__qualname__}"
+
+
+def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, title: str | None = None) -> None:
     """Draw the report's chart `make(*args)` across the page (see dashboard.fit), or nothing
     when one of its tables is absent or empty; `title` replaces the report's title."""
     if any(a is None or (isinstance(a, pd.DataFrame) and a.empty) for a in args):
         return
-    show(_fitted(f"{make.__module__}.{make.__qualname__}", make, *args, title=title))
-    if caption:
-        st.caption(caption)
+    show(_fitted(_builder(make), make, *args, title=title))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -83,8 +85,8 @@ def users_chart(run_dir: Path, name: str, columns: Sequence[str],
     path = data.table_path(run_dir, name)
     if not path.is_file():
         return
-    show(_users_fitted(run_dir, name, data.version(path), tuple(columns),
-                       f"{make.__module__}.{make.__qualname__}", make, args))
+    show(_users_fitted(run_dir, name, data.version(path), tuple(columns), _builder(make), make,
+                       args))
     total = data.shape(run_dir, name).rows
     if total > data.CHART_ROWS:
         st.caption(f"Drawn from a seeded uniform sample of {data.CHART_ROWS:,} of {total:,} rows "

@@ -51,7 +51,8 @@ def experience_page(run_dir: Path) -> None:
     left, right = st.columns(2)
     with left:
         maker = manufacturer_choice(run_dir, "experience-maker")
-    known = data.distinct_values(run_dir, USERS, "handset") if data.has_table(run_dir, USERS) else []
+    known = (data.distinct_values(run_dir, USERS, "handset") if data.has_table(run_dir, USERS)
+             else [])
     with right:
         picked = st.multiselect("Handset", of_manufacturer(known, maker), default=[],
                                 key="experience-handset", placeholder="All handsets")

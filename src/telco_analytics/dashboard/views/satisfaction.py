@@ -1,4 +1,4 @@
-"""Satisfaction page: engagement, experience and satisfaction scores, their clusters and top users."""
+"""Satisfaction page: the engagement, experience and satisfaction scores, clusters, top users."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def satisfaction_page(run_dir: Path) -> None:
             col.metric(f"Cluster {int(row.cluster)}: mean satisfaction",
                        f"{row.mean_satisfaction:.3f}",
                        help=f"{int(row.users):,} users; mean engagement score "
-                       f"{row.mean_engagement:.3f}, mean experience score {row.mean_experience:.3f}")
+                       f"{row.mean_engagement:.3f}, mean experience score "
+                       f"{row.mean_experience:.3f}")
     common.findings(run_dir, "satisfaction")
 
     st.header("Scores")
