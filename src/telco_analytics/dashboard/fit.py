@@ -25,6 +25,7 @@ Spec = dict[str, Any]
 # their labels stay apart, and the chart's box stays well above 150 px
 MIN_PLOT_HEIGHT = 200
 LABEL_LIMIT = 320  # px
+TICKS = 8  # about as many ticks as on the report's 640 px charts
 INSIDE = {"top-left", "top-right", "bottom-left", "bottom-right", "none"}
 # what a panel keeps of the chart it was part of
 SHARED = ("config", "datasets", "data", "$schema")
@@ -64,11 +65,14 @@ def _stretched(spec: Spec) -> Spec:
         else MIN_PLOT_HEIGHT
     # fit-x: the width holds axes and legends too; the height stays the plot's
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    axis = spec.setdefault("config", {}).setdefault("axis", {})
+    config = spec.setdefault("config", {})
+    axis = config.setdefault("axis", {})
     # a tick label that would overlap its neighbour is left out (log axes label 0.02, 0.03...)
     axis.setdefault("labelOverlap", "greedy")
     # a page has room for a handset's whole name (Vega cuts labels at 180 px by default)
     axis.setdefault("labelLimit", LABEL_LIMIT)
+    # Vega puts a tick every 40 px: across a page that is 20+ ticks ("0.05k 0.1k 0.15k...")
+    config.setdefault("axisQuantitative", {}).setdefault("tickCount", TICKS)
     for encoding in _encodings(spec):
         legend = encoding.get("color", {}).get("legend")
         if isinstance(legend, dict) and legend.get("orient") in INSIDE:
