@@ -4,21 +4,14 @@ and Debian's Chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# tall: Streamlit scrolls inside its own container, so full_page screenshots miss content
-VIEWPORT = {"width": 1400, "height": 3000}
-STARTUP_SECONDS = 60
+from .browser import VIEWPORT, launch_chromium, served
+
+SCREENSHOTS_ENV = "TELCO_SCREENSHOTS"  # a folder to keep the screenshots in, for a human look
 
 
 @pytest.fixture(scope="session")
@@ -34,54 +27,10 @@ def small_run(tmp_path_factory) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    """Poll Streamlit's health endpoint until it answers 'ok' (fail early if the server died)."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"dashboard did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-def serve_dashboard(run_dir: Path, workdir: Path) -> Iterator[str]:
-    """Start `streamlit run app.py -- --run DIR` (the launcher's command) and yield its URL."""
-    from telco_analytics.dashboard.launch import dashboard_command
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TELCO_RUN_DIR"}  # the argument must do
-    log = workdir / f"streamlit-{port}.log"
-    with open(log, "w") as sink:
-        process = subprocess.Popen(dashboard_command(run_dir, port=port, headless=True),
-                                   cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def dashboard_url(small_run, tmp_path_factory) -> Iterator[str]:
-    yield from serve_dashboard(small_run, tmp_path_factory.mktemp("dashboard-server"))
+    with served(small_run, tmp_path_factory.mktemp("dashboard-server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +38,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 
@@ -100,3 +49,21 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where a test saves its screenshots: $TELCO_SCREENSHOTS if set, else its tmp_path."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The first view of each page, as the browser tests timed it (seconds)."""
+    from .test_dashboard_browser import FIRST_VIEWS
+
+    if FIRST_VIEWS:
+        terminalreporter.section("dashboard first views (s, cold browser, this run's server)")
+        for slug, seconds in FIRST_VIEWS.items():
+            terminalreporter.write_line(f"{slug:<14}{seconds:6.2f}")

@@ -19,12 +19,15 @@ from streamlit.testing.v1 import AppTest
 
 from telco_analytics.dashboard import data, launch
 from telco_analytics.errors import ConfigError
+from tests.e2e.contract_tables import write_hotspot_tables
 
 APP = Path(launch.__file__).with_name("app.py")
-PAGES = ["overview", "engagement", "experience", "satisfaction", "model", "lookup", "tables"]
+PAGES = ["overview", "engagement", "experience", "network", "satisfaction", "model", "lookup",
+         "tables"]
 TITLES = {"overview": "User overview", "engagement": "User engagement",
-          "experience": "User experience", "satisfaction": "User satisfaction",
-          "model": "Satisfaction model", "lookup": "Customer lookup", "tables": "Tables"}
+          "experience": "User experience", "network": "Network hotspots",
+          "satisfaction": "User satisfaction", "model": "Satisfaction model",
+          "lookup": "Customer lookup", "tables": "Tables"}
 
 
 def _make_run(base: Path, pseudonymize: bool = False) -> Path:
@@ -74,6 +77,17 @@ def _app(monkeypatch, run_dir: Path | None, page: str | None = None) -> AppTest:
 
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+DIVISORS = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "h": 3.6e6, "min": 6e4,
+            "s": 1e3, "ms": 1, "kbps": 1}
+
+
+def _unit(element, column: str) -> tuple[str, float]:
+    """A shown table column's header and what its raw values were divided by for display."""
+    label = json.loads(element.proto.columns)[column]["label"]
+    unit = label.rsplit("(", 1)[-1].rstrip(")") if label.endswith(")") else ""
+    return label, DIVISORS.get(unit, 1)
 
 
 # ---------------------------------------------------------------- no run / bad run
@@ -131,19 +145,38 @@ def test_overview_numbers_come_from_the_run(monkeypatch, small_run):
     assert shown["Sessions without MSISDN"] == f"{manifest['rows']['sessions_without_msisdn']:,}"
 
 
-def test_overview_manufacturer_filter_restricts_the_handset_tables(monkeypatch, small_run):
+def test_overview_manufacturer_filter_shows_its_own_top_handsets(monkeypatch, small_run):
     at = _app(monkeypatch, small_run, "overview")
     top3 = _table(small_run, "manufacturers_top3")
     maker = top3["manufacturer"].iloc[-1]
     at.selectbox(key="overview-maker").set_value(maker).run()
     assert not at.exception
-    per_maker = _table(small_run, "handsets_top5_per_manufacturer")
-    # the handset expander's first table is handsets_top10, then top 3, then top 5 per maker
-    shown = [df.value for df in at.dataframe]
-    top10 = _table(small_run, "handsets_top10")
-    assert len(shown[0]) == (top10["manufacturer"] == maker).sum()
-    assert set(shown[2]["manufacturer"]) == {maker}
-    assert len(shown[2]) == (per_maker["manufacturer"] == maker).sum()
+    # the maker's own ranking, not the overall top 10 filtered down to its few rows
+    ranked = _table(small_run, "handsets_top10_per_manufacturer")
+    own = ranked[ranked["manufacturer"] == maker]
+    assert len(own) == 10
+    shown = at.dataframe[0].value
+    assert shown["handset"].tolist() == own["handset"].tolist()
+    assert set(shown["manufacturer"]) == {maker}
+    # the ranking is the maker's sessions per handset type, largest first (SPEC rule 2)
+    assert own["sessions"].is_monotonic_decreasing
+
+
+def test_a_manufacturer_in_an_older_run_shows_its_top_5(monkeypatch, small_run, tmp_path):
+    old = tmp_path / "old-run"
+    shutil.copytree(small_run, old)
+    for suffix in ("parquet", "csv"):
+        (old / "tables" / f"handsets_top10_per_manufacturer.{suffix}").unlink()
+    at = _app(monkeypatch, old, "overview")
+    maker = _table(old, "manufacturers_top3")["manufacturer"].iloc[0]
+    assert at.selectbox(key="overview-maker").options == ["All", *_table(
+        old, "manufacturers_top3")["manufacturer"]]
+    at.selectbox(key="overview-maker").set_value(maker).run()
+    assert not at.exception
+    top5 = _table(old, "handsets_top5_per_manufacturer")
+    assert at.dataframe[0].value["handset"].tolist() == top5[
+        top5["manufacturer"] == maker]["handset"].tolist()
+    assert any("older version" in c.value for c in at.caption)
 
 
 def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
@@ -156,9 +189,11 @@ def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
     page = at.dataframe[-1].value
     assert set(page["cluster"]) == {2}
     assert len(page) == min(100, (users["cluster"] == 2).sum())
-    # default sort: total_bytes, largest first
+    # default sort: total_bytes, largest first, shown in the unit its header names
     expected = users[users["cluster"] == 2]["total_bytes"].sort_values(ascending=False)
-    assert page["total_bytes"].tolist() == expected.head(100).tolist()
+    label, divisor = _unit(at.dataframe[-1], "total_bytes")
+    assert label in ("total_bytes (MB)", "total_bytes (GB)")
+    assert page["total_bytes"].tolist() == (expected.head(100) / divisor).round(2).tolist()
     caption = next(c.value for c in at.caption if "engagement_users" in c.value)
     assert f"of {(users['cluster'] == 2).sum():,} matching" in caption
 
@@ -182,8 +217,8 @@ def test_satisfaction_page_shows_cluster_means(monkeypatch, small_run):
     for row in clusters.itertuples():
         assert shown[f"Cluster {row.cluster}: mean satisfaction"] == f"{row.mean_satisfaction:.3f}"
     page = at.dataframe[-1].value
-    assert page["satisfaction_score"].iloc[0] == _table(small_run, "satisfaction")[
-        "satisfaction_score"].max()
+    assert page["satisfaction_score"].iloc[0] == round(_table(small_run, "satisfaction")[
+        "satisfaction_score"].max(), 3)
 
 
 def test_model_page_shows_test_quality(monkeypatch, small_run):
@@ -206,8 +241,8 @@ def test_customer_lookup_shows_score_and_percentile(monkeypatch, small_run):
     assert shown["Engagement score"] == f"{person['engagement_score']:.4f}"
     assert shown["Satisfaction cluster"].startswith(f"{int(person['cluster'])}:")
     share = 100 * (sat["satisfaction_score"] <= person["satisfaction_score"]).mean()
-    ranks = [c.value for c in at.caption if c.value.startswith("percentile")]
-    assert ranks[0].startswith(f"percentile {share:.1f}:")  # the satisfaction score comes first
+    ranks = [m.value for m in at.markdown if "percentile" in m.value]
+    assert f"percentile {share:.1f}:" in ranks[0]  # the satisfaction score comes first
     engagement = _table(small_run, "engagement_users").set_index("msisdn")
     assert shown["Engagement cluster"].startswith(f"{engagement.loc[person['msisdn'], 'cluster']}:")
     usage = at.dataframe[0].value.set_index("metric")
@@ -248,6 +283,52 @@ def test_tables_page_pages_through_any_table(monkeypatch, small_run):
     assert [b.label for b in at.get("download_button")] == ["Download user_overview.csv"]
 
 
+# ---------------------------------------------------------------- network hotspots
+
+
+def _with_hotspots(small_run: Path, tmp_path: Path, intervals: bool = True
+                   ) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    run = tmp_path / "run-with-hotspots"
+    shutil.copytree(small_run, run)
+    cells, hours = write_hotspot_tables(run, intervals=intervals)
+    return run, cells, hours
+
+
+@pytest.mark.parametrize("intervals", [True, False], ids=["with-intervals", "contract-only"])
+def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run, tmp_path,
+                                                           intervals):
+    run, cells, hours = _with_hotspots(small_run, tmp_path, intervals)
+    at = _app(monkeypatch, run, "network")
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.info  # no "older version" note
+    shown = _metrics(at)
+    assert shown["Cells ranked"] == f"{len(cells):,}"
+    assert shown["Sessions in them"] == f"{cells['sessions'].sum():,}"
+    # the chart of the worst cells and the hours chart
+    assert len(at.get("vega_lite_chart")) == 2
+    # every cell, paged, worst first (the table's own order), then the 24 hours in order
+    every_cell = at.dataframe[0].value
+    assert every_cell["cell"].tolist() == cells["cell"].head(100).tolist()
+    assert every_cell["rank"].tolist() == list(range(1, min(100, len(cells)) + 1))
+    by_hour = at.dataframe[1].value
+    assert by_hour["hour"].tolist() == list(range(24))
+    assert by_hour["rtt_ms"].tolist() == hours.sort_values("hour")["rtt_ms"].round(1).tolist()
+    # RTT across every ranked cell: their sessions' mean, each cell weighted by its sessions
+    rtt = (cells["rtt_ms"] * cells["rtt_sessions"]).sum() / cells["rtt_sessions"].sum()
+    assert shown["Round-trip time (ms), all ranked cells"] == f"{rtt:,.1f} ms"
+    at.selectbox(key="network-metric").set_value("throughput_kbps").run()
+    assert not at.exception
+    assert "Throughput DL+UL (kbps), all ranked cells" in _metrics(at)
+
+
+def test_network_page_of_an_older_run_says_why_it_is_empty(monkeypatch, small_run):
+    assert not (small_run / "tables" / "experience_per_cell.parquet").exists()
+    at = _app(monkeypatch, small_run, "network")
+    assert not at.exception
+    assert "no hotspot tables" in at.info[0].value and "older version" in at.info[0].value
+    assert not at.get("vega_lite_chart")
+
+
 # ---------------------------------------------------------------- data layer on many row groups
 
 
@@ -282,6 +363,31 @@ def test_pages_filters_and_sorts_across_row_groups(grouped_run):
     assert last["msisdn"].tolist() == frame["msisdn"].iloc[950:].tolist()
     beyond = data.page(grouped_run, "users", 20, size=50)
     assert beyond.empty and list(beyond.columns) == list(frame.columns)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_pages_of_a_sort_with_ties_and_missing_values_are_those_of_a_stable_sort(
+        tmp_path, descending):
+    # the head of the order is found without sorting every row: it must be the same rows
+    rng = np.random.default_rng(2)
+    n = 1000
+    value = rng.integers(0, 12, n).astype("float64")  # many ties
+    value[rng.choice(n, 80, replace=False)] = np.nan  # missing values go last either way
+    frame = pd.DataFrame({"msisdn": [f"u{i:04d}" for i in range(n)], "value": value,
+                          "cluster": rng.integers(0, 3, n)})
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                   tmp_path / "tables" / "users.parquet", row_group_size=64)
+    for filters in ((), (("cluster", (0, 2)),)):
+        kept = frame if not filters else frame[frame["cluster"].isin([0, 2])]
+        expected = kept.sort_values("value", ascending=not descending, kind="stable",
+                                    na_position="last")
+        for number in range(len(kept) // 50 + 1):
+            got = data.page(tmp_path, "users", number, size=50, filters=filters,
+                            sort=("value", descending))
+            want = expected.iloc[number * 50:(number + 1) * 50]
+            assert got["msisdn"].tolist() == want["msisdn"].tolist(), (filters, number)
 
 
 def test_chart_rows_samples_big_tables_and_keeps_small_ones(grouped_run):
@@ -340,7 +446,7 @@ def test_launch_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 def test_launch_command_serves_the_app_over_the_run(small_run):
     command = launch.dashboard_command(small_run, port=8765, headless=True)
-    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert command[1:4] == ["-m", "telco_analytics.dashboard.server", "run"]
     assert Path(command[4]) == APP
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[command.index("--server.headless") + 1] == "true"
@@ -349,9 +455,14 @@ def test_launch_command_serves_the_app_over_the_run(small_run):
 
 def test_launch_returns_the_server_exit_code(small_run, monkeypatch):
     calls = []
-    monkeypatch.setattr(launch.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(launch, "serve", lambda cmd: calls.append(cmd) or 3)
     assert launch.launch(small_run, port=9999) == 3
     assert calls and calls[0] == launch.dashboard_command(small_run, 9999, True)
+
+
+@pytest.mark.parametrize(("returncode", "shown"), [(0, 0), (3, 3), (-9, 137), (-15, 143)])
+def test_a_server_killed_by_a_signal_exits_as_a_shell_reports_it(returncode, shown):
+    assert launch.exit_code(returncode) == shown
 
 
 def test_copied_run_is_still_readable(tmp_path, small_run, monkeypatch):
@@ -360,3 +471,133 @@ def test_copied_run_is_still_readable(tmp_path, small_run, monkeypatch):
     shutil.copytree(small_run, moved)
     at = _app(monkeypatch, moved, "overview")
     assert not at.exception and _metrics(at)["Users"] == f"{len(_table(moved, 'user_overview')):,}"
+
+
+# ---------------------------------------------------------------- what a typed number may be
+
+
+@pytest.mark.parametrize("typed", [
+    "33601001216", " 33601001216 ", "+33601001216", "+33 6 01 00 12 16", "0033 601-001-216",
+    "06 01 00 12 16", "06.01.00.12.16", "0601001216", "+33 (0)6 01 00 12 16", "330601001216",
+])
+def test_the_forms_people_type_include_the_stored_key(typed):
+    from telco_analytics.dashboard.keys import candidates, country_prefix
+
+    prefix = country_prefix(["33601001216", "33712345678", "33698765432"])
+    assert prefix == "33"
+    assert "33601001216" in candidates(typed, prefix)
+
+
+def test_a_country_code_is_tried_at_each_length_the_keys_allow():
+    from telco_analytics.dashboard.keys import candidates, country_prefix
+
+    # every UK mobile key starts 447: the code could be 4, 44 or 447 for all the keys tell
+    prefix = country_prefix(["447700900123", "447911123456"])
+    assert prefix == "447"
+    assert candidates("07700 900123", prefix)[1:] == ["47700900123", "447700900123",
+                                                      "4477700900123"]
+    assert candidates("not a number", prefix) == ["not a number"]
+    assert candidates("A3F9C2", "") == ["A3F9C2", "a3f9c2"]  # a pseudonym, any case
+    assert candidates("   ", prefix) == []
+
+
+def test_a_national_number_matching_two_customers_is_ambiguous(monkeypatch, tmp_path):
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    (run / "manifest.json").write_text("{}")
+    # every key starts 447: 07700900123 may be 44 7700900123 or 447 7700900123
+    scores = pd.DataFrame({"msisdn": ["447700900123", "4477700900123", "447911123456"],
+                           "engagement_score": [1.0, 2.0, 3.0], "experience_score": 1.0,
+                           "satisfaction_score": [1.0, 1.5, 2.0], "cluster": [0, 1, 1]})
+    scores.to_parquet(run / "tables" / "satisfaction.parquet")
+    at = _app(monkeypatch, run, "lookup")
+    at.text_input(key="lookup-key").input("07700 900123").run()
+    assert not at.exception
+    assert "may be any of 447700900123, 4477700900123" in at.warning[0].value
+    assert not at.metric
+    at.text_input(key="lookup-key").input("+44 7700 900123").run()
+    assert not at.warning and _metrics(at)["Satisfaction score"] == "1.0000"
+
+
+# ---------------------------------------------------------------- numbers as people read them
+
+
+def test_each_column_is_shown_in_one_unit_named_in_its_header():
+    from telco_analytics.dashboard.formats import readable
+
+    raw = pd.DataFrame({"cluster": [0, 1], "users": [86983, 3269],
+                        "users_share": [0.814, 0.031],
+                        "duration_ms_mean": [91_093_820.5, 514_750_209.4],
+                        "total_bytes_mean": [502_140_000.0, 2_770_000_000.0],
+                        "rtt_ms": [24.668, 24.185], "r2": [0.99612, -1.2e-17]})
+    shown, config = readable(raw, "engagement_clusters")
+    labels = {c: config[c]["label"] for c in config}
+    assert labels["duration_ms_mean"] == "duration_mean (h)"
+    assert labels["total_bytes_mean"] == "total_bytes_mean (GB)"
+    assert labels["rtt_ms"] == "rtt_ms (ms)"
+    assert shown["duration_ms_mean"].tolist() == [25.3, 143.0]
+    assert shown["total_bytes_mean"].tolist() == [0.5, 2.77]
+    assert shown["users_share"].tolist() == [81.4, 3.1]  # a share as a percentage
+    assert config["users_share"]["type_config"]["format"] == "%,.1f%%"
+    assert config["users"]["type_config"]["format"] == "%,.0f"  # thousands separated
+    assert str(shown["r2"].iloc[1]) == "0.0"  # never "-0"
+    assert raw["users_share"].tolist() == [0.814, 0.031]  # the raw frame is left alone
+
+
+def test_a_table_of_one_variable_a_row_shows_each_row_in_its_unit():
+    from telco_analytics.dashboard.formats import readable
+
+    raw = pd.DataFrame({"variable": ["sessions", "duration_ms", "total_bytes"],
+                        "count": [10, 10, 10], "mean": [1.5, 7_200_000.0, 2.5e9],
+                        "var": [0.25, 1e12, 1e18], "skew": [1.1, 2.2, 3.3]})
+    shown, config = readable(raw, "univariate")
+    assert shown["mean"].tolist() == ["1.50", "2.0 h", "2.50 GB"]
+    assert "var" not in shown  # squared units: in the CSV only
+    assert config["skew"]["type_config"]["format"] == "%,.2f"
+    one = readable(raw.iloc[[2]], "univariate")[1]
+    assert one["mean"]["label"] == "mean (GB)"  # one variable: numbers, unit in the header
+
+
+# ---------------------------------------------------------------- charts across the page
+
+
+def test_a_chart_is_fitted_to_the_page_width_with_a_readable_plot():
+    from telco_analytics.dashboard.fit import MIN_PLOT_HEIGHT, fit
+    from telco_analytics.report.figures import experience, overview
+
+    two = pd.DataFrame({"handset": ["A", "B"], "users": [40, 30], "mean": [5.0, 6.0],
+                        "median": [4.0, 5.0], "p25": [2.0, 3.0], "p75": [8.0, 9.0]})
+    (spec,) = fit(experience.throughput_per_handset_chart(two).to_dict()).specs
+    assert spec["width"] == "container" and spec["height"] == MIN_PLOT_HEIGHT  # not 2 x 28 px
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    per_maker = pd.DataFrame({"manufacturer": ["X", "Y"], "rank": [1, 1], "handset": ["a", "b"],
+                              "sessions": [5, 4], "users": [3, 2]})
+    (spec,) = fit(overview.handsets_top5_per_manufacturer_chart(per_maker).to_dict()).specs
+    assert spec["layer"][0]["encoding"]["color"]["legend"]["orient"] == "right"  # off the bars
+
+
+def test_panels_become_a_row_of_charts_under_one_title_and_legend():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import engagement
+
+    users = pd.DataFrame({"sessions": [1, 2, 5], "duration_ms": [3.6e6, 7.2e6, 3.6e7],
+                          "total_bytes": [1e8, 1e9, 5e9], "cluster": [0, 1, 2]})
+    fitted = fit(engagement.engagement_scatter(users).to_dict())
+    assert len(fitted.specs) == 3 and fitted.title == "Users by engagement cluster"
+    assert [label for label, _ in fitted.legend] == [engagement.cluster_name(c, 3)
+                                                     for c in range(3)]
+    assert all(s["encoding"]["color"]["legend"] is None and s["width"] == "container"
+               and "datasets" in s for s in fitted.specs)
+
+
+def test_bars_faceted_into_columns_become_grouped_bars():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import satisfaction
+
+    clusters = pd.DataFrame({"cluster": [0, 1], "users": [90, 10], "mean_satisfaction": [1, 4],
+                             "mean_experience": [3, 3], "mean_engagement": [1, 5]})
+    (spec,) = fit(satisfaction.clusters_chart(clusters).to_dict()).specs
+    assert "column" not in spec["encoding"]
+    assert spec["encoding"]["x"]["field"] == "group"
+    assert spec["encoding"]["xOffset"]["field"] == "score"
+    assert spec["width"] == "container"

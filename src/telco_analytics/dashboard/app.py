@@ -1,8 +1,8 @@
 """The Streamlit dashboard over one run folder (read-only: it never recomputes the pipeline).
 
-Run it with `telco dashboard DIR`, or `streamlit run app.py -- --run DIR`, or with the run folder
-in the environment variable TELCO_RUN_DIR. The page is chosen in the menu at the top and kept in the URL
-(`?page=engagement`), so a page can be bookmarked or opened directly.
+Run it with `telco dashboard DIR`, or `streamlit run app.py -- --run DIR`, or with the run
+folder in the environment variable TELCO_RUN_DIR. The page is chosen in the menu at the top and
+kept in the URL (`?page=engagement`), so a page can be bookmarked or opened directly.
 """
 
 from __future__ import annotations

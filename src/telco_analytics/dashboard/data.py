@@ -78,6 +78,9 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+version = _mtime  # for caches outside this module, keyed as these are
+
+
 def table_path(run_dir: Path, name: str) -> Path:
     return RunCatalog(run_dir).table_path(name)
 
@@ -184,31 +187,51 @@ def _distinct(path: str, version: float, column: str) -> list[Any]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _matching(path: str, version: float, filters: Filters,
-              sort: tuple[str, bool] | None) -> np.ndarray | None:
-    """Row numbers kept by the filters, in sort order; None means every row in file order."""
-    if not filters and sort is None:
+def _kept(path: str, version: float, filters: Filters) -> np.ndarray | None:
+    """Row numbers kept by the filters, in file order; None means every row."""
+    if not filters:
         return None
-    needed = tuple(dict.fromkeys([c for c, _ in filters] + ([sort[0]] if sort else [])))
-    data = pq.read_table(path, columns=list(needed))  # transient: only these columns
+    columns = list(dict.fromkeys(c for c, _ in filters))
+    data = pq.read_table(path, columns=columns)  # transient: only these columns
     mask = pa.array(np.ones(data.num_rows, dtype=bool))
     for column, values in filters:
         mask = pc.and_(mask, pc.is_in(data[column], value_set=pa.array(values)))
-    index = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-    if sort is not None:
-        column, descending = sort
-        order = pc.sort_indices(data[column].take(pa.array(index)),
-                                sort_keys=[("", "descending" if descending else "ascending",
-                                            "at_end")])
-        index = index[order.to_numpy()]
-    return index
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sorted_head(path: str, version: float, filters: Filters, sort: tuple[str, bool],
+                 k: int) -> np.ndarray:
+    """The first k row numbers kept by the filters in sort order (a stable sort: ties in file
+    order, missing values last).
+
+    A page needs only the head of the order: the rows at or beyond the k-th value are found
+    in one pass (select_k) and only they are sorted, where sorting every row of a 7M-user
+    table took seconds.
+    """
+    column, descending = sort
+    kept = _kept(path, version, filters)
+    values = pq.read_table(path, columns=[column])[column]  # transient: one column
+    if kept is not None:
+        values = values.take(pa.array(kept))
+    order = "descending" if descending else "ascending"
+    if k < len(values) - values.null_count:
+        top = pc.select_k_unstable(values, k, sort_keys=[("", order)])
+        kth = (pc.min if descending else pc.max)(values.take(top))
+        beyond = (pc.greater_equal if descending else pc.less_equal)(values, kth)
+        rows = np.flatnonzero(beyond.to_numpy(zero_copy_only=False))  # no nulls: k < non-null
+    else:  # the head reaches the missing values: every row is in it
+        rows = np.arange(len(values))
+    ranked = pc.sort_indices(values.take(pa.array(rows)), sort_keys=[("", order, "at_end")])
+    head = rows[ranked.to_numpy()][:k]
+    return head if kept is None else kept[head]
 
 
 def matching_count(run_dir: Path, name: str, filters: Filters = ()) -> int:
     """Rows of a table kept by the filters."""
     path = table_path(run_dir, name)
-    index = _matching(str(path), _mtime(path), filters, None)
-    return shape(run_dir, name).rows if index is None else len(index)
+    kept = _kept(str(path), _mtime(path), filters)
+    return shape(run_dir, name).rows if kept is None else len(kept)
 
 
 def _take(path: str, version: float, rows: np.ndarray, columns: tuple[str, ...] | None) -> pa.Table:
@@ -234,13 +257,13 @@ def _take(path: str, version: float, rows: np.ndarray, columns: tuple[str, ...] 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _page(path: str, version: float, filters: Filters, sort: tuple[str, bool] | None,
           number: int, size: int) -> pd.DataFrame:
-    index = _matching(path, version, filters, sort)
     start = number * size
-    if index is None:
-        total = _shape(path, version).rows
-        rows = np.arange(start, min(start + size, total), dtype=np.int64)
+    if sort is not None:
+        rows = _sorted_head(path, version, filters, sort, start + size)[start:]
+    elif filters:
+        rows = _kept(path, version, filters)[start:start + size]
     else:
-        rows = index[start:start + size]
+        rows = np.arange(start, min(start + size, _shape(path, version).rows), dtype=np.int64)
     frame = _take(path, version, rows, None).to_pandas()
     frame.index = pd.RangeIndex(start + 1, start + 1 + len(frame), name="row")
     return frame
@@ -256,7 +279,7 @@ def page(run_dir: Path, name: str, number: int, size: int = PAGE_SIZE, filters: 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _chart_rows(path: str, version: float, columns: tuple[str, ...], filters: Filters,
                 limit: int) -> pd.DataFrame:
-    index = _matching(path, version, filters, None)
+    index = _kept(path, version, filters)
     total = _shape(path, version).rows if index is None else len(index)
     if total <= limit:
         if index is None:
@@ -280,18 +303,37 @@ def chart_rows(run_dir: Path, name: str, columns: Sequence[str], filters: Filter
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _lookup(path: str, version: float, column: str, key: str) -> pd.DataFrame:
+def _lookup(path: str, version: float, column: str, keys: tuple[str, ...]) -> pd.DataFrame:
     # the scan reads the key column and prunes row groups by their min/max statistics
-    found = ds.dataset(path, format="parquet").to_table(filter=pc.field(column) == key)
-    return found.to_pandas()
+    wanted = pc.field(column).isin(list(keys)) if len(keys) > 1 else pc.field(column) == keys[0]
+    return ds.dataset(path, format="parquet").to_table(filter=wanted).to_pandas()
 
 
-def lookup(run_dir: Path, name: str, key: str, column: str = "msisdn") -> pd.DataFrame | None:
-    """The rows of a per-user table whose `column` equals `key` (None when the table is absent)."""
+def lookup(run_dir: Path, name: str, keys: str | Sequence[str], column: str = "msisdn"
+           ) -> pd.DataFrame | None:
+    """The rows of a per-user table whose `column` is one of `keys` (at least one), None when
+    the table is absent."""
     path = table_path(run_dir, name)
     if not path.is_file():
         return None
-    return _lookup(str(path), _mtime(path), column, key)
+    keys = (keys,) if isinstance(keys, str) else tuple(keys)
+    return _lookup(str(path), _mtime(path), column, keys)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _first_keys(path: str, version: float, column: str, limit: int) -> list[str]:
+    file = pq.ParquetFile(path)
+    if file.metadata.num_row_groups == 0:
+        return []
+    keys = file.read_row_group(0, columns=[column])[column].drop_null()
+    return [str(k) for k in keys.slice(0, limit).to_pylist()]
+
+
+def sample_keys(run_dir: Path, name: str, column: str = "msisdn", limit: int = 10_000
+                ) -> list[str]:
+    """Up to `limit` keys of a per-user table, from its first row group (no full read)."""
+    path = table_path(run_dir, name)
+    return _first_keys(str(path), _mtime(path), column, limit) if path.is_file() else []
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -300,15 +342,18 @@ def _column_values(path: str, version: float, column: str) -> np.ndarray:
     return values.drop_null().to_numpy().astype("float64")
 
 
-def percentile_rank(run_dir: Path, name: str, column: str, value: float) -> float:
-    """Share of the table's rows (users) with `column` <= value, in percent."""
+def percentile_rank(run_dir: Path, name: str, column: str, value: float,
+                    at_least: bool = False) -> float:
+    """Share of the table's rows (users) with `column` <= value (>= value with `at_least`),
+    in percent."""
     path = table_path(run_dir, name)
     values = _column_values(str(path), _mtime(path), column)
     if len(values) == 0 or value is None or pd.isna(value):
         return float("nan")
     # one vectorized comparison (~5 ms on 7M users) beats sorting each column once (~0.5 s)
     # when a lookup shows a dozen metrics
-    return 100.0 * np.count_nonzero(values <= float(value)) / len(values)
+    kept = values >= float(value) if at_least else values <= float(value)
+    return 100.0 * np.count_nonzero(kept) / len(values)
 
 
 # ---------------------------------------------------------------- downloads

@@ -29,7 +29,7 @@ ENGINE: list[Node] = [
     node("run.session_steps:handset_rankings", name="handsets", kind="engine",
          inputs=("clean_sessions",),
          outputs=("handsets_top10", "manufacturers_top3", "handsets_top5_per_manufacturer",
-                  "handset_facts")),
+                  "handsets_top10_per_manufacturer", "handset_facts")),
     # measured or filled, and network hotspots (before the hand-over releases the sessions)
     node("analysis.measured:measured_sessions", name="measured sessions", kind="engine",
          inputs=("clean_sessions",), outputs=("measured_sessions",)),

@@ -73,11 +73,15 @@ def handset_rankings(clean_sessions: ibis.Table) -> dict[str, Any]:
     """The handset tables (SPEC rule 2) and the manifest's `handsets` facts."""
     counts = handsets.handset_counts(clean_sessions)
     top3 = handsets.manufacturers_top(clean_sessions, counts)
+    makers = sorted(counts.loc[counts["_known_maker"], "handset_manufacturer"].unique())
     return {
         "handsets_top10": handsets.handsets_top10(clean_sessions, counts),
         "manufacturers_top3": top3,
         "handsets_top5_per_manufacturer": handsets.handsets_top_per_manufacturer(
             counts, top3["manufacturer"].tolist()),
+        # every known manufacturer's own top 10 (the dashboard's manufacturer filter)
+        "handsets_top10_per_manufacturer": handsets.handsets_top_per_manufacturer(
+            counts, makers, n=10),
         "handset_facts": {"handsets": {
             **handsets.unknown_handset_counts(counts),
             "rule": "missing and 'undefined' handsets are unknown: excluded from the rankings",

@@ -13,6 +13,7 @@ from .engagement import engagement_page
 from .experience import experience_page
 from .lookup import lookup_page
 from .model import model_page
+from .network import network_page
 from .overview import overview_page
 from .satisfaction import satisfaction_page
 from .tables import tables_page
@@ -22,6 +23,7 @@ PAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "overview": ("Overview", overview_page),
     "engagement": ("Engagement", engagement_page),
     "experience": ("Experience", experience_page),
+    "network": ("Network", network_page),
     "satisfaction": ("Satisfaction", satisfaction_page),
     "model": ("Model", model_page),
     "lookup": ("Customer lookup", lookup_page),

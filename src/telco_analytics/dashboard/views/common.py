@@ -2,38 +2,67 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from ...narrative import select
-from .. import data
+from .. import data, formats
+from ..fit import Fitted, fit
 
 log = logging.getLogger(__name__)
 
+ROW_PX = 35  # st.dataframe's row height
+WHOLE_ROWS = 25
 
-def chart(figure: alt.TopLevelMixin | None, caption: str | None = None) -> None:
-    """Show one chart of report/figures as it looks in the report (the house theme, not Streamlit's)."""
-    if figure is None:
+
+def _builder(make: Callable[..., alt.TopLevelMixin]) -> str:
+    """A chart function's name, which keys its cached charts (the function is not hashed)."""
+    return f"{make.__module__}.{make.__qualname__}"
+
+
+def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, title: str | None = None) -> None:
+    """Draw the report's chart `make(*args)` across the page (see dashboard.fit), or nothing
+    when one of its tables is absent or empty; `title` replaces the report's title."""
+    if any(a is None or (isinstance(a, pd.DataFrame) and a.empty) for a in args):
         return
-    # width="content": the chart keeps the width it was designed at (stretching a 640 px chart
-    # to the page crowds its axis ticks)
-    st.altair_chart(figure, theme=None, width="content")
-    if caption:
-        st.caption(caption)
+    show(_fitted(_builder(make), make, *args, title=title))
 
 
-def build_chart(make: Callable[..., alt.TopLevelMixin], *tables: pd.DataFrame | None
-                ) -> alt.TopLevelMixin | None:
-    """The chart of `make` over the tables, or None when a table is absent or empty."""
-    if any(t is None or len(t) == 0 for t in tables):
-        return None
-    return make(*tables)
+@st.cache_data(show_spinner=False, max_entries=256)
+def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any,
+            title: str | None = None) -> Fitted:
+    """The fitted spec of a chart, cached by its builder's name and its arguments' content: a
+    rerun or another visitor draws it without Altair (building and validating a chart costs
+    tens of milliseconds, a page has up to ten)."""
+    spec = _make(*args).to_dict(validate=False)
+    if title is not None:
+        spec["title"] = {**spec["title"], "text": title} if isinstance(spec.get("title"), dict) \
+            else title
+    return fit(spec)
+
+
+def show(fitted: Fitted) -> None:
+    """One chart across the page, or its panels side by side under their title and legend."""
+    if fitted.title:
+        st.markdown(f"**{fitted.title}**")
+    if fitted.subtitle:
+        st.caption(fitted.subtitle)
+    if fitted.legend:
+        st.markdown(" &nbsp; ".join(
+            f'<span style="color:{html.escape(colour)}">&#9679;</span> {html.escape(label)}'
+            for label, colour in fitted.legend), unsafe_allow_html=True)
+    places = st.columns(len(fitted.specs)) if len(fitted.specs) > 1 else [st.container()]
+    for place, spec in zip(places, fitted.specs):
+        # theme=None: the report's house look, not Streamlit's
+        place.vega_lite_chart(spec=spec, width="stretch", theme=None)
 
 
 def findings(run_dir: Path, *sections: str) -> None:
@@ -45,13 +74,31 @@ def findings(run_dir: Path, *sections: str) -> None:
                               for i in items), icon=":material/lightbulb:")
 
 
-def sample_note(run_dir: Path, name: str, shown: int) -> str | None:
-    """A caption telling that a chart was drawn from a sample of a big table."""
+def users_chart(run_dir: Path, name: str, columns: Sequence[str],
+                make: Callable[..., alt.TopLevelMixin], *args: Any) -> None:
+    """Draw `make(rows, *args)` over a per-user table's columns (every row, or a seeded sample
+    of data.CHART_ROWS), with a caption when sampled; nothing when the table is absent.
+
+    Cached by the table's file version, the columns and `args`: a rerun neither reads the
+    rows again nor hashes them (a 200,000-row sample takes tens of ms to hash).
+    """
+    path = data.table_path(run_dir, name)
+    if not path.is_file():
+        return
+    show(_users_fitted(run_dir, name, data.version(path), tuple(columns), _builder(make), make,
+                       args))
     total = data.shape(run_dir, name).rows
-    if shown < total:
-        return (f"Drawn from a seeded uniform sample of {shown:,} of {total:,} rows of `{name}` "
-                "(the dashboard never loads a whole per-user table into a chart).")
-    return None
+    if total > data.CHART_ROWS:
+        st.caption(f"Drawn from a seeded uniform sample of {data.CHART_ROWS:,} of {total:,} rows "
+                   f"of `{name}` (the dashboard never loads a whole per-user table into a chart).")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _users_fitted(run_dir: Path, name: str, version: float, columns: tuple[str, ...],
+                  builder: str, _make: Callable[..., alt.TopLevelMixin],
+                  args: tuple[Any, ...]) -> Fitted:
+    """The fitted chart of a per-user table (`builder`, the name of `_make`, keys the cache)."""
+    return fit(_make(data.chart_rows(run_dir, name, columns), *args).to_dict(validate=False))
 
 
 def download(run_dir: Path, name: str, key: str) -> None:
@@ -67,18 +114,27 @@ def download(run_dir: Path, name: str, key: str) -> None:
 
 
 def small_table(run_dir: Path, name: str, key: str, frame: pd.DataFrame | None = None) -> None:
-    """A small result table shown whole, with its CSV download."""
+    """A small result table shown whole in readable units, with its raw CSV download."""
     shown = data.table(run_dir, name) if frame is None else frame
     if shown is None:
         st.warning(f"This run has no `{name}` table.")
         return
-    st.dataframe(shown, hide_index=True, column_config=readable_numbers(shown))
+    readable, config = formats.readable(shown, name)
+    whole_table(readable, config)
     download(run_dir, name, key)
+
+
+def whole_table(frame: pd.DataFrame, config: dict[str, Any]) -> None:
+    """A table without its index, every row in view up to WHOLE_ROWS rows (no inner scroll
+    bar hiding the last rows of a 12-row table), scrolling beyond."""
+    height = ROW_PX * (len(frame) + 1) + 3 if len(frame) <= WHOLE_ROWS else "auto"
+    st.dataframe(frame, hide_index=True, column_config=config, height=height)
 
 
 def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),
                 default_sort: str | None = None) -> None:
-    """A table of any size, 100 rows a page, filtered and sorted on disk, with its CSV download."""
+    """A table of any size, 100 rows a page, filtered and sorted on disk, in readable units,
+    with its raw CSV download."""
     if not data.has_table(run_dir, name):
         st.warning(f"This run has no `{name}` table.")
         return
@@ -99,11 +155,6 @@ def paged_table(run_dir: Path, name: str, key: str, filters: data.Filters = (),
     first = (int(number) - 1) * data.PAGE_SIZE
     st.caption(f"`{name}`: rows {first + 1 if total else 0:,}–{first + len(rows):,} of {total:,}"
                + (" matching the filters" if filters else ""))
-    st.dataframe(rows, column_config=readable_numbers(rows))
+    readable, config = formats.readable(rows, name)
+    st.dataframe(readable, column_config=config)
     download(run_dir, name, key)
-
-
-def readable_numbers(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
-    """Thousands separators and few decimals for float columns (sums of bytes and ms are long)."""
-    return {c: st.column_config.NumberColumn(format="localized")
-            for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}

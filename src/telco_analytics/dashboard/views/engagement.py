@@ -10,13 +10,10 @@ import streamlit as st
 from ... import schema
 from ...report.figures import engagement as fig
 from ...report.figures.overview import app_label
-from ...report.figures.style import human_bytes, human_duration_ms
-from .. import data
+from .. import data, formats
 from . import common
 
 USERS = "engagement_users"
-METRIC_FORMATS = {"sessions": lambda v: f"{v:,.1f}", "duration_ms": human_duration_ms,
-                  "total_bytes": human_bytes}
 
 
 def cluster_filter(run_dir: Path, table: str, key: str, label: str,
@@ -40,17 +37,16 @@ def engagement_page(run_dir: Path) -> None:
             col.metric(
                 fig.cluster_name(int(row.cluster), k), f"{int(row.users):,} users",
                 help="Mean per user: " + ", ".join(
-                    f"{m} {METRIC_FORMATS[m](getattr(row, f'{m}_mean'))}"
+                    f"{m} {formats.text_of(m, getattr(row, f'{m}_mean'))}"
                     for m in schema.ENGAGEMENT_METRICS),
             )
     common.findings(run_dir, "engagement")
 
     st.header("Clusters")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"])
-        common.chart(fig.engagement_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.cluster_profile, clusters))
-    common.chart(common.build_chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow")))
+    common.users_chart(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"],
+                       fig.engagement_scatter)
+    common.chart(fig.cluster_profile, clusters)
+    common.chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow"))
     common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
 
     st.header("Top users")
@@ -68,7 +64,7 @@ def engagement_page(run_dir: Path) -> None:
             app = st.selectbox("App", apps, key="engagement-app", format_func=app_label)
             common.small_table(run_dir, "app_top10_users", "app_top10_users",
                                per_app[per_app["app"] == app])
-    common.chart(common.build_chart(fig.top_apps, data.table(run_dir, "app_totals")))
+    common.chart(fig.top_apps, data.table(run_dir, "app_totals"))
 
     st.header("Users")
     filters = cluster_filter(run_dir, USERS, "engagement-cluster", "Engagement cluster")

@@ -9,15 +9,12 @@ import streamlit as st
 
 from ... import schema
 from ...report.figures import experience as fig
-from ...report.figures.style import human_bytes
 from .. import data
 from . import common
 from .engagement import cluster_filter
-from .overview import manufacturer_choice
+from .handsets import manufacturer_choice
 
 USERS = "experience_users"
-UNITS = {"tcp_retrans_bytes": human_bytes, "rtt_ms": lambda v: f"{v:,.1f} ms",
-         "throughput_kbps": lambda v: f"{v:,.0f} kbps"}
 
 
 def of_manufacturer(handsets: list[str], maker: str | None) -> list[str]:
@@ -54,15 +51,16 @@ def experience_page(run_dir: Path) -> None:
     left, right = st.columns(2)
     with left:
         maker = manufacturer_choice(run_dir, "experience-maker")
-    known = data.distinct_values(run_dir, USERS, "handset") if data.has_table(run_dir, USERS) else []
+    known = (data.distinct_values(run_dir, USERS, "handset") if data.has_table(run_dir, USERS)
+             else [])
     with right:
         picked = st.multiselect("Handset", of_manufacturer(known, maker), default=[],
                                 key="experience-handset", placeholder="All handsets")
     handsets = picked or (None if maker is None else of_manufacturer(known, maker))
     throughput = _per_handset(data.table(run_dir, "throughput_per_handset"), handsets)
     tcp = _per_handset(data.table(run_dir, "tcp_per_handset"), handsets)
-    common.chart(common.build_chart(fig.throughput_per_handset_chart, throughput))
-    common.chart(common.build_chart(fig.tcp_per_handset_chart, tcp))
+    common.chart(fig.throughput_per_handset_chart, throughput)
+    common.chart(fig.tcp_per_handset_chart, tcp)
     if handsets is not None and (throughput is None or throughput.empty):
         st.caption("The chosen handsets have too few users for the per-handset tables "
                    "(see handset_min_users in the run parameters).")
@@ -71,10 +69,9 @@ def experience_page(run_dir: Path) -> None:
         common.small_table(run_dir, "tcp_per_handset", "tcp_per_handset", tcp)
 
     st.header("Clusters")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"])
-        common.chart(fig.experience_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.cluster_profile, clusters))
+    common.users_chart(run_dir, USERS, [*schema.EXPERIENCE_METRICS, "cluster"],
+                       fig.experience_scatter)
+    common.chart(fig.cluster_profile, clusters)
     common.small_table(run_dir, "experience_clusters", "experience_clusters")
 
     st.header("Top, bottom and most frequent values")

@@ -42,10 +42,9 @@ def model_page(run_dir: Path) -> None:
     st.caption("Predicts the satisfaction score from the user's raw engagement and experience "
                "metrics (never from the two scores); scored on held-out users.")
     _metric_row(run_dir)
-    common.chart(common.build_chart(fig.predictions_chart,
-                                    data.table(run_dir, "regression_predictions")))
-    common.chart(common.build_chart(fig.quality_chart, data.table(run_dir, "regression_metrics")))
-    common.chart(common.build_chart(fig.loss_chart, data.table(run_dir, "regression_loss")))
+    common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
+    common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
+    common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
     common.small_table(run_dir, "regression_metrics", "regression_metrics")
 
     st.header("This run")

@@ -11,16 +11,9 @@ from ...report.figures import overview as fig
 from ...report.figures.style import human_bytes
 from .. import data
 from . import common
+from .handsets import handsets_section
 
 USERS = "user_overview"
-
-
-def manufacturer_choice(run_dir: Path, key: str) -> str | None:
-    """A manufacturer picked among the run's top manufacturers (None = all)."""
-    top = data.table(run_dir, "manufacturers_top3")
-    makers = [] if top is None else top["manufacturer"].tolist()
-    picked = st.selectbox("Manufacturer", ["All", *makers], key=key)
-    return None if picked == "All" else picked
 
 
 def overview_page(run_dir: Path) -> None:
@@ -41,41 +34,27 @@ def overview_page(run_dir: Path) -> None:
                        help="Sum of the app_totals table (DL + UL)")
     common.findings(run_dir, "handsets", "overview")
 
-    st.header("Handsets")
-    maker = manufacturer_choice(run_dir, "overview-maker")
-    top10 = data.table(run_dir, "handsets_top10")
-    per_maker = data.table(run_dir, "handsets_top5_per_manufacturer")
-    if maker is not None:
-        top10 = None if top10 is None else top10[top10["manufacturer"] == maker]
-        per_maker = None if per_maker is None else per_maker[per_maker["manufacturer"] == maker]
-    # one chart a row: the report's charts have a fixed width that two columns would clip
-    common.chart(common.build_chart(fig.handsets_top10_chart, top10))
-    common.chart(common.build_chart(fig.manufacturers_top3_chart,
-                                    data.table(run_dir, "manufacturers_top3")))
-    common.chart(common.build_chart(fig.handsets_top5_per_manufacturer_chart, per_maker))
-    with st.expander("Handset tables"):
-        common.small_table(run_dir, "handsets_top10", "handsets_top10", top10)
-        common.small_table(run_dir, "manufacturers_top3", "manufacturers_top3")
-        common.small_table(run_dir, "handsets_top5_per_manufacturer", "handsets_top5", per_maker)
+    handsets_section(run_dir)
 
     st.header("Traffic")
-    common.chart(common.build_chart(fig.app_totals_chart, apps))
+    common.chart(fig.app_totals_chart, apps)
     deciles = data.table(run_dir, "decile_data_all")
     if deciles is None:
         deciles = data.table(run_dir, "decile_data")
-    common.chart(common.build_chart(fig.decile_chart, deciles))
-    common.chart(common.build_chart(fig.correlation_heatmap,
-                                    data.table(run_dir, "app_correlation")))
+    common.chart(fig.decile_chart, deciles)
+    common.chart(fig.correlation_heatmap, data.table(run_dir, "app_correlation"))
     pca = data.table(run_dir, "pca")
-    common.chart(common.build_chart(fig.pca_scree, pca))
-    common.chart(common.build_chart(fig.pca_loadings, pca))
+    common.chart(fig.pca_scree, pca)
+    common.chart(fig.pca_loadings, pca)
 
     if data.has_table(run_dir, USERS):
         _distributions(run_dir)
 
     st.header("Tables")
     common.small_table(run_dir, "univariate", "univariate")
-    with st.expander("Every user (user_overview)"):
+    # a toggle, not an expander: an expander's content is computed even when closed, and
+    # sorting every user is the page's costliest read at millions of users
+    if st.toggle("Every user (user_overview)", key="overview-every-user"):
         common.paged_table(run_dir, USERS, "overview-users", default_sort="total_bytes")
 
 
@@ -85,10 +64,9 @@ def _distributions(run_dir: Path) -> None:
     columns = [c for c in data.shape(run_dir, USERS).columns if c != schema.USER_KEY]
     column = st.selectbox("Variable", columns, key="overview-variable",
                           index=columns.index("total_bytes") if "total_bytes" in columns else 0)
-    users = data.chart_rows(run_dir, USERS, [column])
-    common.chart(fig.histogram(users, column), common.sample_note(run_dir, USERS, len(users)))
+    common.users_chart(run_dir, USERS, [column], fig.histogram, column)
     apps = [a for a in schema.APPS if f"{a}_bytes" in columns]
     if apps and "total_bytes" in columns:
         app = st.selectbox("App", apps, key="overview-app", format_func=fig.app_label)
-        users = data.chart_rows(run_dir, USERS, [f"{app}_bytes", "total_bytes"])
-        common.chart(fig.app_vs_total(users, app), common.sample_note(run_dir, USERS, len(users)))
+        common.users_chart(run_dir, USERS, [f"{app}_bytes", "total_bytes"], fig.app_vs_total,
+                           app)

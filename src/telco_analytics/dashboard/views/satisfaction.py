@@ -1,4 +1,4 @@
-"""Satisfaction page: engagement, experience and satisfaction scores, their clusters and top users."""
+"""Satisfaction page: the engagement, experience and satisfaction scores, clusters, top users."""
 
 from __future__ import annotations
 
@@ -25,15 +25,14 @@ def satisfaction_page(run_dir: Path) -> None:
             col.metric(f"Cluster {int(row.cluster)}: mean satisfaction",
                        f"{row.mean_satisfaction:.3f}",
                        help=f"{int(row.users):,} users; mean engagement score "
-                       f"{row.mean_engagement:.3f}, mean experience score {row.mean_experience:.3f}")
+                       f"{row.mean_engagement:.3f}, mean experience score "
+                       f"{row.mean_experience:.3f}")
     common.findings(run_dir, "satisfaction")
 
     st.header("Scores")
-    if data.has_table(run_dir, USERS):
-        points = data.chart_rows(run_dir, USERS, SCORE_COLUMNS)
-        common.chart(fig.score_scatter(points), common.sample_note(run_dir, USERS, len(points)))
-    common.chart(common.build_chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10")))
-    common.chart(common.build_chart(fig.clusters_chart, clusters))
+    common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter)
+    common.chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10"))
+    common.chart(fig.clusters_chart, clusters)
     common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
     common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
 

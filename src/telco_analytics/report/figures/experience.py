@@ -23,6 +23,8 @@ METRIC_TITLES = {
 }
 METRIC_FORMATS = {"tcp_retrans_bytes": SI, "rtt_ms": ",.0f", "throughput_kbps": ",.0f"}
 QUALITY = {0: "worst", 1: "middle", 2: "best"}
+# log axes reach below 1 (an RTT of 0.2 ms): ",.0f" labelled those ticks "0"
+LOG_TICKS = ",.2~f"
 
 
 def cluster_name(cluster: int, k: int) -> str:
@@ -135,9 +137,9 @@ def experience_scatter(experience_users: pd.DataFrame) -> alt.Chart:
         .mark_circle(size=16, opacity=0.5)
         .encode(
             x=alt.X("rtt_ms:Q", title="Average round-trip time per user (ms, log)",
-                    scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
+                    scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_TICKS)),
             y=alt.Y("throughput_kbps:Q", title="Average throughput per user (kbps, log)",
-                    scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
+                    scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_TICKS)),
             color=alt.Color("name:N", title="Experience cluster", scale=alt.Scale(
                 domain=[cluster_name(c, k) for c in range(k)], range=cluster_scale(k).range
             )),
