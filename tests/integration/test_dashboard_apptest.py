@@ -321,9 +321,14 @@ def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run
     assert "Throughput DL+UL (kbps), all ranked cells" in _metrics(at)
 
 
-def test_network_page_of_an_older_run_says_why_it_is_empty(monkeypatch, small_run):
-    assert not (small_run / "tables" / "experience_per_cell.parquet").exists()
-    at = _app(monkeypatch, small_run, "network")
+def test_network_page_of_an_older_run_says_why_it_is_empty(monkeypatch, small_run, tmp_path):
+    """A run made before the hotspot tables existed: its copy without them."""
+
+    older = tmp_path / "older"
+    shutil.copytree(small_run, older)
+    for path in (older / "tables").glob("experience_per_*"):
+        path.unlink()
+    at = _app(monkeypatch, older, "network")
     assert not at.exception
     assert "no hotspot tables" in at.info[0].value and "older version" in at.info[0].value
     assert not at.get("vega_lite_chart")
