@@ -87,8 +87,15 @@ ANALYSIS_RULES: dict[str, Rule] = {
 }
 
 
+class _AsDict:
+    """Settings written into the manifest as a plain dict."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class AnalysisParams:
+class AnalysisParams(_AsDict):
     """The definitions of the numbers: SPEC section 4 defaults and the sampling rules."""
 
     # rule 3: cleaning fences at Q1 - iqr_factor * IQR, Q3 + iqr_factor * IQR
@@ -140,12 +147,8 @@ class AnalysisParams:
     # a cluster holding less than this share of users is said to be one of a few outliers
     small_cluster_share: float = 0.01
 
-
     def __post_init__(self) -> None:
         _validate(self, ANALYSIS_RULES, "analysis parameters")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 EXECUTION_RULES: dict[str, Rule] = {
@@ -157,7 +160,7 @@ EXECUTION_RULES: dict[str, Rule] = {
 
 
 @dataclass(frozen=True)
-class ExecutionSettings:
+class ExecutionSettings(_AsDict):
     """How the machine does the work; never changes a number of the results."""
 
     # engine of the session-level steps (read, clean, per-user tables)
@@ -175,12 +178,8 @@ class ExecutionSettings:
     # returns. 0 = always; below it the engine runs in the process (no start-up cost)
     engine_child_min_bytes: int = 1_000_000_000
 
-
     def __post_init__(self) -> None:
         _validate(self, EXECUTION_RULES, "execution settings")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def field_names(cls: type) -> list[str]:
