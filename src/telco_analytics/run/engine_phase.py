@@ -23,7 +23,7 @@ from ..errors import EngineError
 from . import execution, warmup
 from .graph import Node, order
 from .manifest import cpu_seconds
-from .nodes import NODES
+from .nodes import NODES, TRANSIENT
 from .record import RunOptions, RunRecord, run_node
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,8 @@ def run_engine_in_child(record: RunRecord, nodes: Sequence[Node], resources: dic
                 continue
             kept = {o: done["datasets"][o] for o in n.outputs if o in done["datasets"]}
             record.datasets.update(kept)
-            record.tables.update({k: v for k, v in kept.items() if isinstance(v, pd.DataFrame)})
+            record.tables.update({k: v for k, v in kept.items()
+                                  if isinstance(v, pd.DataFrame) and k not in TRANSIENT})
             for name, data in kept.items():
                 if name.endswith("_facts"):
                     record.facts.setdefault(n.name, {}).update(data)
