@@ -48,13 +48,15 @@ def _font(size_pt: float, bold: bool) -> tuple[ImageFont.ImageFont | ImageFont.F
     return ImageFont.load_default(round(size_pt * _SCALE)), _FALLBACK_MARGIN
 
 
+@lru_cache(maxsize=200_000)
 def text_width(text: str, size_pt: float, bold: bool = False) -> float:
     """Width in points of a line of text at this size."""
     font, factor = _font(size_pt, bold)
     return font.getlength(text) / _SCALE * factor
 
 
-def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
+@lru_cache(maxsize=50_000)
+def _wrap(text: str, width_pt: float, size_pt: float, bold: bool) -> tuple[str, ...]:
     """The lines a paragraph takes in a box this wide (inside the insets); a single word wider
     than the box stays on its own line (`fits` reports it)."""
     lines: list[str] = []
@@ -66,7 +68,13 @@ def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list
             current = word
         else:
             current = trial
-    return lines + [current] if current else lines or [""]
+    return tuple(lines + [current] if current else lines or [""])
+
+
+def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
+    """The lines a paragraph takes in a box this wide (inside the insets); a single word wider
+    than the box stays on its own line (`fits` reports it)."""
+    return list(_wrap(text, round(width_pt, 3), size_pt, bold))
 
 
 def widest_word(text: str, size_pt: float, bold: bool = False) -> float:
