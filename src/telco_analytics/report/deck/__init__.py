@@ -154,9 +154,9 @@ def _title_slide(deck: Deck, data: RunData) -> None:
         tile_w = (CONTENT_W - GAP * (len(numbers) - 1)) / len(numbers)
         for i, (value, label) in enumerate(numbers):
             x = MARGIN + i * (tile_w + GAP)
-            add_text(slide, [value], Box(x, TOP + 110, tile_w, 70), (40, 32, 28, 24),
+            add_text(slide, [value], Box(x, TOP + 130, tile_w, 80), (40, 32, 28, 24),
                      colour=PRIMARY_RGB, bold=True, name="Key number", fill=PALE)
-            add_text(slide, [label], Box(x, TOP + 180, tile_w, 64), (16, 14),
+            add_text(slide, [label], Box(x, TOP + 210, tile_w, 80), (18, 16, 14),
                      name="Key number label", fill=PALE)
     source = str(m.get("input", {}).get("source", "")).rsplit("/", 1)[-1]
     run_line = (f"Run {str(m.get('run_id', ''))[:12]} of {str(m.get('started_at', ''))[:10]}"
@@ -173,7 +173,7 @@ def _summary_slide(deck: Deck, data: RunData) -> None:
                                            "Executive summary"], notes)
     area = Box(MARGIN, TOP, CONTENT_W, BOTTOM - TOP)
     right_w = 300.0
-    deck.bullets(slide, [variants(f.text) for f in chosen if variants(f.text)],
+    deck.bullets(slide, [o for o in (story.summary_options(f, data) for f in chosen) if o],
                  Box(area.x, area.y, area.w - right_w - GAP, area.h), notes)
     first = next((f for f in chosen if f.action), None) or next(
         iter(select.actions(data.insights, 1)), None)

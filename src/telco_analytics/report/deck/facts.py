@@ -31,8 +31,11 @@ def metric_text(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.3g}"
 
 
+NBSP = "\u00a0"  # between a number and its unit: a table cell never wraps "76.4 / ms"
+
+
 def kbps_text(value: Any) -> str:
-    return f"{float(value):,.0f} kbps"
+    return f"{float(value):,.0f}{NBSP}kbps"
 
 
 def model_metrics(data: RunData, split: str = "test") -> dict[str, Any] | None:
@@ -57,10 +60,9 @@ def traffic_bytes(data: RunData) -> float | None:
     totals = data.table("traffic_totals")
     if totals is None or totals.empty:
         return None
-    for column in ("total_bytes", "bytes"):
-        if column in totals:
-            return float(totals[column].iloc[0]) if len(totals) == 1 else float(
-                totals[column].sum())
+    if {"measure", "bytes"} <= set(totals.columns):
+        row = totals[totals["measure"] == "total_bytes"]
+        return float(row["bytes"].iloc[0]) if len(row) else None
     return None
 
 
@@ -90,7 +92,9 @@ def slowest_handsets(data: RunData, finding: Finding | None, n: int = 6) -> pd.D
     table = data.table("experience_per_handset")
     if table is None or table.empty or "throughput_kbps" not in table:
         return None
-    ranked = table.dropna(subset=["throughput_kbps"]).sort_values("throughput_kbps")
+    # the finding's order: rank 1 is the handset with the lowest recorded throughput, judged
+    # by its confidence interval (a handset with few sessions does not outrank a sure one)
+    ranked = table.dropna(subset=["throughput_kbps", "rank"]).sort_values("rank")
     rows = ranked.head(n)
     highest = (finding.numbers.get("highest") if finding is not None else None)
     if highest is not None and highest not in set(rows["handset"]):
@@ -112,7 +116,7 @@ def worst_cells(data: RunData, n: int = 8) -> pd.DataFrame | None:
     out = pd.DataFrame({
         "Cell": rows["cell"].astype(str),
         "Sessions": [format_value(v, "count") for v in rows["sessions"]],
-        "RTT": [f"{v:.1f} ms" for v in rows["rtt_ms"]],
+        "RTT": [f"{v:.1f}{NBSP}ms" for v in rows["rtt_ms"]],
         "Throughput": [kbps_text(v) for v in rows["throughput_kbps"]],
         "Beyond chance": ["yes" if bool(v) else "no" for v in rows.get(
             "stands_out", pd.Series([False] * len(rows)))],

@@ -61,7 +61,9 @@ def _wrap(text: str, width_pt: float, size_pt: float, bold: bool) -> tuple[str, 
     than the box stays on its own line (`fits` reports it)."""
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for word in text.split(" "):  # on spaces only: a no-break space keeps "76.4 ms" whole
+        if not word:
+            continue
         trial = f"{current} {word}" if current else word
         if current and text_width(trial, size_pt, bold) > width_pt:
             lines.append(current)
@@ -78,7 +80,7 @@ def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list
 
 
 def widest_word(text: str, size_pt: float, bold: bool = False) -> float:
-    return max((text_width(w, size_pt, bold) for w in text.split()), default=0.0)
+    return max((text_width(w, size_pt, bold) for w in text.split(" ") if w), default=0.0)
 
 
 def block_height(paragraphs: Sequence[str], width_pt: float, size_pt: float, *,

@@ -95,7 +95,8 @@ def t_throughput(found, data):
     n = _n(found, "experience.handset_throughput")
     if "lowest" not in n or "lowest_kbps" not in n:
         return []
-    return [f"The {n['lowest']} gets the lowest throughput: {facts.kbps_text(n['lowest_kbps'])}",
+    kbps = facts.kbps_text(n["lowest_kbps"]).replace(facts.NBSP, " ")
+    return [f"The {n['lowest']} gets the lowest throughput: {kbps}",
             f"The {n['lowest']} gets the lowest throughput"]
 
 
@@ -287,6 +288,25 @@ def notes_of(findings: Sequence[Finding]) -> list[str]:
         if f.action:
             out.append("Action: " + " ".join(f.action.split()))
     return out
+
+
+# the executive summary says these findings by the point their slide's title states (their
+# first sentence lists cells or handsets: too much for a summary bullet)
+POINTS: dict[str, Titles] = {"experience.worst_cells": t_cells,
+                             "experience.handset_throughput": t_throughput}
+SUMMARY_CHARS = 170  # a summary bullet reads at a glance; longer wordings go to the notes
+
+
+def summary_options(item: Finding, data: RunData) -> list[str]:
+    """Wordings of a finding for the executive summary, longest first."""
+    point = POINTS.get(item.topic or "")
+    if point is not None:
+        made = point({item.topic: item}, data)
+        if made:
+            return [f"{t}." for t in made]
+    every = variants(item.text)
+    short = [v for v in every if len(v) <= SUMMARY_CHARS]
+    return short or every
 
 
 def summary_findings(data: RunData) -> list[Finding]:
