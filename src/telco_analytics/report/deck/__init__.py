@@ -146,8 +146,8 @@ def _title_slide(deck: Deck, data: RunData) -> None:
     m, rows = data.manifest, data.manifest.get("rows", {})
     slide = deck.new("title", ["TellCo user analytics"])
     users = format_value(rows.get("users"), "count")
-    add_text(slide, [f"Engagement, experience and satisfaction of {users} mobile users, and "
-                     "what marketing and the network team should do next."],
+    add_text(slide, [(f"Engagement, experience and satisfaction of {users} mobile users, and "
+                     "what marketing and the network team should do next.")],
              Box(MARGIN, TOP + 6, CONTENT_W, 80), (24, 22, 20), name="Subtitle")
     numbers = facts.key_numbers(data)
     if numbers:
@@ -203,9 +203,9 @@ def _appendix(deck: Deck, data: RunData) -> None:
     add_bullets(slide, [[f"{c}."] for c in contents], Box(MARGIN, TOP, CONTENT_W * 0.55,
                                                           BOTTOM - TOP))
     code = m.get("code", {})
-    add_text(slide, [f"Run {str(m.get('run_id', ''))[:12]}, code {code.get('version', '')} at "
+    add_text(slide, [(f"Run {str(m.get('run_id', ''))[:12]}, code {code.get('version', '')} at "
                      f"{str(code.get('commit', ''))[:10]}. Every definition is also in "
-                     "report.html."], Box(MARGIN + CONTENT_W * 0.6, TOP, CONTENT_W * 0.4, 160),
+                     "report.html.")], Box(MARGIN + CONTENT_W * 0.6, TOP, CONTENT_W * 0.4, 160),
              (18, 16, 14), fill=PALE)
 
     summary = facts.variables_summary(data)

@@ -206,10 +206,10 @@ def cleaning_bullets(data: RunData) -> list[str]:
     if cleaning is None or cleaning.empty or "replaced" not in cleaning:
         return []
     touched = int((cleaning["replaced"] > 0).sum())
-    return [f"Cleaning replaced missing or outlying values in {touched} of {len(cleaning)} "
-            "measurement columns, with the column's mean inside the IQR fences.",
-            "Replaced values are counted per column; the columns with the most replacements "
-            "are listed."]
+    return [(f"Cleaning replaced missing or outlying values in {touched} of {len(cleaning)} "
+            "measurement columns, with the column's mean inside the IQR fences."),
+            ("Replaced values are counted per column; the columns with the most replacements "
+            "are listed.")]
 
 
 def parameters_table(data: RunData) -> pd.DataFrame:

@@ -146,8 +146,8 @@ def t_elbow(found, data):
     n = _n(found, "engagement.elbow")
     if "chosen_k" not in n or "explained" not in n:
         return []
-    return [f"The elbow is at k = {n['chosen_k']}: {n['chosen_k']} groups explain "
-            f"{share(n['explained'])} of the spread",
+    return [(f"The elbow is at k = {n['chosen_k']}: {n['chosen_k']} groups explain "
+            f"{share(n['explained'])} of the spread"),
             f"The elbow of the k-means inertia is at k = {n['chosen_k']}"]
 
 
