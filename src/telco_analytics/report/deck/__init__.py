@@ -102,8 +102,13 @@ class Deck(Presentation16x9):
                 if placed is not None:
                     side = Box(side.x, placed.bottom + GAP, side.w, area.bottom - placed.bottom - GAP)
         elif table is not None and not table.empty:
-            add_table(slide, table, Box(area.x, area.y, left_w, area.h),
-                      numeric=[i > 0 for i in range(len(table.columns))])
+            # a table is the slide's evidence: it gets the width a chart would, and more
+            left_w = area.w * 0.66
+            side = Box(area.x + left_w + GAP, area.y, area.w - left_w - GAP, area.h)
+            placed, _ = add_table(slide, table, Box(area.x, area.y, left_w, area.h),
+                                  numeric=[i > 0 for i in range(len(table.columns))])
+            if placed is None:
+                log.warning("slide %s: its table does not fit the slide", key)
         else:
             missing = pd.DataFrame([(f"{stems[0] if stems else key}",
                                      "not in this run's figures or tables")],

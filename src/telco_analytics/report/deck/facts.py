@@ -118,7 +118,7 @@ def worst_cells(data: RunData, n: int = 8) -> pd.DataFrame | None:
         "Sessions": [format_value(v, "count") for v in rows["sessions"]],
         "RTT": [f"{v:.1f}{NBSP}ms" for v in rows["rtt_ms"]],
         "Throughput": [kbps_text(v) for v in rows["throughput_kbps"]],
-        "Beyond chance": ["yes" if bool(v) else "no" for v in rows.get(
+        "Stands out": ["yes" if bool(v) else "no" for v in rows.get(
             "stands_out", pd.Series([False] * len(rows)))],
     })
     return out.reset_index(drop=True)
