@@ -44,15 +44,16 @@ def _rewrite(run: Path, items: list[dict]) -> None:
     (run / "tables" / "insights.json").write_text(json.dumps(items))
 
 
-def _slide_text(pptx: bytes, title: str) -> str:
-    """Every bullet of the slide with this title, as one string."""
+def _slide_text(pptx: bytes, key: str) -> str:
+    """Every bullet and note of the slide with this key (titles state a run's numbers), as one
+    string: a finding whose bullet did not fit is in the notes."""
     prs = Presentation(io.BytesIO(pptx))
     for slide in prs.slides:
-        shapes = {s.name: s for s in slide.shapes}
-        if shapes["Title"].text_frame.text == title:
-            bullets = shapes.get("Bullets")
-            return bullets.text_frame.text if bullets is not None else ""
-    raise AssertionError(f"no slide titled {title!r}")
+        if slide.name == key:
+            bullets = {s.name: s for s in slide.shapes}.get("Bullets")
+            notes = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+            return (bullets.text_frame.text if bullets is not None else "") + "\n" + notes
+    raise AssertionError(f"no slide with key {key!r}")
 
 
 # ---------------------------------------------------------------- the record
@@ -129,9 +130,9 @@ def test_a_reworded_finding_stays_on_its_slide(tmp_path):
     target["text"], target["action"] = f"{UNRELATED}.", "Nobody needs to do anything here."
     _rewrite(run, items)
     deck = slides_pptx(load_run(run))
-    shown = _slide_text(deck, "Engagement clusters")
+    shown = _slide_text(deck, "engagement_segments")
     assert UNRELATED in shown and "Nobody needs to do anything here." in shown
-    assert UNRELATED not in _slide_text(deck, "Experience clusters")
+    assert UNRELATED not in _slide_text(deck, "experience_clusters")
 
 
 def test_an_absent_topic_leaves_its_slide_without_another_finding(tmp_path):
@@ -142,8 +143,8 @@ def test_an_absent_topic_leaves_its_slide_without_another_finding(tmp_path):
         item["text"] = f"Finding number {n} of {item['topic']}."
     _rewrite(run, [i for i in items if i["topic"] != "experience.worst_cluster"])
     deck = slides_pptx(load_run(run))
-    assert "Finding number" not in _slide_text(deck, "Experience clusters")
-    engaged = _slide_text(deck, "Engagement clusters")
+    assert "Finding number" not in _slide_text(deck, "experience_clusters")
+    engaged = _slide_text(deck, "engagement_segments")
     assert "engagement.most_engaged_cluster" in engaged
     assert "engagement.least_engaged_cluster" in engaged
 

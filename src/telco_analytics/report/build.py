@@ -31,7 +31,7 @@ def build_report(run_dir: Path, *, html: bool = True, slides: bool = True) -> di
         log.info("report.html written in %.2f s (%.1f MB)", time.perf_counter() - t0,
                  len(text) / 1e6)
     if slides:
-        from .slides import slides_pptx
+        from .deck import slides_pptx
 
         t0 = time.perf_counter()
         deck = slides_pptx(data)
