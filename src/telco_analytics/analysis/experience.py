@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from .. import schema
 from ..config import AnalysisParams
 from ..models.clustering import predict_labels
-from .clusters import fit_clustering, model_silhouette
+from .clusters import fit_clustering, kmeans_facts, model_silhouette
 from .measured import BADNESS_SIGN
 from .relative import with_relative_description
 from .result import AnalysisResult
@@ -360,7 +360,9 @@ def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
         tables=tables,
         models={"experience": model},
         metrics=metrics,
-        sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_)},
+        sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_),
+                  "experience_kmeans_restart_rows": kmeans.fit_facts_["restart_rows"]},
+        facts=kmeans_facts("experience", kmeans),
     )
 
 

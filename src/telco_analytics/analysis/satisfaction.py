@@ -30,7 +30,7 @@ from ..models.regression import (
     RegressionFit,
     fit_satisfaction_regression,
 )
-from .clusters import fit_clustering
+from .clusters import fit_clustering, kmeans_facts
 from .overview import keys_equal, keys_sorted, top_n_positions
 from .result import AnalysisResult
 
@@ -217,8 +217,10 @@ def satisfaction_tables(scores: pd.DataFrame, clustering: Pipeline, regression: 
         metrics=metrics,
         sampling={
             "satisfaction_kmeans": bool(kmeans.fitted_on_sample_),
+            "satisfaction_kmeans_restart_rows": kmeans.fit_facts_["restart_rows"],
             "satisfaction_regression": regression.n_fit_rows < len(scores),
         },
+        facts=kmeans_facts("satisfaction", kmeans),
     )
 
 

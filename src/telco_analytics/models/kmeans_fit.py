@@ -22,6 +22,7 @@ a fitted scikit-learn KMeans either way (its predict, transform and score serve 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,27 +58,29 @@ class KMeansFit:
         }
 
 
-def fit_kmeans(X: np.ndarray, n_clusters: int, *, n_init: int, random_state: Any,
+def fit_kmeans(X: np.ndarray, n_clusters: int, *, n_init: int | str, random_state: Any,
                restart_rows: int | None = None, refine: int = 2) -> KMeansFit:
     """k-means++ of X (checked floats) with n_init restarts (see the module docstring).
 
-    random_state seeds the sample, the restarts and the refinement, as KMeans' own.
+    n_init: as KMeans' ("auto" is one restart with k-means++). random_state seeds the sample,
+    the restarts and the refinement, as KMeans' own.
     """
     n = X.shape[0]
+    restarts = 1 if n_init == "auto" else n_init  # KMeans' "auto" with k-means++
     if restart_rows is None or n <= restart_rows or restart_rows < n_clusters:
         km = KMeans(n_clusters=n_clusters, init="k-means++", n_init=n_init,
                     random_state=random_state).fit(X)
-        return KMeansFit(km, EXACT, n, n_init, n, 1, (int(km.n_iter_),))
+        return KMeansFit(km, EXACT, n, int(restarts), n, 1, (int(km.n_iter_),))
+    n_init = restarts
+    if not isinstance(n_init, numbers.Integral) or isinstance(n_init, bool) or n_init < 1:
+        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}")
     rng = check_random_state(random_state)
     S, weights = weighted_sample(X, restart_rows, rng)
-    restarts = []
-    for _ in range(n_init):
-        # one KMeans per restart (KMeans(n_init) keeps only its best): each its own seed
-        km = KMeans(n_clusters=n_clusters, init="k-means++", n_init=1,
-                    random_state=rng.randint(np.iinfo(np.int32).max)
-                    ).fit(S, sample_weight=weights)
-        restarts.append(km)
-    chosen = _best_distinct(restarts, refine)
+    # one KMeans per restart (KMeans(n_init) keeps only its best), each with its own seed
+    on_sample = [KMeans(n_clusters=n_clusters, init="k-means++", n_init=1,
+                        random_state=rng.randint(np.iinfo(np.int32).max)
+                        ).fit(S, sample_weight=weights) for _ in range(n_init)]
+    chosen = _best_distinct(on_sample, refine)
     seed = rng.randint(np.iinfo(np.int32).max)
     refined = [KMeans(n_clusters=n_clusters, init=km.cluster_centers_, n_init=1,
                       random_state=seed).fit(X) for km in chosen]
@@ -91,7 +94,9 @@ def weighted_sample(X: np.ndarray, m: int, rng: np.random.RandomState
     """m rows of X drawn with replacement (chance half uniform, half by squared distance to
     the mean) and their weights 1 / (m * chance): sum of weights * f estimates the sum of f."""
     n = X.shape[0]
-    d2 = np.einsum("ij,ij->i", X - X.mean(axis=0), X - X.mean(axis=0))
+    centred = X - X.mean(axis=0)
+    d2 = np.einsum("ij,ij->i", centred, centred)
+    del centred
     total = d2.sum()
     chance = np.full(n, 1.0 / n) if not total > 0 else 0.5 / n + 0.5 * d2 / total
     # inverse CDF: as rng.choice(n, m, p=chance), without its checks of a 1M-long p
