@@ -360,8 +360,7 @@ def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
         tables=tables,
         models={"experience": model},
         metrics=metrics,
-        sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_),
-                  "experience_kmeans_restart_rows": kmeans.fit_facts_["restart_rows"]},
+        sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_)},
         facts=kmeans_facts("experience", kmeans),
     )
 

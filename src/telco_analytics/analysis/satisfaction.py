@@ -217,7 +217,6 @@ def satisfaction_tables(scores: pd.DataFrame, clustering: Pipeline, regression: 
         metrics=metrics,
         sampling={
             "satisfaction_kmeans": bool(kmeans.fitted_on_sample_),
-            "satisfaction_kmeans_restart_rows": kmeans.fit_facts_["restart_rows"],
             "satisfaction_regression": regression.n_fit_rows < len(scores),
         },
         facts=kmeans_facts("satisfaction", kmeans),
