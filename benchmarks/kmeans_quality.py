@@ -59,7 +59,7 @@ def compare(X: np.ndarray, ks: list[int], p: AnalysisParams, repeats: int) -> di
     runs: dict[str, list[tuple[float, float, float]]] = {"old": [], "new": []}
     for _ in range(repeats):
         for name, fit in (("old", old_fit), ("new", new_fit)):
-            results = [timed(lambda k=k: fit(X, k, p)) for k in ks]
+            results = [timed(lambda k=k, fit=fit: fit(X, k, p)) for k in ks]
             runs[name].append(tuple(map(sum, zip(*results, strict=True))))
     out = {}
     for name, values in runs.items():
@@ -85,9 +85,9 @@ def main() -> None:
     with threadpool_limits(limits=args.threads):
         for n in args.sizes:
             X = engagement_like(n)
-            cases = [("k=%d" % args.k, [args.k])]
+            cases = [(f"k={args.k}", [args.k])]
             if args.elbow:
-                cases.append(("elbow 1..%d" % params.elbow_k_max,
+                cases.append((f"elbow 1..{params.elbow_k_max}",
                               list(range(1, params.elbow_k_max + 1))))
             for label, ks in cases:
                 rows.append({"users": n, "fit": label, **compare(X, ks, params, args.repeats)})
