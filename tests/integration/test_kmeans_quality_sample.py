@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from telco_analytics.config import AnalysisParams
 from telco_analytics.models.kmeans_fit import CORESET
@@ -50,6 +51,11 @@ def sample_run(tmp_path_factory):
 
 @pytest.mark.parametrize(("table", "columns", "name"), FITS, ids=[f[2] for f in FITS])
 def test_sample_clusterings_within_half_a_percent_of_kmeans(sample_run, table, columns, name):
+    with threadpool_limits(limits=1):  # the reference fit: its threads spin on a busy machine
+        _check_within_half_a_percent(sample_run, table, columns, name)
+
+
+def _check_within_half_a_percent(sample_run, table, columns, name) -> None:
     params = AnalysisParams()
     users = sample_run.tables[table]
     fit = sample_run.manifest["kmeans_fits"][name]
