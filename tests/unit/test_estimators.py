@@ -15,6 +15,8 @@ ESTIMATORS = [
     OrderedKMeans(n_clusters=3, n_init=2, random_state=0),
     OrderedKMeans(n_clusters=3, n_init=2, random_state=0, sample_size=15),
     OrderedKMeans(n_clusters=3, order="target_mean", n_init=2, random_state=0),
+    # restarts on a weighted sample of 10 rows, the best two refined on every row
+    OrderedKMeans(n_clusters=3, n_init=3, random_state=0, restart_sample_size=10),
     DistanceToCluster(
         Pipeline([("scaler", StandardScaler()),
                   ("kmeans", OrderedKMeans(n_clusters=3, n_init=2, random_state=0))])

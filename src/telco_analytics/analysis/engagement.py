@@ -25,7 +25,13 @@ from ..config import AnalysisParams
 from ..models.clustering import predict_labels
 from ..models.ordered_kmeans import CENTROID_MEAN, OrderedKMeans
 from ..models.scaler import fit_scaler
-from .clusters import fit_clustering, model_silhouette
+from .clusters import (
+    elbow_facts,
+    fit_clustering,
+    kmeans_facts,
+    model_silhouette,
+    restart_params,
+)
 from .elbow import elbow_plan, elbow_table
 from .overview import keys_sorted, top_n_positions
 from .relative import with_relative_description
@@ -159,7 +165,7 @@ def engagement_elbow_fits(user_overview: pd.DataFrame, params: AnalysisParams, p
         log.info("engagement elbow fitted on a sample of %d of %d users", len(Z), len(users))
     return {
         k: OrderedKMeans(k, order=CENTROID_MEAN, n_init=plan.restarts,
-                         random_state=params.random_state).fit(Z)
+                         random_state=params.random_state, **restart_params(params)).fit(Z)
         for k in k_values
     }
 
@@ -230,8 +236,15 @@ def engagement_tables(user_overview: pd.DataFrame, model: Pipeline,
             "engagement_elbow": plan.on_sample,
             "engagement_elbow_restarts": plan.restarts,
         },
-        facts={"engagement_chosen_k": chosen_k},
+        facts={"engagement_chosen_k": chosen_k,
+               **_merged(kmeans_facts("engagement", kmeans),
+                         elbow_facts("engagement_elbow", {kk: fits[kk] for kk in plan.k_values}))},
     )
+
+
+def _merged(a: dict, b: dict) -> dict:
+    """Two kmeans_fits records in one."""
+    return {"kmeans_fits": {**a["kmeans_fits"], **b["kmeans_fits"]}}
 
 
 def engagement_analysis(user_overview: pd.DataFrame, params: AnalysisParams) -> AnalysisResult:

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from .. import schema
 from ..config import AnalysisParams
 from ..models.clustering import predict_labels
-from .clusters import fit_clustering, model_silhouette
+from .clusters import fit_clustering, kmeans_facts, model_silhouette
 from .measured import BADNESS_SIGN
 from .relative import with_relative_description
 from .result import AnalysisResult
@@ -361,6 +361,7 @@ def experience_tables(user_experience: pd.DataFrame, model: Pipeline,
         models={"experience": model},
         metrics=metrics,
         sampling={"experience_kmeans": bool(kmeans.fitted_on_sample_)},
+        facts=kmeans_facts("experience", kmeans),
     )
 
 

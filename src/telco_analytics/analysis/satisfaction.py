@@ -30,7 +30,7 @@ from ..models.regression import (
     RegressionFit,
     fit_satisfaction_regression,
 )
-from .clusters import fit_clustering
+from .clusters import fit_clustering, kmeans_facts
 from .overview import keys_equal, keys_sorted, top_n_positions
 from .result import AnalysisResult
 
@@ -219,6 +219,7 @@ def satisfaction_tables(scores: pd.DataFrame, clustering: Pipeline, regression: 
             "satisfaction_kmeans": bool(kmeans.fitted_on_sample_),
             "satisfaction_regression": regression.n_fit_rows < len(scores),
         },
+        facts=kmeans_facts("satisfaction", kmeans),
     )
 
 

@@ -22,7 +22,6 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
-from sklearn.cluster import KMeans
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing, assert_all_finite, check_random_state
@@ -34,6 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from .clustering import sample_rows
+from .kmeans_fit import fit_kmeans
 from .scaler import fit_scaler
 
 # order rules by name (a sequence of per-feature weights is the third kind)
@@ -63,6 +63,10 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     sample_size : when X has more rows, k-means is fitted on a uniform sample of this many
         rows (sorted positions drawn as `clustering.sample_rows`); every row is still
         labelled by `predict`.
+    restart_sample_size, refine : when k-means is fitted on more rows than
+        restart_sample_size, its n_init restarts run on a weighted sample of that many of them
+        and the `refine` best are refined on all of them (kmeans_fit.fit_kmeans); None: every
+        restart on every row (scikit-learn's KMeans(n_init), as is).
 
     Attributes
     ----------
@@ -73,16 +77,21 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     cluster_order_ : cluster_order_[new] = k-means' own number of that cluster.
     fitted_on_sample_ : bool; n_fit_rows_ : rows k-means was fitted on.
     kmeans_ : the fitted KMeans, in its own numbering.
+    fit_facts_ : how k-means was fitted (method, restarts, rows of the restarts, restarts
+        refined and their iterations): plain values for the run's manifest.
     """
 
     def __init__(self, n_clusters: int = 8, *, order: str | Sequence[float] = CENTROID_MEAN,
                  n_init: int | str = 10, random_state: Any = None,
-                 sample_size: int | None = None) -> None:
+                 sample_size: int | None = None, restart_sample_size: int | None = None,
+                 refine: int = 2) -> None:
         self.n_clusters = n_clusters
         self.order = order
         self.n_init = n_init
         self.random_state = random_state
         self.sample_size = sample_size
+        self.restart_sample_size = restart_sample_size
+        self.refine = refine
 
     def fit(self, X: Any, y: Any = None) -> Self:
         """Fit k-means (on a sample beyond sample_size rows) and number its clusters by `order`."""
@@ -116,8 +125,10 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
     def _fit_drawn(self, X: np.ndarray, y: np.ndarray | None, *, on_sample: bool) -> Self:
         """Fit k-means on the drawn rows X (checked) and number its clusters by `order`."""
-        self.kmeans_ = KMeans(n_clusters=self.n_clusters, init="k-means++", n_init=self.n_init,
-                              random_state=self.random_state).fit(X)
+        fit = fit_kmeans(X, self.n_clusters, n_init=self.n_init, random_state=self.random_state,
+                         restart_rows=self.restart_sample_size, refine=self.refine)
+        self.kmeans_ = fit.kmeans
+        self.fit_facts_ = fit.facts()
         order = _ascending(self._scores(X, y))
         self.cluster_order_ = order
         self.cluster_centers_ = self.kmeans_.cluster_centers_[order]
@@ -179,6 +190,14 @@ class OrderedKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         ):
             raise ValueError(f"sample_size must be None or an integer >= 1, "
                              f"got {self.sample_size!r}")
+        if self.restart_sample_size is not None and (
+            not isinstance(self.restart_sample_size, numbers.Integral)
+            or self.restart_sample_size < self.n_clusters
+        ):
+            raise ValueError(f"restart_sample_size must be None or an integer >= n_clusters "
+                             f"({self.n_clusters}), got {self.restart_sample_size!r}")
+        if not isinstance(self.refine, numbers.Integral) or self.refine < 1:
+            raise ValueError(f"refine must be an integer >= 1, got {self.refine!r}")
         if isinstance(self.order, str):
             if self.order not in ORDER_RULES:
                 raise ValueError(f"order must be one of {ORDER_RULES} or one weight per "
@@ -231,13 +250,15 @@ def _seed(random_state: Any) -> int | None:
 
 
 def scaled_kmeans(n_clusters: int, *, order: str | Sequence[float], n_init: int,
-                  random_state: int, sample_size: int | None = None) -> Pipeline:
+                  random_state: int, sample_size: int | None = None,
+                  restart_sample_size: int | None = None, refine: int = 2) -> Pipeline:
     """The unfitted clustering model: StandardScaler (population std, SPEC rules 8-10) then
     OrderedKMeans. The scaler always sees every row; only k-means fits on a sample."""
     return Pipeline([
         ("scaler", StandardScaler()),
         ("kmeans", OrderedKMeans(n_clusters, order=order, n_init=n_init,
-                                 random_state=random_state, sample_size=sample_size)),
+                                 random_state=random_state, sample_size=sample_size,
+                                 restart_sample_size=restart_sample_size, refine=refine)),
     ])
 
 
