@@ -128,7 +128,8 @@ class AnalysisParams(_AsDict):
     handset_min_users: int = 30
     # beyond kmeans_sample_threshold users, k-means is fitted on a uniform sample of
     # kmeans_sample_size users and the regression on regression_sample_size users (every user
-    # is still assigned and scored); below it everything is exact
+    # is still assigned and scored); below it every user is fitted (k-means restarts: see
+    # kmeans_restart_sample_size)
     kmeans_sample_threshold: int = 1_000_000
     kmeans_sample_size: int = 1_000_000
     regression_sample_size: int = 250_000

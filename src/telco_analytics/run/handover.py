@@ -84,7 +84,10 @@ def user_tables(users: pd.DataFrame, params: AnalysisParams
             f"{params.regression_sample_size:,} users; z-scores always over all users) and "
             f"every user is still assigned and scored; beyond {params.elbow_sample_size:,} "
             "users the elbow curve is fitted on a sample of that many with elbow_n_init "
-            "restarts. Below that everything is exact.",
+            "restarts. Every k-means fit on more than "
+            f"{params.kmeans_restart_sample_size:,} users runs its restarts on a weighted "
+            f"sample of that many and refines the best {params.kmeans_refine} on all of its "
+            "users (kmeans_fits records each fit).",
             "users": n,
         },
     }
