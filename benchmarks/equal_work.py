@@ -5,6 +5,7 @@ Usage (one command regenerates the README's performance table):
     .venv/bin/python benchmarks/equal_work.py --sizes sample,1.5M,15M --repeat 5
     .venv/bin/python benchmarks/equal_work.py --targets           # the targets instead
     .venv/bin/python benchmarks/equal_work.py --targets --sizes 1.5M,15M,100M
+    .venv/bin/python benchmarks/equal_work.py --table-from benchmarks/data/equal_work_results.jsonl
 
 Equal work: benchmarks/pandas_baseline.py reads the product's AnalysisParams and applies the
 same definitions and sampling rules (tests/unit/test_pandas_baseline.py checks its tables
@@ -24,6 +25,7 @@ machine hits both alike):
   baseline  a fresh `pandas_baseline.py` process: "analyses" = its run() (read .. satisfaction),
             "full" = process start to exit.
 ratio = baseline analyses / product equal-work analyses (wall, and CPU seconds). Medians.
+Every run is also appended to benchmarks/data/equal_work_results.jsonl.
 CSV runs of the product are first runs: an ingest cache, when the product has one, is off.
 
 --targets prints the issue's targets: the sample's full `telco run` with every output
@@ -218,26 +220,64 @@ def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout
                 for side in order:
                     r = (run_product if side == "product" else run_baseline)(path, timeout)
                     runs[side].append(r)
+                    record(data, {"size": label(size), "format": fmt, "side": side,
+                                  "repeat": i + 1, "machine": facts, **r})
+                    equal = (f"equal work {r['equal_s']:.2f} s / {r['equal_cpu_s']:.2f} s CPU, "
+                             if side == "product" else "")
                     print(f"  [{label(size)} {fmt}] {side} {i + 1}/{repeat}: analyses "
                           f"{r['analyses_s']:.2f} s wall / {r['analyses_cpu_s']:.2f} s CPU, "
+                          + equal +
                           f"process {r['full_s']:.2f} s / {r['full_cpu_s']:.2f} s CPU, "
                           f"peak {r['peak_gb']:.2f} GB, load {r['load']:.1f}", flush=True)
             rows.append(summarize(size, fmt, runs))
-    header = ["sessions", "input", "users", "product analyses s (CPU s)",
-              "product equal-work s (CPU s)", "product full run s (CPU s)",
-              "baseline analyses s (CPU s)", "baseline full run s (CPU s)",
-              "equal-work ratio wall", "equal-work ratio CPU"]
+    print_table(rows, repeat)
+
+
+HEADER = ["sessions", "input", "users", "product analyses s (CPU s)",
+          "product equal-work s (CPU s)", "product full run s (CPU s)",
+          "baseline analyses s (CPU s)", "baseline full run s (CPU s)",
+          "equal-work ratio wall", "equal-work ratio CPU"]
+
+
+def print_table(rows: list[list], repeat: int | str, facts: dict | None = None) -> None:
     print(f"\nEqual work, median of {repeat} interleaved runs each:\n")
-    print(markdown_table(header, rows))
-    print("\n" + machine_line())
+    print(markdown_table(HEADER, rows))
+    print("\n" + machine_line(facts))
     print("analyses = read .. satisfaction; equal work = the product's analyses minus its "
           "measured-or-filled and hotspot engine nodes (no counterpart in the baseline); full "
           "run = process start to exit (imports; the product also writes tables, insights and "
           "its database); ratio = baseline analyses / product equal-work analyses.")
 
 
+def record(data: Path, row: dict) -> None:
+    """Every run, appended to DATA/equal_work_results.jsonl (a partial session is kept)."""
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "equal_work_results.jsonl", "a") as fh:
+        fh.write(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), **row},
+                            default=str) + "\n")
+
+
 def _pair(wall: float, cpu: float) -> str:
     return f"{wall:.2f} ({cpu:.2f})"
+
+
+def table_from(results: Path) -> None:
+    """The table again from a results file (e.g. sessions run one size or format at a time):
+    per size and format, the runs of each side in the order they were made, paired."""
+    groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for line in results.read_text().splitlines():
+        row = json.loads(line)
+        side = groups.setdefault((row["size"], row["format"]), {"product": [], "baseline": []})
+        side[row["side"]].append(row)
+    rows, counts, facts = [], set(), None
+    for (size, fmt), runs in groups.items():
+        facts = facts or runs["product"][0].get("machine")
+        n = min(len(runs["product"]), len(runs["baseline"]))
+        if n:
+            counts.add(n)
+            rows.append(summarize(size, fmt, {k: v[:n] for k, v in runs.items()}))
+    # the machine as the first session found it (its load average at that session's start)
+    print_table(rows, "/".join(str(c) for c in sorted(counts)), facts)
 
 
 def summarize(size, fmt: str, runs: dict[str, list[dict]]) -> list:
@@ -248,7 +288,7 @@ def summarize(size, fmt: str, runs: dict[str, list[dict]]) -> list:
 
     ratio_wall = median([x["analyses_s"] / y["equal_s"] for x, y in zip(b, p)])
     ratio_cpu = median([x["analyses_cpu_s"] / y["equal_cpu_s"] for x, y in zip(b, p)])
-    return [label(size), fmt, f"{p[0]['users']:,}",
+    return [size if isinstance(size, str) else label(size), fmt, f"{p[0]['users']:,}",
             _pair(med(p, "analyses_s"), med(p, "analyses_cpu_s")),
             _pair(med(p, "equal_s"), med(p, "equal_cpu_s")),
             _pair(med(p, "full_s"), med(p, "full_cpu_s")),
@@ -351,7 +391,13 @@ def main() -> None:
                         help="print the issue's speed targets instead of the equal-work table")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--timeout", type=float, default=3600, help="per process, seconds")
+    parser.add_argument("--table-from", type=Path, metavar="JSONL",
+                        help="only print the table from a results file "
+                        "(benchmarks/data/equal_work_results.jsonl)")
     args = parser.parse_args()
+    if args.table_from:
+        table_from(args.table_from)
+        return
     bad = [f for f in args.formats if f not in FORMATS]
     if bad:
         parser.error(f"unknown format(s) {bad}; choose from {list(FORMATS)}")

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from threadpoolctl import threadpool_limits
 
 from telco_analytics import schema
