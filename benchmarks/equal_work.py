@@ -23,7 +23,10 @@ machine hits both alike):
             (measured-or-filled counts and network hotspots: they run one after the other in
             the engine, so their seconds come off exactly).
   baseline  a fresh `pandas_baseline.py` process: "analyses" = its run() (read .. satisfaction),
-            "full" = process start to exit.
+            "full" = process start to exit. `--baseline-threads 0,1` adds a second baseline
+            side limited to one native thread (on a busy machine, spinning OpenMP threads of
+            the default make scikit-learn many times slower: the product limits its threads
+            per node for that reason; this shows how much of the ratio that is).
 ratio = baseline analyses / product equal-work analyses (wall, and CPU seconds). Medians.
 Every run is also appended to benchmarks/data/equal_work_results.jsonl.
 CSV runs of the product are first runs: an ingest cache, when the product has one, is off.
@@ -191,8 +194,14 @@ def run_product(path: Path, timeout: float) -> dict:
             "peak_gb": m.peak_rss_bytes / GB, "load": m.load_before[0]}
 
 
-def run_baseline(path: Path, timeout: float) -> dict:
-    m = measure([sys.executable, str(BASELINE), str(path)], timeout=timeout)
+def baseline_side(threads: int) -> str:
+    """The name of the baseline side run with --threads `threads` (0: the libraries' default)."""
+    return "baseline" if threads == 0 else f"baseline threads={threads}"
+
+
+def run_baseline(path: Path, timeout: float, threads: int = 0) -> dict:
+    m = measure([sys.executable, str(BASELINE), str(path), "--threads", str(threads)],
+                timeout=timeout)
     facts = _json_line(m.stdout, "BASELINE_JSON")
     if not m.ok or facts is None:
         raise SystemExit(f"baseline on {path.name}: {m.status}\n{m.stdout[-1000:]}"
@@ -206,19 +215,21 @@ def run_baseline(path: Path, timeout: float) -> dict:
 # ------------------------------------------------------------------ equal work
 
 
-def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout: float
-               ) -> None:
+def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout: float,
+               baseline_threads: list[int]) -> None:
     facts = machine_facts()
     print(machine_line(facts), flush=True)
     rows = []
     for size in sizes:
         for fmt in formats:
             path = extract(size, fmt, data)
-            runs: dict[str, list[dict]] = {"product": [], "baseline": []}
+            threads = {baseline_side(t): t for t in baseline_threads}
+            sides = ["product", *threads]
+            runs: dict[str, list[dict]] = {side: [] for side in sides}
             for i in range(repeat):
-                order = ["product", "baseline"] if i % 2 == 0 else ["baseline", "product"]
-                for side in order:
-                    r = (run_product if side == "product" else run_baseline)(path, timeout)
+                for side in sides if i % 2 == 0 else sides[::-1]:
+                    r = (run_product(path, timeout) if side == "product"
+                         else run_baseline(path, timeout, threads[side]))
                     runs[side].append(r)
                     record(data, {"size": label(size), "format": fmt, "side": side,
                                   "repeat": i + 1, "machine": facts, **r})
@@ -229,11 +240,11 @@ def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout
                           + equal +
                           f"process {r['full_s']:.2f} s / {r['full_cpu_s']:.2f} s CPU, "
                           f"peak {r['peak_gb']:.2f} GB, load {r['load']:.1f}", flush=True)
-            rows.append(summarize(size, fmt, runs))
+            rows += [summarize(size, fmt, runs["product"], runs[side], side) for side in threads]
     print_table(rows, repeat)
 
 
-HEADER = ["sessions", "input", "users", "product analyses s (CPU s)",
+HEADER = ["sessions", "input", "users", "baseline threads", "product analyses s (CPU s)",
           "product equal-work s (CPU s)", "product full run s (CPU s)",
           "baseline analyses s (CPU s)", "baseline full run s (CPU s)",
           "equal-work ratio wall", "equal-work ratio CPU"]
@@ -267,28 +278,30 @@ def table_from(results: Path) -> None:
     groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
     for line in results.read_text().splitlines():
         row = json.loads(line)
-        side = groups.setdefault((row["size"], row["format"]), {"product": [], "baseline": []})
-        side[row["side"]].append(row)
+        groups.setdefault((row["size"], row["format"]), {}).setdefault(row["side"], []).append(row)
     rows, counts, facts = [], set(), None
     for (size, fmt), runs in groups.items():
-        facts = facts or runs["product"][0].get("machine")
-        n = min(len(runs["product"]), len(runs["baseline"]))
-        if n:
-            counts.add(n)
-            rows.append(summarize(size, fmt, {k: v[:n] for k, v in runs.items()}))
+        product = runs.get("product", [])
+        for side in sorted(s for s in runs if s != "product"):
+            n = min(len(product), len(runs[side]))
+            if n:
+                facts = facts or product[0].get("machine")
+                counts.add(n)
+                rows.append(summarize(size, fmt, product[:n], runs[side][:n], side))
     # the machine as the first session found it (its load average at that session's start)
     print_table(rows, "/".join(str(c) for c in sorted(counts)), facts)
 
 
-def summarize(size, fmt: str, runs: dict[str, list[dict]]) -> list:
-    p, b = runs["product"], runs["baseline"]
+def summarize(size, fmt: str, p: list[dict], b: list[dict], side: str) -> list:
+    """A table row: the medians of the product's runs p and the baseline's runs b (paired)."""
 
     def med(side: list[dict], key: str) -> float:
         return median([r[key] for r in side])
 
     ratio_wall = median([x["analyses_s"] / y["equal_s"] for x, y in zip(b, p)])
     ratio_cpu = median([x["analyses_cpu_s"] / y["equal_cpu_s"] for x, y in zip(b, p)])
-    return [size if isinstance(size, str) else label(size), fmt, f"{p[0]['users']:,}",
+    threads = side.removeprefix("baseline").strip().removeprefix("threads=") or "default"
+    return [size if isinstance(size, str) else label(size), fmt, f"{p[0]['users']:,}", threads,
             _pair(med(p, "analyses_s"), med(p, "analyses_cpu_s")),
             _pair(med(p, "equal_s"), med(p, "equal_cpu_s")),
             _pair(med(p, "full_s"), med(p, "full_cpu_s")),
@@ -391,6 +404,10 @@ def main() -> None:
                         help="print the issue's speed targets instead of the equal-work table")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--timeout", type=float, default=3600, help="per process, seconds")
+    parser.add_argument("--baseline-threads", default="0",
+                        type=lambda s: [int(x) for x in s.split(",") if x.strip()],
+                        help="comma-separated --threads of the baseline, each a side of its "
+                        "own (0 = the libraries' default, e.g. 0,1); default 0")
     parser.add_argument("--table-from", type=Path, metavar="JSONL",
                         help="only print the table from a results file "
                         "(benchmarks/data/equal_work_results.jsonl)")
@@ -404,7 +421,8 @@ def main() -> None:
     if args.targets:
         targets(args.sizes, args.repeat, args.data, args.timeout)
     else:
-        equal_work(args.sizes, args.formats, args.repeat, args.data, args.timeout)
+        equal_work(args.sizes, args.formats, args.repeat, args.data, args.timeout,
+                   args.baseline_threads)
 
 
 if __name__ == "__main__":
