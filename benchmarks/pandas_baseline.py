@@ -24,7 +24,10 @@ handsets), which the product computes in its engine; the benchmark (benchmarks/e
 takes their seconds off the product's side.
 
 Threads: by default the libraries decide (scikit-learn's OpenMP and BLAS use every core the
-process may use); `--threads N` limits native pools to N threads.
+process may use; pandas itself is single-threaded); `--threads N` limits native pools to N
+threads. On a busy shared machine the default's spinning OpenMP threads can make the k-means
+fits several times slower (sample, load ~20 on 2 cores: 431 s wall / 83 CPU-s by default,
+55 s / 10 CPU-s with --threads 1): benchmarks/equal_work.py --baseline-threads 0,1 runs both.
 """
 
 from __future__ import annotations
