@@ -177,6 +177,7 @@ def product_once(path: str, out: str) -> None:
         "engine_in_child": manifest.get("facts", {}).get("execution", {}).get(
             "engine_in_child_process"),
         "no_cache_option": sorted(no_cache),
+        "imports_before_clock": True,
         "code": manifest.get("code", {}),
     }), flush=True)
 
