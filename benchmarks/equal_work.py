@@ -288,7 +288,12 @@ def table_from(results: Path) -> None:
         row = json.loads(line)
         groups.setdefault((row["size"], row["format"]), {}).setdefault(row["side"], []).append(row)
     rows, counts, facts = [], set(), None
-    for (size, fmt), runs in groups.items():
+    def order(key: tuple[str, str]) -> tuple:  # the sample first, then by size; Parquet first
+        size, fmt = key
+        number = 0 if size.startswith(SAMPLE) else parse_size(size)
+        return number, FORMATS.index(fmt) if fmt in FORMATS else len(FORMATS)
+
+    for (size, fmt), runs in sorted(groups.items(), key=lambda item: order(item[0])):
         product = runs.get("product", [])
         for side in sorted(s for s in runs if s != "product"):
             n = min(len(product), len(runs[side]))
