@@ -1,7 +1,7 @@
 """The product against the pandas baseline on equal work; and the issue-19 speed targets.
 
 Usage (one command regenerates the README's performance table):
-    .venv/bin/python benchmarks/equal_work.py                     # sample + 1.5M, 3 repeats
+    .venv/bin/python benchmarks/equal_work.py --baseline-threads 0,1   # sample + 1.5M, 3 repeats
     .venv/bin/python benchmarks/equal_work.py --sizes sample,1.5M,15M --repeat 5
     .venv/bin/python benchmarks/equal_work.py --targets           # the targets instead
     .venv/bin/python benchmarks/equal_work.py --targets --sizes 1.5M,15M,100M
@@ -9,7 +9,8 @@ Usage (one command regenerates the README's performance table):
 
 Equal work: benchmarks/pandas_baseline.py reads the product's AnalysisParams and applies the
 same definitions and sampling rules (tests/unit/test_pandas_baseline.py checks its tables
-against the product's, exact and sampled). Both sides use the libraries' default threads.
+against the product's, exact and sampled). By default both sides use the libraries' default
+threads (the product limits them per node itself).
 
 For each size (the built-in sample = 150k sessions, or N generated sessions, seed 0) and each
 input format (Parquet and CSV, the same rows), `--repeat` times, interleaved (product then
@@ -18,8 +19,9 @@ machine hits both alike):
   product   a fresh process running `telco run`'s pipeline in process (no figures, report or
             tracking; tables, insights and the database are written). "analyses" = from the
             call (the analysis modules imported before it, as the baseline imports its
-            libraries before its clock starts) to the start of the first output node (read .. satisfaction, wall and CPU
-            seconds of the process, engine child included); "full" = process start to exit.
+            libraries before its clock starts) to the start of the first output node (read ..
+            satisfaction; wall and CPU seconds of the process, engine child included);
+            "full" = process start to exit.
             "equal work" = analyses minus the engine nodes the baseline does not have
             (measured-or-filled counts and network hotspots: they run one after the other in
             the engine, so their seconds come off exactly).
