@@ -228,6 +228,7 @@ def run_baseline(path: Path, timeout: float, threads: int = 0) -> dict:
 def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout: float,
                baseline_threads: list[int]) -> None:
     facts = machine_facts()
+    session = time.strftime("%Y-%m-%dT%H:%M:%S")
     print(machine_line(facts), flush=True)
     rows = []
     for size in sizes:
@@ -242,7 +243,8 @@ def equal_work(sizes: list, formats: list[str], repeat: int, data: Path, timeout
                          else run_baseline(path, timeout, threads[side]))
                     runs[side].append(r)
                     record(data, {"size": label(size), "format": fmt, "side": side,
-                                  "repeat": i + 1, "machine": facts, **r})
+                                  "repeat": i + 1, "session": session, "machine": facts,
+                                  **r})
                     equal = (f"equal work {r['equal_s']:.2f} s / {r['equal_cpu_s']:.2f} s CPU, "
                              if side == "product" else "")
                     print(f"  [{label(size)} {fmt}] {side} {i + 1}/{repeat}: analyses "
@@ -285,24 +287,32 @@ def _pair(wall: float, cpu: float) -> str:
 def table_from(results: Path) -> None:
     """The table again from a results file (e.g. sessions run one size or format at a time):
     per size and format, the runs of each side in the order they were made, paired."""
-    groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    # (size, format) -> session -> side -> runs; a product run is paired only with baseline
+    # runs of its own session (interleaved with it)
+    groups: dict[tuple[str, str], dict[str, dict[str, list[dict]]]] = {}
     for line in results.read_text().splitlines():
         row = json.loads(line)
-        groups.setdefault((row["size"], row["format"]), {}).setdefault(row["side"], []).append(row)
+        session = row.get("session") or json.dumps(row.get("machine"), sort_keys=True)
+        (groups.setdefault((row["size"], row["format"]), {}).setdefault(session, {})
+         .setdefault(row["side"], []).append(row))
     rows, counts, facts = [], set(), None
     def order(key: tuple[str, str]) -> tuple:  # the sample first, then by size; Parquet first
         size, fmt = key
         number = 0 if size.startswith(SAMPLE) else parse_size(size)
         return number, FORMATS.index(fmt) if fmt in FORMATS else len(FORMATS)
 
-    for (size, fmt), runs in sorted(groups.items(), key=lambda item: order(item[0])):
-        product = runs.get("product", [])
-        for side in sorted(s for s in runs if s != "product"):
-            n = min(len(product), len(runs[side]))
-            if n:
+    for (size, fmt), sessions in sorted(groups.items(), key=lambda item: order(item[0])):
+        sides = sorted({side for runs in sessions.values() for side in runs} - {"product"})
+        for side in sides:
+            product, baseline = [], []
+            for runs in sessions.values():
+                n = min(len(runs.get("product", [])), len(runs.get(side, [])))
+                product += runs.get("product", [])[:n]
+                baseline += runs.get(side, [])[:n]
+            if product:
                 facts = facts or product[0].get("machine")
-                counts.add(n)
-                rows.append(summarize(size, fmt, product[:n], runs[side][:n], side))
+                counts.add(len(product))
+                rows.append(summarize(size, fmt, product, baseline, side))
     # the machine as the first session found it (its load average at that session's start)
     print_table(rows, "/".join(str(c) for c in sorted(counts)), facts)
 
