@@ -338,8 +338,8 @@ def summarize(size, fmt: str, p: list[dict], b: list[dict], side: str) -> list:
 # ------------------------------------------------------------------ targets
 
 
-def verdict(value: float, goal: float) -> str:
-    return f"{value:.2f} vs <= {goal:g}: {'MET' if value <= goal else 'MISSED'}"
+def verdict(value: float, goal: float, unit: str = "s") -> str:
+    return f"{value:.2f} {unit} vs <= {goal:g} {unit}: {'MET' if value <= goal else 'MISSED'}"
 
 
 def sample_full_run(repeat: int, data: Path) -> None:
@@ -362,9 +362,9 @@ def sample_full_run(repeat: int, data: Path) -> None:
                   f"{m.cpu_s:.2f} s CPU, analyses {analyses[-1]:.2f} s, "
                   f"load {m.load_before[0]:.1f}", flush=True)
             shutil.rmtree(out, ignore_errors=True)
-    print(f"TARGET sample full `telco run` (every output): {verdict(median(walls), TARGET_SAMPLE_FULL_S)} s "
-          f"(CPU {median(cpus):.2f} s)")
-    print(f"TARGET sample analyses: {verdict(median(analyses), TARGET_SAMPLE_ANALYSES_S)} s")
+    print("TARGET sample full `telco run` (every output): "
+          f"{verdict(median(walls), TARGET_SAMPLE_FULL_S)} (CPU {median(cpus):.2f} s)")
+    print(f"TARGET sample analyses: {verdict(median(analyses), TARGET_SAMPLE_ANALYSES_S)}")
 
 
 def lean_cli_run(path: Path, timeout: float) -> dict:
@@ -406,9 +406,9 @@ def targets(sizes: list, repeat: int, data: Path, timeout: float) -> None:
                         f"analyses {a:.2f} s, peak {peak:.2f} GB")
             goals = []
             if (size, fmt) in TARGET_ANALYSES_S:
-                goals.append(f"seconds {verdict(a, TARGET_ANALYSES_S[(size, fmt)])}")
+                goals.append(f"analyses {verdict(a, TARGET_ANALYSES_S[(size, fmt)])}")
             if size in TARGET_PEAK_GB:
-                goals.append(f"peak GB {verdict(peak, TARGET_PEAK_GB[size])}")
+                goals.append(f"peak RSS {verdict(peak, TARGET_PEAK_GB[size], 'GB')}")
             print(f"TARGET {label(size)} {fmt}: {line}; " + "; ".join(goals), flush=True)
     print(f"(the equal-work ratio target, >= {TARGET_RATIO:g}x at 1.5M, is in the default mode's "
           "table)")
