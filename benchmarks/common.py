@@ -1,7 +1,8 @@
 """Shared helpers of the benchmark scripts: run a command and measure it, machine facts, tables.
 
-`measure(cmd)` runs a child process in its own process group and reports its wall time and
-peak resident memory, taken two ways and the larger one kept:
+`measure(cmd)` runs a child process in its own process group and reports its wall time, its
+CPU seconds (user + system of the child and every descendant it waited for, from `os.wait4`)
+and its peak resident memory, taken two ways and the larger one kept:
   - the kernel's own figure: `ru_maxrss` of the child from `os.wait4` (the largest RSS the
     child, or any descendant it waited for, ever had; exact, no sampling gap);
   - psutil polling every `poll` seconds of the RSS summed over the child's process tree
@@ -47,6 +48,7 @@ class Measurement:
     peak_rss_bytes: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0
     timed_out: bool = False
     memory_capped: bool = False
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -137,6 +139,7 @@ def measure(cmd: list[str], *, timeout: float | None = None, poll: float = 0.2,
         err.seek(0)
         return Measurement(cmd=list(cmd), returncode=child.returncode, wall_s=wall,
                            peak_rss_bytes=peak, stdout=out.read(), stderr=err.read(),
+                           cpu_s=usage.ru_utime + usage.ru_stime,
                            timed_out=timed_out, memory_capped=capped,
                            load_before=load_before, load_after=os.getloadavg())
 
@@ -149,9 +152,25 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
+
+
 def machine_facts() -> dict:
     vm = psutil.virtual_memory()
     return {
+        # the cores this process may run on (what the product's pools are sized from)
+        "cores_affinity": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model(),
         "cores_logical": os.cpu_count(),
         "cores_physical": psutil.cpu_count(logical=False),
         "memory_gb": vm.total / GB,
@@ -164,7 +183,9 @@ def machine_facts() -> dict:
 def machine_line(facts: dict | None = None) -> str:
     f = facts or machine_facts()
     la = ", ".join(f"{x:.2f}" for x in f["load_average"])
-    return (f"machine: {f['cores_logical']} logical cores ({f['cores_physical']} physical), "
+    return (f"machine: {f.get('cpu_model', 'CPU')}, {f.get('cores_affinity', '?')} cores "
+            f"usable by this process ({f['cores_logical']} logical, {f['cores_physical']} "
+            "physical), "
             f"{f['memory_gb']:.1f} GB RAM ({f['memory_available_gb']:.1f} GB available), "
             f"load average (1/5/15 min) {la}, Python {f['python']}")
 
