@@ -10,6 +10,7 @@ says which variable a row holds (`row_unit`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,8 +79,9 @@ def format_number(value: float) -> str:
     return f"{v:.3g}"
 
 
-def format_value(value: Any, unit: str) -> str:
-    """One cell as text in its unit ('' for missing values)."""
+def format_value(value: Any, unit: str, extra: int = 0) -> str:
+    """One cell as text in its unit ('' for missing values); `extra` more decimals (used when
+    the usual rounding would show two different values as the same text)."""
     if _is_missing(value):
         return ""
     if unit == "text" or isinstance(value, str):
@@ -93,22 +95,40 @@ def format_value(value: Any, unit: str) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
     if unit == "bytes":
-        return human_bytes(v)
+        return human_bytes(v, 2 + extra)
     if unit == "duration_ms":
-        return human_duration_ms(v)
+        return human_duration_ms(v, 1 + extra)
     if unit == "seconds":
-        return human_duration_ms(v * 1000)
+        return human_duration_ms(v * 1000, 1 + extra)
     if unit == "ms":
-        return f"{v:,.1f} ms"
+        return f"{v:,.{1 + extra}f} ms"
     if unit == "kbps":
-        return f"{v:,.0f} kbps"
+        return f"{v:,.{extra}f} kbps"
     if unit == "share":
-        return f"{v * 100:.1f}%"
+        return f"{v * 100:.{1 + extra}f}%"
     if unit == "percent":
-        return f"{v:.2f}%"
+        return f"{v:.{2 + extra}f}%"
     if unit == "count":
-        return f"{v:,.0f}" if v == round(v) else f"{v:,.2f}"
+        return f"{v:,.0f}" if v == round(v) else f"{v:,.{2 + extra}f}"
+    if extra:
+        return f"{v:,.{4 + extra}g}" if abs(v) < 1e15 else f"{v:,.0f}"
     return format_number(v)
+
+
+def format_distinct(values: list[Any], units: list[str], max_extra: int = 6) -> list[str]:
+    """The values as text, with as many more decimals as it takes for two different values
+    never to read the same ('30.74 kB' twice hides two values: '30.741 kB', '30.744 kB')."""
+    for extra in range(max_extra + 1):
+        texts = [format_value(v, u, extra) for v, u in zip(values, units, strict=True)]
+        seen: dict[str, Any] = {}
+        clash = False
+        for text, value in zip(texts, values, strict=True):
+            if text and seen.setdefault(text, value) != value:
+                clash = True
+                break
+        if not clash:
+            return texts
+    return texts
 
 
 def column_unit(df: pd.DataFrame, column: str) -> str:
@@ -148,6 +168,47 @@ def format_table(
     if labels:
         out = out.rename(columns=dict(labels))
     return out.reset_index(drop=True)
+
+
+# words written in capitals in headers ('rtt_ms_mean' -> 'RTT (ms) mean')
+ACRONYMS = {"rtt": "RTT", "tcp": "TCP", "dl": "DL", "ul": "UL", "msisdn": "MSISDN", "imsi": "IMSI",
+            "imei": "IMEI", "pca": "PCA", "pc1": "PC1", "r2": "R²", "rmse": "RMSE", "mae": "MAE",
+            "id": "ID", "sha256": "SHA-256", "cv": "CV", "iqr": "IQR", "mse": "MSE", "tp": "TP"}
+# unit suffixes dropped from headers because the cells carry the unit (and durations are shown
+# in h/min/s, so a header saying "ms" would be wrong)
+UNIT_WORDS = {"bytes", "ms", "kbps", "s", "pct"}
+
+
+def header_label(column: str) -> str:
+    """A table header for a column whose cells are formatted with their unit:
+    'duration_ms_mean' -> 'Duration mean', 'tcp_retrans_bytes' -> 'TCP retrans',
+    'throughput_kbps_p25' -> 'Throughput p25', 'missing_pct' -> 'Missing'."""
+    words = [w for w in str(column).split("_") if w]
+    kept = [w for w in words if w.lower() not in UNIT_WORDS] or words
+    if kept == ["total"] and "bytes" in words:
+        kept = ["total", "volume"]
+    text = " ".join(ACRONYMS.get(w.lower(), w) for w in kept)
+    return text[:1].upper() + text[1:] if text else text
+
+
+# internal references to the specification, said in words for readers: the rule itself is
+# always written out next to them, so dropping the reference loses nothing
+_SPEC_REFS = (
+    (re.compile(r"\s*\((?:see )?SPEC (?:section \d+ )?rules? [\d\-–, and]+\)"), ""),
+    (re.compile(r";?\s*SPEC (?:section \d+ )?rules? [\d\-–]+"), ""),
+    (re.compile(r"\bthe SPEC clustering\b"), "the clustering on the raw metrics"),
+    (re.compile(r"\bSPEC engagement cluster"), "engagement cluster"),
+    (re.compile(r"\bthe SPEC clusters\b"), "the clusters on the raw metrics"),
+    (re.compile(r"\bSPEC\b"), "specified"),
+)
+
+
+def plain_words(text: str) -> str:
+    """Reader-facing text without internal rule numbers ('... everywhere (SPEC rule 1)' ->
+    '... everywhere')."""
+    for pattern, replacement in _SPEC_REFS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def human_label(column: str) -> str:

@@ -81,16 +81,19 @@ def database_export(catalog: RunCatalog, satisfaction: pd.DataFrame, db_url: str
     text and picture; the manifest's `database` facts."""
     from ..io import database
     from ..privacy import mask_url
-    from ..report.db_select import format_select, render_select_png
+    from ..report.db_select import client_prompt, final_url, format_select, render_select_png
 
     url = database.resolve_db_url(db_url, catalog.root)
     rows = database.export_table(exportable(satisfaction, pseudonym_key), url, "satisfaction",
                                  run_id=run_id)
     top = database.select_top(url, "satisfaction", 10)
-    text = format_select(top.attrs["sql"], top)
+    prompt = client_prompt(url)
+    text = format_select(top.attrs["sql"], top, prompt)
     catalog.write_text(DB_SELECT, text)
     render_select_png(text, catalog.figure_path("db_select"))
-    return {"database": {"url": mask_url(url), "table": "satisfaction", "rows": rows}}
+    # the SQLite file is written in the staging folder and read where the run folder ends up
+    return {"database": {"url": mask_url(final_url(url)), "table": "satisfaction", "rows": rows,
+                         "client": prompt.rstrip(">")}}
 
 
 def track(catalog: RunCatalog, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
