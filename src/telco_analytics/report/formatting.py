@@ -41,7 +41,7 @@ def unit_of(name: str) -> str:
         # sessions_mean is a mean count: still a count-like number, shown with 2 decimals
         return "count" if n in COUNT_COLUMNS else "number"
     # shares first: total_bytes_share is a fraction, not a volume
-    if n.endswith(("share", "_ratio")):
+    if n.endswith(("share", "_ratio")) or n.startswith("share_"):
         return "share"  # a fraction 0-1
     if n.endswith("_pct") or "_pct_" in n:
         return "percent"  # already in percent units (0-100)

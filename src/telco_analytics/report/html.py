@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SECTIONS", "report_html", "table_html", "text_table_html", "vega_bundle"]
 
+# sections that start a printed page: each analysis and the appendix
+NEW_PAGE = {"overview", "engagement", "experience", "satisfaction", "dictionary"}
 KEY_FINDINGS = 6  # the key findings when a run has no executive summary record
 
 
@@ -100,7 +102,8 @@ def report_html(data: RunData) -> str:
     toc = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title in SECTIONS)
     body = [f'<nav class="toc" id="toc"><strong>Contents</strong><ol>{toc}</ol></nav>']
     for key, title in SECTIONS:
-        body.append(f'<section id="{key}"><h2>{esc(title)}</h2>{BUILDERS[key](page)}</section>')
+        cls = ' class="new-page"' if key in NEW_PAGE else ""
+        body.append(f'<section id="{key}"{cls}><h2>{esc(title)}</h2>{BUILDERS[key](page)}</section>')
     scripts = f"<script>{SORT_JS}</script>"
     if any('class="chart"' in part for part in body):
         scripts += f"<script>{vega_bundle()}</script><script>{LOADER_JS}</script>"

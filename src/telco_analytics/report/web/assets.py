@@ -54,15 +54,18 @@ figure img {{ max-width: 100%; height: auto; }}
 figcaption {{ color: #555; font-size: .9em; }}
 pre {{ background: #f6f8fa; padding: .8em; overflow-x: auto; font-size: .8em; }}
 dl.defs dt {{ font-weight: 600; margin-top: .6em; }} dl.defs dd {{ margin-left: 1.5em; }}
+/* printed landscape: the page is about as wide as the 1,100 px screen column */
+@page {{ size: A4 landscape; margin: 12mm; }}
 @media print {{
   header {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
-  main {{ max-width: none; padding: 0 1em; }}
-  nav.toc {{ break-after: page; }}
-  h2 {{ break-before: page; margin-top: 0; }}
+  main {{ max-width: none; padding: 0; }}
+  section.new-page {{ break-before: page; }}
+  section.new-page h2 {{ margin-top: 0; }}
+  h2 {{ break-after: avoid; }}
   h3, caption {{ break-after: avoid; }}
   .table-wrap {{ overflow: visible; }}
-  table {{ font-size: .75em; }}
-  td.num {{ white-space: normal; }}
+  tr, .findings li {{ break-inside: avoid; }}
+  th.sortable::after {{ content: none; }}
   pre {{ white-space: pre-wrap; overflow: visible; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
