@@ -22,8 +22,10 @@ MAX_POINTS = 5000  # above this many users the app-vs-total scatter becomes a 2-
 HIST_BINS = 40
 SCATTER_BINS = 40
 MS_PER_HOUR = 3_600_000
-# a variable is drawn on a log axis when its largest value dwarfs its median
-LOG_RATIO = 50.0
+# a variable is drawn on a log axis when its largest value is this many times its median:
+# at 50 the app volumes (max ~20-30x the median) squeezed every bar into the left third
+LOG_RATIO = 8.0
+SMALL_COUNTS = 50  # integer variables up to this value (sessions) keep one bar per value
 
 
 def app_label(app: str) -> str:
@@ -49,6 +51,15 @@ def variable_label(column: str) -> str:
     return column
 
 
+def _lower_first(label: str) -> str:
+    """'Download volume ...' -> 'download volume ...', but app names keep their capital
+    ('Netflix volume ...')."""
+    first = label.split(" ", 1)[0]
+    if any(first == app_label(app).split(" ", 1)[0] for app in schema.APPS):
+        return label
+    return label[0].lower() + label[1:]
+
+
 def _display_values(values: pd.Series, column: str) -> pd.Series:
     """Values in the unit the chart shows (duration ms -> hours)."""
     v = values.astype("float64")
@@ -67,6 +78,8 @@ def _use_log(values: np.ndarray) -> bool:
     """Heavy-tailed positive data reads better on a log axis."""
     positive = values[values > 0]
     if len(positive) < 2:
+        return False
+    if positive.max() <= SMALL_COUNTS and np.allclose(positive, np.round(positive)):
         return False
     return bool(positive.max() / np.median(positive) >= LOG_RATIO)
 
@@ -138,7 +151,7 @@ def histogram(user_overview: pd.DataFrame, column: str, bins: int = HIST_BINS) -
             width=WIDTH,
             height=HEIGHT,
             title=alt.TitleParams(
-                f"Distribution of {label[0].lower() + label[1:]}", subtitle=subtitle
+                f"Distribution of {_lower_first(label)}", subtitle=subtitle
             ),
         )
     )

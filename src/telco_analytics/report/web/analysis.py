@@ -18,8 +18,9 @@ def overview_section(page: Page) -> str:
     pca_cols = ["component", "explained_variance_ratio", "cumulative_ratio"]
     loadings = {c: "number" for c in (pca.columns if pca is not None else [])}
     univariate = d.table("univariate")
-    if univariate is not None:  # variances of byte counts (1e17 squared bytes) help nobody
-        univariate = univariate.drop(columns=[c for c in ("var",) if c in univariate])
+    if univariate is not None:  # variances of byte counts (1e17 squared bytes) help nobody,
+        # and the range is max - min: both left out so the table fits its column
+        univariate = univariate.drop(columns=[c for c in ("var", "range") if c in univariate])
     deciles = d.table("decile_data_all")
     return "".join([
         findings_html(overview),

@@ -95,15 +95,26 @@ def tracking_section(page: Page) -> str:
     parts = [findings_html(select.for_section(d.insights, "tracking"))]
     runs = d.tracking_runs
     if runs is not None and not runs.empty:
-        keep = [c for c in runs.columns if c in ("run_id", "run_name", "status", "commit",
-                                                 "start", "duration_s")
-                or (c.startswith("metrics.") and ("test" in c or "r2" in c))]
+        # the model's test quality beside the baseline's, named so that the two are never
+        # mistaken for each other; the first metric name present wins (older runs differ)
+        wanted = [("model R² (test)", ("metrics.satisfaction_regression_test_r2",
+                                       "metrics.test_r2")),
+                  ("model RMSE (test)", ("metrics.satisfaction_regression_test_rmse",
+                                         "metrics.test_rmse")),
+                  ("baseline RMSE (test)", ("metrics.satisfaction_baseline_test_rmse",
+                                            "metrics.baseline_test_rmse"))]
+        keep = [c for c in ("run_id", "start", "duration_s") if c in runs.columns]
+        labels = {"run_id": "Run", "start": "Started", "duration_s": "Duration"}
+        for label, names in wanted:
+            name = next((n for n in names if n in runs.columns), None)
+            if name is not None:
+                keep.append(name)
+                labels[name] = label
         shown = runs[keep].copy()
-        for c in ("run_id", "commit"):
-            if c in shown:
-                shown[c] = shown[c].astype(str).str[:10]
-        labels = {c: c.removeprefix("metrics.").replace("_", " ") for c in keep
-                  if c.startswith("metrics.")}
+        if "run_id" in shown:
+            shown["run_id"] = shown["run_id"].astype(str).str[:10]
+        if "start" in shown:
+            shown["start"] = shown["start"].astype(str).str[:19].str.replace("T", " ")
         parts.append(table_html(shown.tail(20), "Tracked runs (tracking/runs.csv, oldest first)",
                                 units={"duration_s": "seconds"}, labels=labels))
     else:

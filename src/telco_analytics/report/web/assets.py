@@ -65,6 +65,8 @@ dl.defs dt {{ font-weight: 600; margin-top: .6em; }} dl.defs dd {{ margin-left: 
   h3, caption {{ break-after: avoid; }}
   .table-wrap {{ overflow: visible; }}
   tr, .findings li {{ break-inside: avoid; }}
+  /* two charts to a printed page: scaled down whole, never cut */
+  .chart svg, .chart canvas, figure img {{ max-height: 88mm; width: auto !important; }}
   th.sortable::after {{ content: none; }}
   pre {{ white-space: pre-wrap; overflow: visible; }}
   a {{ color: inherit; text-decoration: none; }}
