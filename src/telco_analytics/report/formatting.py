@@ -65,18 +65,21 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def format_number(value: float) -> str:
-    """A plain number: thousands separators, at most 4 significant digits below 1,000."""
+def format_number(value: float, extra: int = 0) -> str:
+    """A plain number for people: thousands separators, about 4 significant digits (3 below
+    1), never scientific notation ('2.88e-06' -> '0.00000288'); `extra` more digits."""
     v = float(value)
     if v == 0:
         return "0"
-    if abs(v) >= 1e9:
-        return f"{v:.3e}"  # variances of byte counts: digits beyond 4 carry nothing
     if abs(v) >= 1000:
-        return f"{v:,.0f}"
+        return f"{v:,.{extra}f}" if extra else f"{v:,.0f}"
     if abs(v) >= 1:
-        return f"{v:,.4g}" if abs(v - round(v)) > 1e-9 else f"{v:,.0f}"
-    return f"{v:.3g}"
+        if abs(v - round(v)) <= 1e-9 and not extra:
+            return f"{v:,.0f}"
+        decimals = 3 - math.floor(math.log10(abs(v))) + extra  # 4 significant digits
+        return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+    decimals = 2 - math.floor(math.log10(abs(v))) + extra  # 3 significant digits
+    return f"{v:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def format_value(value: Any, unit: str, extra: int = 0) -> str:
@@ -110,9 +113,7 @@ def format_value(value: Any, unit: str, extra: int = 0) -> str:
         return f"{v:.{2 + extra}f}%"
     if unit == "count":
         return f"{v:,.0f}" if v == round(v) else f"{v:,.{2 + extra}f}"
-    if extra:
-        return f"{v:,.{4 + extra}g}" if abs(v) < 1e15 else f"{v:,.0f}"
-    return format_number(v)
+    return format_number(v, extra)
 
 
 def format_distinct(values: list[Any], units: list[str], max_extra: int = 6) -> list[str]:
