@@ -117,18 +117,22 @@ def format_value(value: Any, unit: str, extra: int = 0) -> str:
 
 
 def format_distinct(values: list[Any], units: list[str], max_extra: int = 6) -> list[str]:
-    """The values as text, with as many more decimals as it takes for two different values
-    never to read the same ('30.74 kB' twice hides two values: '30.741 kB', '30.744 kB')."""
-    for extra in range(max_extra + 1):
-        texts = [format_value(v, u, extra) for v, u in zip(values, units, strict=True)]
-        seen: dict[str, Any] = {}
-        clash = False
+    """The values as text, two different values never reading the same: only the cells whose
+    usual rounding collides with another value's get more decimals ('30.74 kB' twice for two
+    values becomes '30.741 kB' and '30.744 kB'; the other cells keep their usual text)."""
+    extras = [0] * len(values)
+    texts = [format_value(v, u) for v, u in zip(values, units, strict=True)]
+    for _ in range(max_extra):
+        owners: dict[str, set[Any]] = {}
         for text, value in zip(texts, values, strict=True):
-            if text and seen.setdefault(text, value) != value:
-                clash = True
-                break
-        if not clash:
-            return texts
+            if text:
+                owners.setdefault(text, set()).add(value)
+        clashing = [i for i, text in enumerate(texts) if text and len(owners[text]) > 1]
+        if not clashing:
+            break
+        for i in clashing:
+            extras[i] += 1
+            texts[i] = format_value(values[i], units[i], extras[i])
     return texts
 
 

@@ -31,12 +31,36 @@ KEY_FINDINGS = 6  # the key findings when a run has no executive summary record
 
 
 def _summary_section(page: Page) -> str:
-    """The executive summary record: what matters most and what to do first."""
+    """The executive summary record as a reader takes it in: what matters most, in order, with
+    how many users and how large a gap; what to do first; the ranking rule last."""
+    from ..narrative.summary import QUESTIONS
+
     record = select.by_topic(page.data.insights, select.EXECUTIVE)
     if record is None:
         return ('<p class="note">This run has no executive summary record; its key findings '
                 "follow.</p>")
-    return f'<p class="summary">{esc(plain_words(record.text))}</p>'
+    chosen = select.executive_summary(page.data.insights)
+    items = []
+    for item in chosen:
+        name = QUESTIONS.get(item.topic or "", ("", ""))[1] or \
+            (item.topic or item.section).split(".")[-1].replace("_", " ")
+        facts = []
+        if item.users_affected:
+            facts.append(f"{item.users_affected:,} users")
+        if item.effect_size:
+            facts.append(f"gap to the typical user {abs(item.effect_size):.0%}")
+        detail = f" ({', '.join(facts)})" if facts else ""
+        items.append(f"<li>{esc(name[:1].upper() + name[1:])}{esc(detail)}</li>")
+    if not items:  # an older record: its own words
+        return f'<p class="summary">{esc(plain_words(record.text))}</p>'
+    first = next((f for f in chosen if f.action), None)
+    todo = (f'<p class="summary"><strong>To do first:</strong> {esc(plain_words(first.action))}'
+            "</p>") if first else ""
+    rule = record.numbers.get("rule")
+    note = (f'<p class="note">Ranked by users affected and size of effect: {esc(rule)}.</p>'
+            if rule else "")
+    return (f'<div class="summary"><p><strong>What matters most for growth</strong>, most '
+            f"important first:</p><ol>{''.join(items)}</ol></div>{todo}{note}")
 
 
 def _findings_section(page: Page) -> str:

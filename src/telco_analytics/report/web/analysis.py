@@ -46,7 +46,9 @@ def overview_section(page: Page) -> str:
         "<h3>Principal components</h3>", page.figures(["pca_scree", "pca_loadings"]),
         table_html(pca[pca_cols] if pca is not None and set(pca_cols) <= set(pca.columns) else pca,
                    "Explained variance per component"),
-        table_html(pca, "Loadings (standardized variables)", units=loadings),
+        table_html(pca.drop(columns=[c for c in pca_cols[1:] + ["explained_variance"]
+                                     if c in pca.columns]) if pca is not None else None,
+                   "Loadings (standardized variables)", units=loadings),
     ])
 
 

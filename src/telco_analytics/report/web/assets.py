@@ -34,7 +34,7 @@ h3 {{ color: {PRIMARY}; margin-top: 1.8em; }}
 table {{ border-collapse: collapse; margin: .8em 0; font-size: .88em; max-width: 100%; }}
 th, td {{ border: 1px solid #d8dde6; padding: .25em .6em; vertical-align: top;
   overflow-wrap: anywhere; }}
-th {{ background: #eef1f6; text-align: left; }}
+th {{ background: #eef1f6; text-align: left; overflow-wrap: normal; }}
 th.sortable {{ cursor: pointer; }}
 th.sortable::after {{ content: " \\2195"; color: #99a; font-size: .8em; }}
 td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
@@ -64,7 +64,7 @@ dl.defs dt {{ font-weight: 600; margin-top: .6em; }} dl.defs dd {{ margin-left: 
   h2 {{ break-after: avoid; }}
   h3, caption {{ break-after: avoid; }}
   .table-wrap {{ overflow: visible; }}
-  tr, .findings li {{ break-inside: avoid; }}
+  tr, .findings li, .summary {{ break-inside: avoid; }}
   /* two charts to a printed page: scaled down whole, never cut */
   .chart svg, .chart canvas, figure img {{ max-height: 88mm; width: auto !important; }}
   th.sortable::after {{ content: none; }}
