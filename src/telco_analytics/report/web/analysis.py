@@ -74,7 +74,13 @@ def engagement_section(page: Page) -> str:
              "<h3>Engagement clusters</h3>",
              page.figures(["engagement_cluster_profile", "engagement_scatter"])]
     if clusters is not None:
-        text = format_table(clusters).set_index("cluster").T
+        # the statistics a reader compares across clusters (the comparisons with the median
+        # user are in the findings' words), each metric's mean, min, max and sum
+        stats = ["users", "users_share", "traffic_share"] + [
+            f"{m}_{s}" for m in ("sessions", "duration_ms", "total_bytes")
+            for s in ("mean", "min", "max", "sum")]
+        keep = ["cluster", *[c for c in stats if c in clusters.columns]]
+        text = format_table(clusters[keep]).set_index("cluster").T
         rows = [[header_label(stat), *values] for stat, values in
                 zip(text.index, text.to_numpy().tolist(), strict=True)]
         parts.append(text_table_html(rows, ["Statistic", *[f"Cluster {c}" for c in text.columns]],

@@ -33,10 +33,12 @@ h2 {{ border-bottom: 2px solid {PRIMARY}; padding-bottom: .2em; margin-top: 2.5e
 h3 {{ color: {PRIMARY}; margin-top: 1.8em; }}
 table {{ border-collapse: collapse; margin: .8em 0; font-size: .88em; max-width: 100%; }}
 th, td {{ border: 1px solid #d8dde6; padding: .25em .6em; vertical-align: top;
-  overflow-wrap: anywhere; }}
+  overflow-wrap: break-word; }}
+td.long {{ overflow-wrap: anywhere; }}
 th {{ background: #eef1f6; text-align: left; overflow-wrap: normal; }}
 th.sortable {{ cursor: pointer; }}
 th.sortable::after {{ content: " \\2195"; color: #99a; font-size: .8em; }}
+td:first-child {{ overflow-wrap: normal; }}
 td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
 tr:nth-child(even) td {{ background: #fafbfc; }}
 caption {{ caption-side: top; text-align: left; font-weight: 600; padding: .3em 0; }}

@@ -12,6 +12,7 @@ import pandas as pd
 from ...narrative.records import Finding
 from ..formatting import column_unit, format_distinct, format_table, header_label, plain_words
 
+LONG_TOKEN = 24  # a cell of one token longer than this may break anywhere (a path, a hash)
 MAX_TABLE_ROWS = 60  # longer tables are cut (the full table is in tables/NAME.csv)
 
 
@@ -39,8 +40,12 @@ def cells_html(texts: Sequence[str], raws: Sequence[Any] | None = None) -> str:
     out = []
     for i, text in enumerate(texts):
         key = sort_key(raws[i]) if raws is not None else ""
-        out.append(f'<td class="num" data-v="{key}">{esc(text)}</td>' if key
-                   else f"<td>{esc(text)}</td>")
+        if key:
+            out.append(f'<td class="num" data-v="{key}">{esc(text)}</td>')
+        elif len(text) > LONG_TOKEN and " " not in text:  # paths, hashes: may break anywhere
+            out.append(f'<td class="long">{esc(text)}</td>')
+        else:  # words: a column is never narrower than its longest word
+            out.append(f"<td>{esc(text)}</td>")
     return "".join(out)
 
 
