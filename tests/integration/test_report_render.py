@@ -81,6 +81,18 @@ def test_html_is_self_contained_with_every_section(built):
     assert ids[:2] == ["summary", "findings"] and ids.index("dictionary") > ids.index("satisfaction")
 
 
+def test_run_renders_the_slides_pngs_only_and_every_chart_is_valid(built):
+    from telco_analytics.report.figures import SLIDE_FIGURES
+    from telco_analytics.report.run_data import load_run
+
+    out, _, _ = built
+    charts = load_run(out).charts()
+    pngs = {p.stem for p in (out / "figures").glob("*.png")}
+    assert pngs == (set(SLIDE_FIGURES) & set(charts)) | {"db_select"}
+    for stem, chart in charts.items():  # rendering skips validation: every spec checked here
+        assert chart.to_dict(validate=True), stem
+
+
 def test_html_tables_show_units(built):
     out, _, _ = built
     soup = BeautifulSoup((out / "report.html").read_text(), "html.parser")

@@ -11,12 +11,29 @@ import logging
 import altair as alt
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from ... import schema
-from ...analysis.overview import PCA_VARIABLES, app_bytes_column, quantitative_columns
 from .style import HEIGHT, PALETTE, PRIMARY, SI, THOUSANDS, WIDTH, themed
 
 log = logging.getLogger(__name__)
+
+# Three names of analysis.overview, restated here: importing that module imports scikit-learn
+# (seconds), and `telco report` draws charts without fitting anything. A unit test checks that
+# the two stay the same.
+PCA_VARIABLES: list[str] = [*schema.USER_APP_BYTES, "dl_bytes", "ul_bytes"]
+
+
+def app_bytes_column(app: str) -> str:
+    """Per-user column holding an app's DL+UL bytes (e.g. 'youtube' -> 'youtube_bytes')."""
+    return f"{app}_bytes"
+
+
+def quantitative_columns(user_overview: pd.DataFrame) -> list[str]:
+    """The per-user quantitative variables: every numeric column except the user key."""
+    return [c for c in user_overview.columns
+            if c != schema.USER_KEY and is_numeric_dtype(user_overview[c])]
+
 
 MAX_POINTS = 5000  # above this many users the app-vs-total scatter becomes a 2-D histogram
 HIST_BINS = 40

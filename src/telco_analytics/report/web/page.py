@@ -43,7 +43,7 @@ class Page:
         body = ""
         if chart is not None:
             try:
-                spec = chart.to_dict()
+                spec = chart.to_dict(validate=False)  # the figure tests validate
                 body = (f'<div class="chart" id="fig-{esc(stem)}" data-spec="spec-{esc(stem)}">'
                         f'</div><script type="application/json" id="spec-{esc(stem)}">'
                         f"{script_json(spec)}</script>")
