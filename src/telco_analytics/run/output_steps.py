@@ -42,7 +42,7 @@ def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
     Only those: report.html draws every chart from its Vega-Lite spec in the browser, so a PNG
     of any other chart was written for nobody (and cost ~0.15 s each, 45 of them).
     """
-    from ..report.figures import SLIDE_FIGURES
+    from ..report.figures import PER_USER_TABLES, SLIDE_FIGURES
     from ..report.figures.engagement import engagement_figures
     from ..report.figures.experience import experience_figures
     from ..report.figures.overview import overview_figures
@@ -50,10 +50,13 @@ def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
     from ..report.figures.tracking import tracking_figures
     from ..report.render import chart_png
 
+    # without the per-user tables the figure functions skip the charts drawn from them (the
+    # histograms and scatters, the slowest to build and to render), none of them a slide's
+    slide_tables = {k: v for k, v in tables.items() if k not in PER_USER_TABLES}
     charts: dict[str, Any] = {}
     for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures,
                   tracking_figures):
-        charts.update(build(tables))
+        charts.update(build(slide_tables))
     wanted = [name for name in SLIDE_FIGURES if name in charts]
     # one rendering engine: vl-convert does not render faster from several threads
     for name in wanted:

@@ -8,19 +8,20 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-# The figures the slide deck places (report/slides.py and report/deck/: each slide takes the
-# first of its figures that exists). The run renders PNGs of these only: report.html draws every
-# chart from its spec in the browser, so PNGs of the others were written for nobody.
-# tests/unit/test_report_speed_paths.py checks that every figure a slide names is listed here.
+# The figures the slide deck places (report/slides.py, report/deck/): a slide takes the first of
+# its figures the run rendered, so the first of each slide's list is the one it shows. The run
+# renders PNGs of these only: report.html draws every chart from its spec in the browser, and a
+# PNG of any other chart was written for nobody. tests/unit/test_report_figure_outputs.py checks
+# that the first figure every slide names is listed here.
 SLIDE_FIGURES: tuple[str, ...] = (
     "app_correlation", "app_totals", "decile_data", "engagement_cluster_profile",
-    "engagement_elbow", "engagement_scatter", "engagement_top3_apps",
-    "experience_cluster_profile", "experience_scatter", "experience_tcp_per_handset",
-    "experience_throughput_per_handset", "handsets_top10", "handsets_top5_per_manufacturer",
-    "loss_curve", "manufacturers_top3", "pca_loadings", "pca_scree", "regression_loss",
-    "regression_metrics", "regression_predictions", "satisfaction_clusters",
-    "satisfaction_scatter", "satisfaction_top10",
+    "engagement_elbow", "experience_cluster_profile", "experience_throughput_per_handset",
+    "handsets_top10", "handsets_top5_per_manufacturer", "loss_curve", "pca_scree",
+    "regression_metrics", "satisfaction_clusters", "satisfaction_top10",
 )
+# per-user tables: only the histograms and scatters draw them, and no slide shows those
+PER_USER_TABLES = frozenset({"user_overview", "engagement_users", "experience_users",
+                             "satisfaction"})
 
 
 def charts_for(tables: Mapping[str, pd.DataFrame],
