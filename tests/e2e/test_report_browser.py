@@ -67,7 +67,7 @@ def chart_titles(html: str) -> dict[str, str]:
     """Figure id -> the title its spec draws (the text searched for in the PDF)."""
     titles = {}
     for stem, spec in re.findall(r'<script type="application/json" id="spec-([^"]+)">(.*?)'
-                                 r"</script>", html, flags=re.S):
+                                 r"</script>", html, flags=re.DOTALL):
         title = json.loads(spec).get("title")
         text = title.get("text") if isinstance(title, dict) else title
         titles[stem] = " ".join(text) if isinstance(text, list) else str(text or "")
@@ -137,8 +137,11 @@ def test_rank_columns_sort_as_numbers(report_page):
     for i in range(tables.count()):
         table = tables.nth(i)
         col = [h.strip() for h in table.locator("th").all_inner_texts()].index("Rank")
-        ranks = lambda: [int(t) for t in table.locator(f"tbody tr td:nth-child({col + 1})")  # noqa: E731
-                         .all_inner_texts()]
+        cells = table.locator(f"tbody tr td:nth-child({col + 1})")
+
+        def ranks(cells=cells) -> list[int]:
+            return [int(t) for t in cells.all_inner_texts()]
+
         shown = ranks()
         if len(set(shown)) == len(shown):  # one ranking (not one per manufacturer)
             assert shown == sorted(shown), shown  # as written: 1, 2, ..., 10

@@ -168,8 +168,8 @@ def handset_throughput_insight(handsets: pd.DataFrame, measured: Measurement) ->
         f"Among the {len(handsets):,} handsets ranked (each with {int(handsets['users'].min()):,}"
         f" users or more), the {slow['handset']} is the slowest: "
         f"{_handset_row_text(slow, metric)}. Even the top of its interval is below that of "
-        f"every other handset, against {metric_text(metric, network)} on average over all "
-        f"sessions. The fastest is the {fast['handset']}: {_handset_row_text(fast, metric)}, "
+        f"every other handset; the average over all sessions is {metric_text(metric, network)}."
+        f" The fastest is the {fast['handset']}: {_handset_row_text(fast, metric)}, "
         f"{fast[metric] / slow[metric]:.1f}x more."
     )
     columns = [metric, f"{metric}_low", f"{metric}_high", _sessions_column(metric),

@@ -177,8 +177,9 @@ def format_table(
 
 # words written in capitals in headers ('rtt_ms_mean' -> 'RTT (ms) mean')
 ACRONYMS = {"rtt": "RTT", "tcp": "TCP", "dl": "DL", "ul": "UL", "msisdn": "MSISDN", "imsi": "IMSI",
-            "imei": "IMEI", "pca": "PCA", "pc1": "PC1", "r2": "R²", "rmse": "RMSE", "mae": "MAE",
-            "id": "ID", "sha256": "SHA-256", "cv": "CV", "iqr": "IQR", "mse": "MSE", "tp": "TP"}
+            "imei": "IMEI", "retrans": "retransmission", "pca": "PCA", "pc1": "PC1", "r2": "R²",
+            "rmse": "RMSE", "mae": "MAE", "id": "ID", "sha256": "SHA-256", "cv": "CV",
+            "iqr": "IQR", "mse": "MSE", "tp": "TP"}
 # unit suffixes dropped from headers because the cells carry the unit (and durations are shown
 # in h/min/s, so a header saying "ms" would be wrong)
 UNIT_WORDS = {"bytes", "ms", "kbps", "s", "pct"}

@@ -57,8 +57,8 @@ def _summary_section(page: Page) -> str:
     todo = (f'<p class="summary"><strong>To do first:</strong> {esc(plain_words(first.action))}'
             "</p>") if first else ""
     rule = record.numbers.get("rule")
-    note = (f'<p class="note">Ranked by users affected and size of effect: {esc(rule)}.</p>'
-            if rule else "")
+    note = (f'<p class="note">How the list is ordered: {esc(rule)}. The gap is the finding\'s '
+            "key number against the typical user's.</p>" if rule else "")
     return (f'<div class="summary"><p><strong>What matters most for growth</strong>, most '
             f"important first:</p><ol>{''.join(items)}</ol></div>{todo}{note}")
 

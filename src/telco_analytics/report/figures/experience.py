@@ -71,8 +71,8 @@ def throughput_per_handset_chart(throughput_per_handset: pd.DataFrame) -> alt.La
             width=WIDTH - 200, height=28 * len(top),
             title=alt.TitleParams(
                 "Throughput per handset",
-                subtitle=[f"{len(top)} handsets with the most users: bar = p25-p75, "
-                          "tick = median, red dot = mean"]
+                subtitle=[(f"{len(top)} handsets with the most users: bar = p25-p75, "
+                           "tick = median, red dot = mean")]
                 + ([f"values below {floor:,.0f} kbps drawn at {floor:,.0f} kbps"] if below
                    else []),
             ),

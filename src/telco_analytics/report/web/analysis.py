@@ -19,8 +19,10 @@ def overview_section(page: Page) -> str:
     loadings = {c: "number" for c in (pca.columns if pca is not None else [])}
     univariate = d.table("univariate")
     if univariate is not None:  # variances of byte counts (1e17 squared bytes) help nobody,
-        # and the range is max - min: both left out so the table fits its column
-        univariate = univariate.drop(columns=[c for c in ("var", "range") if c in univariate])
+        # the range is max - min and the IQR Q3 - Q1, the count is every user: left out so the
+        # table fits its column
+        univariate = univariate.drop(columns=[c for c in ("var", "range", "iqr", "count")
+                                              if c in univariate])
     deciles = d.table("decile_data_all")
     return "".join([
         findings_html(overview),
@@ -34,8 +36,9 @@ def overview_section(page: Page) -> str:
         page.figures(page.stems("app_vs_total")),
         "<h3>Per-user variables (univariate analysis)</h3>",
         table_html(univariate, "Dispersion of the per-user variables",
-                   row_unit="variable", note="Skew, kurtosis and CV (standard deviation / mean) "
-                   "have no unit; every other column is in the unit of its variable."),
+                   row_unit="variable", note="Over every user. Skew, kurtosis and CV (standard "
+                   "deviation / mean) have no unit; every other column is in the unit of its "
+                   "variable."),
         page.figures(page.stems("hist_")),
         "<h3>Duration deciles</h3>", page.figure("decile_data"),
         table_html(deciles if deciles is not None else d.table("decile_data"),
