@@ -31,8 +31,8 @@ nav.toc {{ background: #f4f6fa; border-left: 4px solid {PRIMARY}; padding: .5em 
 nav.toc ol {{ margin: .3em 0; }}
 h2 {{ border-bottom: 2px solid {PRIMARY}; padding-bottom: .2em; margin-top: 2.5em; }}
 h3 {{ color: {PRIMARY}; margin-top: 1.8em; }}
-table {{ border-collapse: collapse; margin: .8em 0; font-size: .88em; max-width: 100%; }}
-th, td {{ border: 1px solid #d8dde6; padding: .25em .6em; vertical-align: top;
+table {{ border-collapse: collapse; margin: .8em 0; font-size: .86em; max-width: 100%; }}
+th, td {{ border: 1px solid #d8dde6; padding: .25em .45em; vertical-align: top;
   overflow-wrap: break-word; }}
 td.long {{ overflow-wrap: anywhere; }}
 th {{ background: #eef1f6; text-align: left; overflow-wrap: normal; }}

@@ -12,7 +12,7 @@ import pandas as pd
 from ...narrative.records import Finding
 from ..formatting import column_unit, format_distinct, format_table, header_label, plain_words
 
-LONG_TOKEN = 24  # a cell of one token longer than this may break anywhere (a path, a hash)
+LONG_TOKEN = 14  # a one-token cell longer than this (a path, a hash, a column name) may break anywhere
 MAX_TABLE_ROWS = 60  # longer tables are cut (the full table is in tables/NAME.csv)
 
 
