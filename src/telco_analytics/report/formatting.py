@@ -179,16 +179,16 @@ def format_table(
 ACRONYMS = {"rtt": "RTT", "tcp": "TCP", "dl": "DL", "ul": "UL", "msisdn": "MSISDN", "imsi": "IMSI",
             "imei": "IMEI", "retrans": "retransmission", "pca": "PCA", "pc1": "PC1", "r2": "R²",
             "rmse": "RMSE", "mae": "MAE", "id": "ID", "sha256": "SHA-256", "cv": "CV",
-            "iqr": "IQR", "mse": "MSE", "tp": "TP"}
+            "iqr": "IQR", "mse": "MSE", "tp": "TP", "pct": "%"}
 # unit suffixes dropped from headers because the cells carry the unit (and durations are shown
 # in h/min/s, so a header saying "ms" would be wrong)
-UNIT_WORDS = {"bytes", "ms", "kbps", "s", "pct"}
+UNIT_WORDS = {"bytes", "ms", "kbps", "s"}
 
 
 def header_label(column: str) -> str:
     """A table header for a column whose cells are formatted with their unit:
     'duration_ms_mean' -> 'Duration mean', 'tcp_retrans_bytes' -> 'TCP retrans',
-    'throughput_kbps_p25' -> 'Throughput p25', 'missing_pct' -> 'Missing'."""
+    'throughput_kbps_p25' -> 'Throughput p25', 'missing_pct' -> 'Missing %'."""
     words = [w for w in str(column).split("_") if w]
     kept = [w for w in words if w.lower() not in UNIT_WORDS] or words
     if kept == ["total"] and "bytes" in words:

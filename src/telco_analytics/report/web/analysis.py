@@ -36,7 +36,7 @@ def overview_section(page: Page) -> str:
         page.figures(page.stems("app_vs_total")),
         "<h3>Per-user variables (univariate analysis)</h3>",
         table_html(univariate, "Dispersion of the per-user variables",
-                   row_unit="variable", note="Over every user. Skew, kurtosis and CV (standard "
+                   row_unit="variable", name_rows=True, note="Over every user. Skew, kurtosis and CV (standard "
                    "deviation / mean) have no unit; every other column is in the unit of its "
                    "variable."),
         page.figures(page.stems("hist_")),

@@ -58,10 +58,19 @@ def grid_html(headers: Sequence[str], rows: Iterable[str], caption: str = "",
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
+def variable_label(name: str) -> str:
+    """A per-user variable named for a reader: 'dl_bytes' -> 'DL volume', 'duration_ms' ->
+    'Duration', 'social_media_bytes' -> 'Social media volume'."""
+    label = header_label(name)
+    return f"{label} volume" if "bytes" in str(name) and "volume" not in label else label
+
+
 def table_html(df: pd.DataFrame | None, caption: str = "", *, max_rows: int = MAX_TABLE_ROWS,
-               note: str = "", labels: dict[str, str] | None = None, **fmt: Any) -> str:
+               note: str = "", labels: dict[str, str] | None = None,
+               name_rows: bool = False, **fmt: Any) -> str:
     """A formatted table (units in the cells, headers without unit suffixes, distinct values
-    never shown as the same text, sortable by value); '' when there is no table."""
+    never shown as the same text, sortable by value); '' when there is no table. name_rows:
+    the row_unit column (each row's variable) shown in words."""
     if df is None or df.empty:
         return ""
     shown = df.head(max_rows).reset_index(drop=True)
@@ -73,6 +82,8 @@ def table_html(df: pd.DataFrame | None, caption: str = "", *, max_rows: int = MA
             if unit not in ("count", "text", "flag") and text[column].nunique() < \
                     shown[column].nunique():
                 text[column] = format_distinct(list(shown[column]), [unit] * len(shown))
+    if name_rows and fmt.get("row_unit") in text:  # the row's variable in words, not its name
+        text[fmt["row_unit"]] = [variable_label(v) for v in shown[fmt["row_unit"]]]
     labels = labels or {}
     headers = [labels.get(c, header_label(c)) for c in shown.columns]
     numeric = [_numeric(shown[c]) for c in shown.columns]
