@@ -69,10 +69,28 @@ def test_html_is_self_contained_with_every_section(built):
     assert len(charts) > 20
     for div in charts:
         assert soup.find("script", id=div["data-spec"]) is not None
-    # the database section shows the SELECT and its picture
+    # the database section shows the query run, behind the SQLite client's prompt, and the
+    # database where it is after the run (never the staging folder the run was written in)
     database = soup.find("section", id="database")
-    assert "SELECT" in database.get_text()
-    assert database.find("img")["src"].startswith("data:image/png;base64,")
+    query = database.find("pre").get_text()
+    assert query.startswith("sqlite> SELECT")
+    text = database.get_text()
+    assert str(out.resolve() / "telco.db") in text and ".partial-" not in text
+    # the report leads with the summary and the key findings, the appendix comes last
+    ids = [s["id"] for s in soup.find_all("section")]
+    assert ids[:2] == ["summary", "findings"] and ids.index("dictionary") > ids.index("satisfaction")
+
+
+def test_run_renders_the_slides_pngs_only_and_every_chart_is_valid(built):
+    from telco_analytics.report.figures import SLIDE_FIGURES
+    from telco_analytics.report.run_data import load_run
+
+    out, _, _ = built
+    charts = load_run(out).charts()
+    pngs = {p.stem for p in (out / "figures").glob("*.png")}
+    assert pngs == (set(SLIDE_FIGURES) & set(charts)) | {"db_select"}
+    for stem, chart in charts.items():  # rendering skips validation: every spec checked here
+        assert chart.to_dict(validate=True), stem
 
 
 def test_html_tables_show_units(built):

@@ -15,11 +15,14 @@ from PIL import Image, ImageFont
 from telco_analytics.report.db_select import (
     BACKGROUND,
     MARGIN_PX,
+    client_prompt,
+    final_url,
     format_select,
     monospace_font,
     render_select_png,
     select_png,
     text_grid,
+    with_prompt,
 )
 
 SQL = "SELECT * FROM satisfaction ORDER BY satisfaction_score DESC, msisdn ASC LIMIT 10;"
@@ -159,3 +162,21 @@ def test_no_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_prompt_is_the_databases_client():
+    assert client_prompt("sqlite:////runs/sample/telco.db") == "sqlite>"
+    assert client_prompt("mysql+pymysql://u:***@127.0.0.1:3306/telco") == "mysql>"
+    df = pd.DataFrame({"a": [1]})
+    assert format_select("SELECT 1;", df, "sqlite>").startswith("sqlite> SELECT 1;")
+    # older runs wrote mysql> for every database: the report corrects the prompt
+    assert with_prompt("mysql> SELECT 1;\n+---+\n", "sqlite>") == "sqlite> SELECT 1;\n+---+\n"
+    assert with_prompt("no prompt here", "sqlite>") == "no prompt here"
+
+
+def test_final_url_names_the_run_folder_not_its_staging_folder():
+    staged = "sqlite:////work/telco-runs/.sample.partial-89037910/telco.db"
+    assert final_url(staged) == "sqlite:////work/telco-runs/sample/telco.db"
+    assert final_url("sqlite:////work/telco-runs/sample/telco.db") == \
+        "sqlite:////work/telco-runs/sample/telco.db"
+    assert final_url("mysql+pymysql://u:***@db:3306/telco") == "mysql+pymysql://u:***@db:3306/telco"

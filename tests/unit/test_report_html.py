@@ -11,8 +11,17 @@ from bs4 import BeautifulSoup
 from telco_analytics.narrative.records import Finding
 from telco_analytics.narrative.select import key_findings
 from telco_analytics.report.build import build_report, load_run
-from telco_analytics.report.formatting import format_table, format_value, unit_of
-from telco_analytics.report.html import SECTIONS, report_html
+from telco_analytics.report.formatting import (
+    format_distinct,
+    format_number,
+    format_table,
+    format_value,
+    header_label,
+    plain_words,
+    unit_of,
+)
+from telco_analytics.report.html import SECTIONS, report_html, table_html
+from telco_analytics.report.web.analysis import values_table
 from tests.unit.test_slides import tiny_run
 
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
@@ -123,3 +132,68 @@ def test_long_table_takes_each_rows_unit():
     assert out["value"].tolist() == ["2.00 GB", "1.0 h", "18"]
     assert out["msisdn"].tolist() == ["336", "337", "338"]  # identifiers shown as they are
     assert df["value"].tolist() == [2e9, 3_600_000, 18]  # input untouched
+
+
+def test_report_leads_with_summary_and_findings_then_analyses_then_appendix(tmp_path):
+    soup = BeautifulSoup(report_html(load_run(tiny_run(tmp_path))), "html.parser")
+    ids = [s["id"] for s in soup.find_all("section")]
+    assert ids[:6] == ["summary", "findings", "overview", "engagement", "experience",
+                       "satisfaction"]
+    appendix = [t.get_text() for t in soup.find_all("h2")][6:]
+    assert appendix and all(t.startswith("Appendix") for t in appendix)
+    assert soup.find("section", id="findings").find(class_="findings") is not None
+
+
+def test_no_rule_numbers_in_reader_facing_text():
+    assert plain_words("artifact rows are dropped everywhere (SPEC rule 1)") == \
+        "artifact rows are dropped everywhere"
+    assert plain_words("beside the SPEC clustering, the same k-means") == \
+        "beside the clustering on the raw metrics, the same k-means"
+    assert "SPEC" not in plain_words("Ranked as SPEC rules 8-10 say; see SPEC section 4 rule 5")
+
+
+def test_headers_say_what_the_cells_show():
+    # the cells of duration_ms are in h/min/s: a header saying "ms" would be wrong
+    assert header_label("duration_ms_mean") == "Duration mean"
+    assert header_label("rtt_ms_mean") == "RTT mean"
+    assert header_label("total_bytes") == "Total volume"
+    assert header_label("share_of_known") == "Share of known"
+    assert unit_of("share_of_known") == "share"
+
+
+def test_distinct_values_never_read_the_same():
+    values = [30_741.0, 30_744.0, 30_741.0, 1_000_000.0]
+    texts = format_distinct(values, ["bytes"] * 4)
+    assert texts[0] != texts[1] and texts[0] == texts[2]
+    assert texts == ["30.741 kB", "30.744 kB", "30.741 kB", "1.00 MB"]  # only clashes change
+    assert format_distinct([1.0, 2.0], ["bytes"] * 2) == ["1 B", "2 B"]  # nothing to add
+
+
+def test_numbers_never_in_scientific_notation():
+    assert format_number(2.88e-06) == "0.00000288"
+    assert format_number(4.93e17) == "493,000,000,000,000,000"
+    assert format_number(0.8444) == "0.844"
+    assert format_number(12.3456) == "12.35"
+
+
+def test_rank_cells_carry_their_number_and_tables_sort_by_it(tmp_path):
+    df = pd.DataFrame({"rank": [1, 2, 10], "handset": ["a", "b", "c"], "users": [5, 4, 1]})
+    soup = BeautifulSoup(table_html(df), "html.parser")
+    assert "sortable" in soup.find("table")["class"]
+    ranks = [td["data-v"] for td in soup.select("tbody td:nth-of-type(1)")]
+    assert [float(r) for r in ranks] == [1.0, 2.0, 10.0]
+    assert [th.get_text() for th in soup.find_all("th")] == ["Rank", "Handset", "Users"]
+
+
+def test_experience_values_ranked_as_numbers_with_distinct_frequent_values():
+    rows = []
+    for rank in range(1, 11):
+        rows += [("tcp_retrans_bytes", "top", rank, 1e6 * (11 - rank), 1),
+                 ("tcp_retrans_bytes", "bottom", rank, 100.0 * rank, 1),
+                 ("tcp_retrans_bytes", "frequent", rank, 30_740.0 + rank, 100 - rank)]
+    values = pd.DataFrame(rows, columns=["metric", "kind", "rank", "value", "count"])
+    soup = BeautifulSoup(values_table("tcp_retrans_bytes", values), "html.parser")
+    assert [int(td.get_text()) for td in soup.select("tbody td:nth-of-type(1)")] == \
+        list(range(1, 11))
+    frequent = [td.get_text() for td in soup.select("tbody td:nth-of-type(4)")]
+    assert len(set(frequent)) == 10 and "30.741 kB (99 users)" == frequent[0]

@@ -187,13 +187,13 @@ def segments_insight(clusters: pd.DataFrame, log_clusters: pd.DataFrame | None,
     evidence = [row_evidence(CLUSTERS, smallest, ["cluster"], ["users"]),
                 Evidence(CLUSTERS, {}, {"sum(users)": total})]
     if small:
-        text = (f"The SPEC engagement clustering puts {int(smallest['users']):,} "
+        text = (f"The engagement clustering on the raw metrics puts {int(smallest['users']):,} "
                 f"user{'s' if smallest['users'] != 1 else ''} "
                 f"({share_text(smallest['users'] / total)} of users) in cluster "
                 f"{int(smallest['cluster'])}: on heavy-tailed usage k-means spends a cluster on "
                 f"a few extreme users, so its clusters are no marketing segments.")
     else:
-        text = (f"Every SPEC engagement cluster is a real segment: the smallest (cluster "
+        text = (f"Every engagement cluster is a real segment: the smallest (cluster "
                 f"{int(smallest['cluster'])}) holds {share_text(smallest['users'] / total)} of "
                 f"users.")
     if log_clusters is not None:
@@ -206,7 +206,7 @@ def segments_insight(clusters: pd.DataFrame, log_clusters: pd.DataFrame | None,
     if stability is not None:
         parts = []
         for _, r in stability.iterrows():
-            name = "SPEC" if r["clustering"] == "spec" else "log-scaled"
+            name = "raw-metric" if r["clustering"] == "spec" else "log-scaled"
             parts.append(f"the {name} clusters agree with an adjusted Rand index of "
                          f"{r['ari_mean']:.2f} (lowest {r['ari_min']:.2f})")
             evidence.append(row_evidence(STABILITY, r, ["clustering"],

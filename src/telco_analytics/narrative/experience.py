@@ -43,7 +43,7 @@ def worst_cluster_insight(clusters: pd.DataFrame, measured: Measurement) -> Find
         f"{share_text(share)} of users ({int(worst['users']):,}) fall in the worst-experience "
         f"cluster (cluster {int(worst['cluster'])}): {_means_text(worst)} per user on average, "
         f"against {_means_text(best)} in the best cluster (cluster {int(best['cluster'])}). "
-        f"It is set apart mainly by {LABEL[driver]} (centroid z-score "
+        f"The worst cluster is set apart mainly by {LABEL[driver]} (centroid z-score "
         f"{float(worst[f'z_{driver}']):.2f}, {float(worst[f'{driver}_vs_median']):.2f}x the "
         f"median user)."
     )
@@ -76,11 +76,12 @@ def clusters_overview_insight(clusters: pd.DataFrame) -> Finding:
     total = clusters["users"].sum()
     rows = clusters.sort_values("cluster")
     column = "relative_description" if "relative_description" in rows else "description"
-    parts = [f"cluster {int(r['cluster'])} ({share_text(r['users'] / total)} of users) is "
-             f"{r[column]}" for _, r in rows.iterrows()]
+    # one sentence per cluster: a single sentence over every cluster ran to 1,000 characters
+    parts = [f"Cluster {int(r['cluster'])} ({share_text(r['users'] / total)} of users) is "
+             f"{r[column]}." for _, r in rows.iterrows()]
     return finding(
-        "experience.clusters", "Experience clusters against the population: "
-        + "; ".join(parts) + ".",
+        "experience.clusters", f"The {len(rows)} experience clusters against the population. "
+        + " ".join(parts),
         evidence=[*(row_evidence(CLUSTERS, r, ["cluster"], ["users", column])
                     for _, r in rows.iterrows()),
                   Evidence(CLUSTERS, {}, {"sum(users)": int(total)})],
@@ -165,9 +166,10 @@ def handset_throughput_insight(handsets: pd.DataFrame, measured: Measurement) ->
         / rows[_sessions_column(metric)].sum())
     text = (
         f"Among the {len(handsets):,} handsets ranked (each with {int(handsets['users'].min()):,}"
-        f" users or more), the {slow['handset']} gets the lowest recorded throughput: "
-        f"{_handset_row_text(slow, metric)}, against {metric_text(metric, network)} over all "
-        f"sessions; the {fast['handset']} the highest: {_handset_row_text(fast, metric)}, "
+        f" users or more), the {slow['handset']} is the slowest: "
+        f"{_handset_row_text(slow, metric)}. Even the top of its interval is below that of "
+        f"every other handset; the average over all sessions is {metric_text(metric, network)}."
+        f" The fastest is the {fast['handset']}: {_handset_row_text(fast, metric)}, "
         f"{fast[metric] / slow[metric]:.1f}x more."
     )
     columns = [metric, f"{metric}_low", f"{metric}_high", _sessions_column(metric),
@@ -228,7 +230,8 @@ def frequent_values_insight(values: pd.DataFrame, users: int) -> Finding | None:
     if row["count"] < 2:
         return None
     text = (
-        f"The most frequent per-user {row['metric']} value, {row['value']:,.4g}, is shared by "
+        f"The most frequent per-user {LONG_LABEL.get(row['metric'], row['metric'])} value, "
+        f"{metric_text(str(row['metric']), float(row['value']))}, is shared by "
         f"{int(row['count']):,} users ({share_text(row['count'] / users)}): a value this common "
         f"is typically the cleaning replacement given to missing or outlying sessions, so the "
         f"experience of these users is known only roughly."

@@ -75,8 +75,8 @@ def top_handset_insight(top10: pd.DataFrame) -> Finding:
         text += f", {first['sessions'] / second['sessions']:.1f}x the runner-up {second['handset']}"
     if is_router(first["handset"]):
         text += (
-            ". It is a 4G home router or hotspot, not a phone: fixed-wireless home broadband "
-            "is the largest single device segment."
+            f". The {first['handset']} is a 4G home router or hotspot, not a phone: "
+            "fixed-wireless home broadband is the largest single device segment."
         )
         action = (
             f"Fixed-wireless home broadband users ({first['handset']} owners) should be "

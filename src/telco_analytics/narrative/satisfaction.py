@@ -50,7 +50,7 @@ def cluster_insight(clusters: pd.DataFrame, drivers: pd.DataFrame | None) -> Fin
                 Evidence(CLUSTERS, {}, {"sum(users)": total})]
     scale = _dominant_scale(drivers)
     if scale is not None and scale["score"] == f"{driver}_score":
-        text += (f" That is largely the scale of the scores: the {driver} score spreads "
+        text += (f" The gap is largely the scale of the scores: the {driver} score spreads "
                  f"{scale['std_ratio']:.1f}x as wide as the {other} score, so it moves the mean "
                  "more whatever customers care about.")
         evidence.append(row_evidence(DRIVERS, scale, ["score"], ["std_ratio"]))
@@ -101,10 +101,14 @@ def top10_insight(top10: pd.DataFrame, satisfaction: pd.DataFrame | None) -> Fin
         numbers["median_score"] = median
         text += f" (median user: {median:.2f})"
         evidence.append(Evidence(SATISFACTION, {}, {"median(satisfaction_score)": median}))
-    text += (
-        f"; for {by_experience} of them the experience score is the larger part, for "
-        f"{len(top10) - by_experience} the engagement score."
-    )
+    by_engagement = len(top10) - by_experience
+    if by_experience == 0:
+        text += "; for every one of them the engagement score is the larger part."
+    elif by_engagement == 0:
+        text += "; for every one of them the experience score is the larger part."
+    else:
+        text += (f"; for {by_experience} of them the experience score is the larger part, for "
+                 f"{by_engagement} the engagement score.")
     return finding("satisfaction.top_users", text, evidence=evidence, numbers=numbers)
 
 
@@ -258,8 +262,8 @@ def drivers_insight(drivers: pd.DataFrame) -> Finding:
         f"Satisfaction (the mean of the two scores) correlates {eng['corr']:.2f} with the "
         f"engagement score and {exp['corr']:.2f} with the experience score; the engagement "
         f"score accounts for {share_text(eng['variance_share'])} of its variance, the "
-        f"experience score for {share_text(exp['variance_share'])}. Their spreads: standard "
-        f"deviation {eng['std']:.2f} (engagement) against {exp['std']:.2f} (experience)."
+        f"experience score for {share_text(exp['variance_share'])}. The standard deviation of "
+        f"the engagement score is {eng['std']:.2f}, of the experience score {exp['std']:.2f}."
     )
     scale = _dominant_scale(drivers)
     if scale is not None:

@@ -1,7 +1,8 @@
-"""The report's proof that the export landed: the top rows as the mysql client shows them.
+"""The report's proof that the export landed: the top rows as the database's client shows them.
 
-`format_select` writes the statement and its result as the mysql command-line client prints
-them (a boxed table, numbers right-aligned, the row count); `render_select_png` turns that text
+`format_select` writes the statement and its result as the command-line client prints them (a
+boxed table, numbers right-aligned, the row count) behind that client's prompt (`sqlite>` for
+SQLite, `mysql>` for MySQL and MariaDB: `client_prompt`); `render_select_png` turns that text
 into a terminal-like picture (light monospace text on a dark background) sized to the text, so
 the whole table is visible whatever its width.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +42,31 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 # --------------------------------------------------------------------------- the text
 
+SQLITE_PROMPT, MYSQL_PROMPT = "sqlite>", "mysql>"
+# a run is written into a hidden staging folder next to its final one, renamed at the end
+# (run.catalog.staged_folder): ".NAME.partial-1a2b3c4d" becomes "NAME"
+_STAGING = re.compile(r"/\.([^/]+)\.partial-[0-9a-f]{8}(?=/|$)")
+
+
+def client_prompt(url: str) -> str:
+    """The prompt of the command-line client of the database a URL names."""
+    return SQLITE_PROMPT if str(url).lower().startswith("sqlite") else MYSQL_PROMPT
+
+
+def final_url(url: str) -> str:
+    """The URL with a run's staging folder replaced by the run folder it becomes (a SQLite file
+    written during the run lives in the final folder afterwards, never in the staging one)."""
+    return _STAGING.sub(lambda m: "/" + m.group(1), str(url))
+
+
+def with_prompt(text: str, prompt: str) -> str:
+    """Saved query output with its statement behind the given prompt (older runs wrote
+    'mysql>' whatever the database)."""
+    for known in (SQLITE_PROMPT, MYSQL_PROMPT):
+        if text.startswith(known + " "):
+            return prompt + text[len(known):]
+    return text
+
 
 def _cell(value: object) -> str:
     """A value as the mysql client prints it: NULL, floats with 6 decimals, seconds for times."""
@@ -52,8 +79,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def format_select(sql: str, df: pd.DataFrame) -> str:
-    """Query output as the mysql client prints it: the statement, a boxed table, the row count."""
+def format_select(sql: str, df: pd.DataFrame, prompt: str = MYSQL_PROMPT) -> str:
+    """Query output as the client prints it: the statement behind `prompt`, a boxed table, the
+    row count."""
     headers = [str(c) for c in df.columns]
     rows = [[_cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
@@ -67,7 +95,7 @@ def format_select(sql: str, df: pd.DataFrame) -> str:
         ]
         return "| " + " | ".join(padded) + " |"
 
-    out = [f"mysql> {sql.strip()}"]
+    out = [f"{prompt} {sql.strip()}"]
     if rows:
         out += [rule, line(headers, False), rule, *(line(r, True) for r in rows), rule]
         out.append(f"{len(rows)} row{'s' if len(rows) != 1 else ''} in set")

@@ -10,6 +10,7 @@ says which variable a row holds (`row_unit`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,7 +41,7 @@ def unit_of(name: str) -> str:
         # sessions_mean is a mean count: still a count-like number, shown with 2 decimals
         return "count" if n in COUNT_COLUMNS else "number"
     # shares first: total_bytes_share is a fraction, not a volume
-    if n.endswith(("share", "_ratio")):
+    if n.endswith(("share", "_ratio")) or n.startswith("share_"):
         return "share"  # a fraction 0-1
     if n.endswith("_pct") or "_pct_" in n:
         return "percent"  # already in percent units (0-100)
@@ -64,22 +65,26 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def format_number(value: float) -> str:
-    """A plain number: thousands separators, at most 4 significant digits below 1,000."""
+def format_number(value: float, extra: int = 0) -> str:
+    """A plain number for people: thousands separators, about 4 significant digits (3 below
+    1), never scientific notation ('2.88e-06' -> '0.00000288'); `extra` more digits."""
     v = float(value)
     if v == 0:
         return "0"
-    if abs(v) >= 1e9:
-        return f"{v:.3e}"  # variances of byte counts: digits beyond 4 carry nothing
     if abs(v) >= 1000:
-        return f"{v:,.0f}"
+        return f"{v:,.{extra}f}" if extra else f"{v:,.0f}"
     if abs(v) >= 1:
-        return f"{v:,.4g}" if abs(v - round(v)) > 1e-9 else f"{v:,.0f}"
-    return f"{v:.3g}"
+        if abs(v - round(v)) <= 1e-9 and not extra:
+            return f"{v:,.0f}"
+        decimals = 3 - math.floor(math.log10(abs(v))) + extra  # 4 significant digits
+        return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+    decimals = 2 - math.floor(math.log10(abs(v))) + extra  # 3 significant digits
+    return f"{v:.{decimals}f}".rstrip("0").rstrip(".")
 
 
-def format_value(value: Any, unit: str) -> str:
-    """One cell as text in its unit ('' for missing values)."""
+def format_value(value: Any, unit: str, extra: int = 0) -> str:
+    """One cell as text in its unit ('' for missing values); `extra` more decimals (used when
+    the usual rounding would show two different values as the same text)."""
     if _is_missing(value):
         return ""
     if unit == "text" or isinstance(value, str):
@@ -93,22 +98,42 @@ def format_value(value: Any, unit: str) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
     if unit == "bytes":
-        return human_bytes(v)
+        return human_bytes(v, 2 + extra)
     if unit == "duration_ms":
-        return human_duration_ms(v)
+        return human_duration_ms(v, 1 + extra)
     if unit == "seconds":
-        return human_duration_ms(v * 1000)
+        return human_duration_ms(v * 1000, 1 + extra)
     if unit == "ms":
-        return f"{v:,.1f} ms"
+        return f"{v:,.{1 + extra}f} ms"
     if unit == "kbps":
-        return f"{v:,.0f} kbps"
+        return f"{v:,.{extra}f} kbps"
     if unit == "share":
-        return f"{v * 100:.1f}%"
+        return f"{v * 100:.{1 + extra}f}%"
     if unit == "percent":
-        return f"{v:.2f}%"
+        return f"{v:.{2 + extra}f}%"
     if unit == "count":
-        return f"{v:,.0f}" if v == round(v) else f"{v:,.2f}"
-    return format_number(v)
+        return f"{v:,.0f}" if v == round(v) else f"{v:,.{2 + extra}f}"
+    return format_number(v, extra)
+
+
+def format_distinct(values: list[Any], units: list[str], max_extra: int = 6) -> list[str]:
+    """The values as text, two different values never reading the same: only the cells whose
+    usual rounding collides with another value's get more decimals ('30.74 kB' twice for two
+    values becomes '30.741 kB' and '30.744 kB'; the other cells keep their usual text)."""
+    extras = [0] * len(values)
+    texts = [format_value(v, u) for v, u in zip(values, units, strict=True)]
+    for _ in range(max_extra):
+        owners: dict[str, set[Any]] = {}
+        for text, value in zip(texts, values, strict=True):
+            if text:
+                owners.setdefault(text, set()).add(value)
+        clashing = [i for i, text in enumerate(texts) if text and len(owners[text]) > 1]
+        if not clashing:
+            break
+        for i in clashing:
+            extras[i] += 1
+            texts[i] = format_value(values[i], units[i], extras[i])
+    return texts
 
 
 def column_unit(df: pd.DataFrame, column: str) -> str:
@@ -148,6 +173,48 @@ def format_table(
     if labels:
         out = out.rename(columns=dict(labels))
     return out.reset_index(drop=True)
+
+
+# words written in capitals in headers ('rtt_ms_mean' -> 'RTT (ms) mean')
+ACRONYMS = {"rtt": "RTT", "tcp": "TCP", "dl": "DL", "ul": "UL", "msisdn": "MSISDN", "imsi": "IMSI",
+            "imei": "IMEI", "retrans": "retransmission", "pca": "PCA", "pc1": "PC1", "r2": "R²",
+            "rmse": "RMSE", "mae": "MAE", "id": "ID", "sha256": "SHA-256", "cv": "CV",
+            "iqr": "IQR", "mse": "MSE", "tp": "TP", "pct": "%"}
+# unit suffixes dropped from headers because the cells carry the unit (and durations are shown
+# in h/min/s, so a header saying "ms" would be wrong)
+UNIT_WORDS = {"bytes", "ms", "kbps", "s"}
+
+
+def header_label(column: str) -> str:
+    """A table header for a column whose cells are formatted with their unit:
+    'duration_ms_mean' -> 'Duration mean', 'tcp_retrans_bytes' -> 'TCP retrans',
+    'throughput_kbps_p25' -> 'Throughput p25', 'missing_pct' -> 'Missing %'."""
+    words = [w for w in str(column).split("_") if w]
+    kept = [w for w in words if w.lower() not in UNIT_WORDS] or words
+    if kept == ["total"] and "bytes" in words:
+        kept = ["total", "volume"]
+    text = " ".join(ACRONYMS.get(w.lower(), w) for w in kept)
+    return text[:1].upper() + text[1:] if text else text
+
+
+# internal references to the specification, said in words for readers: the rule itself is
+# always written out next to them, so dropping the reference loses nothing
+_SPEC_REFS = (
+    (re.compile(r"\s*\((?:see )?SPEC (?:section \d+ )?rules? [\d\-–, and]+\)"), ""),
+    (re.compile(r";?\s*SPEC (?:section \d+ )?rules? [\d\-–]+"), ""),
+    (re.compile(r"\bthe SPEC clustering\b"), "the clustering on the raw metrics"),
+    (re.compile(r"\bSPEC engagement cluster"), "engagement cluster"),
+    (re.compile(r"\bthe SPEC clusters\b"), "the clusters on the raw metrics"),
+    (re.compile(r"\bSPEC\b"), "specified"),
+)
+
+
+def plain_words(text: str) -> str:
+    """Reader-facing text without internal rule numbers ('... everywhere (SPEC rule 1)' ->
+    '... everywhere')."""
+    for pattern, replacement in _SPEC_REFS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def human_label(column: str) -> str:

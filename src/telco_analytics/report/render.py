@@ -10,7 +10,8 @@ import vl_convert as vlc
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     """PNG bytes of a chart (scale 2 keeps text sharp on slides)."""
-    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
+    # schema validation costs more than the rendering; the figure tests validate every chart
+    return vlc.vegalite_to_png(chart.to_dict(validate=False), scale=scale)
 
 
 def save_png(chart: alt.TopLevelMixin, path: Path, scale: float = 2.0) -> Path:

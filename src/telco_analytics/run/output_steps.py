@@ -37,7 +37,12 @@ def save_findings(catalog: RunCatalog, findings: list[dict[str, Any]]) -> None:
 
 
 def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Every chart rendered to figures/NAME.png; the names, sorted."""
+    """The charts the slides use rendered to figures/NAME.png; the names, sorted.
+
+    Only those: report.html draws every chart from its Vega-Lite spec in the browser, so a PNG
+    of any other chart was written for nobody (and cost ~0.15 s each, 45 of them).
+    """
+    from ..report.figures import PER_USER_TABLES, SLIDE_FIGURES
     from ..report.figures.engagement import engagement_figures
     from ..report.figures.experience import experience_figures
     from ..report.figures.overview import overview_figures
@@ -45,14 +50,18 @@ def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
     from ..report.figures.tracking import tracking_figures
     from ..report.render import chart_png
 
+    # without the per-user tables the figure functions skip the charts drawn from them (the
+    # histograms and scatters, the slowest to build and to render), none of them a slide's
+    slide_tables = {k: v for k, v in tables.items() if k not in PER_USER_TABLES}
     charts: dict[str, Any] = {}
     for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures,
                   tracking_figures):
-        charts.update(build(tables))
+        charts.update(build(slide_tables))
+    wanted = [name for name in SLIDE_FIGURES if name in charts]
     # one rendering engine: vl-convert does not render faster from several threads
-    for name, chart in charts.items():
-        catalog.write_figure(name, chart_png(chart))
-    return sorted(charts)
+    for name in wanted:
+        catalog.write_figure(name, chart_png(charts[name]))
+    return sorted(wanted)
 
 
 def exportable(df: pd.DataFrame, pseudonym_key: bytes | None) -> pd.DataFrame:
@@ -81,16 +90,19 @@ def database_export(catalog: RunCatalog, satisfaction: pd.DataFrame, db_url: str
     text and picture; the manifest's `database` facts."""
     from ..io import database
     from ..privacy import mask_url
-    from ..report.db_select import format_select, render_select_png
+    from ..report.db_select import client_prompt, final_url, format_select, render_select_png
 
     url = database.resolve_db_url(db_url, catalog.root)
     rows = database.export_table(exportable(satisfaction, pseudonym_key), url, "satisfaction",
                                  run_id=run_id)
     top = database.select_top(url, "satisfaction", 10)
-    text = format_select(top.attrs["sql"], top)
+    prompt = client_prompt(url)
+    text = format_select(top.attrs["sql"], top, prompt)
     catalog.write_text(DB_SELECT, text)
     render_select_png(text, catalog.figure_path("db_select"))
-    return {"database": {"url": mask_url(url), "table": "satisfaction", "rows": rows}}
+    # the SQLite file is written in the staging folder and read where the run folder ends up
+    return {"database": {"url": mask_url(final_url(url)), "table": "satisfaction", "rows": rows,
+                         "client": prompt.rstrip(">")}}
 
 
 def track(catalog: RunCatalog, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],

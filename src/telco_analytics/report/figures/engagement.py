@@ -71,9 +71,10 @@ def _pair_scatter(points: pd.DataFrame, x: str, y: str, k: int) -> alt.Chart:
                     axis=alt.Axis(format=AXIS_FORMATS[y], tickCount=5)),
             color=alt.Color("name:N", scale=alt.Scale(
                 domain=[cluster_name(c, k) for c in range(k)], range=cluster_scale(k).range
-            ), title="Engagement cluster"),
+            ), title="Engagement cluster", legend=alt.Legend(orient="bottom", labelLimit=400)),
         )
-        .properties(width=260, height=260)
+        # three panels and the legend below them fit the report's 1,100 px column
+        .properties(width=220, height=220)
     )
 
 

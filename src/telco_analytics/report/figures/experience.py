@@ -41,10 +41,18 @@ def _top(table: pd.DataFrame, n: int = TOP_HANDSETS) -> pd.DataFrame:
 
 def throughput_per_handset_chart(throughput_per_handset: pd.DataFrame) -> alt.LayerChart:
     """Per top handset: interquartile bar (p25-p75), median tick and mean point of throughput."""
-    top = _top(throughput_per_handset)
+    top = _top(throughput_per_handset).copy()
     order = top["handset"].tolist()
     y = alt.Y("handset:N", sort=order, title=None)
-    scale = alt.Scale(type="log")
+    # a log axis cannot show 0 kbps, and one p25 of 0.001 kbps stretched it down to ticks
+    # labelled "0 0 0": values are drawn from a floor of at least 1 kbps, said in the subtitle
+    columns = ["p25", "median", "p75", "mean"]
+    positive = top[columns].to_numpy(dtype="float64")
+    positive = positive[positive > 0]
+    floor = 10.0 ** np.floor(np.log10(max(1.0, float(positive.min()) if positive.size else 1.0)))
+    below = int((top[columns] < floor).to_numpy().sum())
+    top[columns] = top[columns].astype("float64").clip(lower=floor)
+    scale = alt.Scale(type="log", domainMin=floor)
     x_title = "Average throughput per user, DL+UL (kbps, log)"
     tooltip = ["handset:N", alt.Tooltip("users:Q", format=","),
                *[alt.Tooltip(f"{c}:Q", format=",.0f") for c in ("p25", "median", "p75", "mean")]]
@@ -63,8 +71,10 @@ def throughput_per_handset_chart(throughput_per_handset: pd.DataFrame) -> alt.La
             width=WIDTH - 200, height=28 * len(top),
             title=alt.TitleParams(
                 "Throughput per handset",
-                subtitle=f"{len(top)} handsets with the most users: bar = p25-p75, "
-                "tick = median, red dot = mean",
+                subtitle=[(f"{len(top)} handsets with the most users: bar = p25-p75, "
+                           "tick = median, red dot = mean")]
+                + ([f"values below {floor:,.0f} kbps drawn at {floor:,.0f} kbps"] if below
+                   else []),
             ),
         )
     )

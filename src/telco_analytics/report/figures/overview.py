@@ -11,19 +11,38 @@ import logging
 import altair as alt
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from ... import schema
-from ...analysis.overview import PCA_VARIABLES, app_bytes_column, quantitative_columns
 from .style import HEIGHT, PALETTE, PRIMARY, SI, THOUSANDS, WIDTH, themed
 
 log = logging.getLogger(__name__)
+
+# Three names of analysis.overview, restated here: importing that module imports scikit-learn
+# (seconds), and `telco report` draws charts without fitting anything. A unit test checks that
+# the two stay the same.
+PCA_VARIABLES: list[str] = [*schema.USER_APP_BYTES, "dl_bytes", "ul_bytes"]
+
+
+def app_bytes_column(app: str) -> str:
+    """Per-user column holding an app's DL+UL bytes (e.g. 'youtube' -> 'youtube_bytes')."""
+    return f"{app}_bytes"
+
+
+def quantitative_columns(user_overview: pd.DataFrame) -> list[str]:
+    """The per-user quantitative variables: every numeric column except the user key."""
+    return [c for c in user_overview.columns
+            if c != schema.USER_KEY and is_numeric_dtype(user_overview[c])]
+
 
 MAX_POINTS = 5000  # above this many users the app-vs-total scatter becomes a 2-D histogram
 HIST_BINS = 40
 SCATTER_BINS = 40
 MS_PER_HOUR = 3_600_000
-# a variable is drawn on a log axis when its largest value dwarfs its median
-LOG_RATIO = 50.0
+# a variable is drawn on a log axis when its largest value is this many times its median:
+# at 50 the app volumes (max ~20-30x the median) squeezed every bar into the left third
+LOG_RATIO = 8.0
+SMALL_COUNTS = 50  # integer variables up to this value (sessions) keep one bar per value
 
 
 def app_label(app: str) -> str:
@@ -49,6 +68,15 @@ def variable_label(column: str) -> str:
     return column
 
 
+def _lower_first(label: str) -> str:
+    """'Download volume ...' -> 'download volume ...', but app names keep their capital
+    ('Netflix volume ...')."""
+    first = label.split(" ", 1)[0]
+    if any(first == app_label(app).split(" ", 1)[0] for app in schema.APPS):
+        return label
+    return label[0].lower() + label[1:]
+
+
 def _display_values(values: pd.Series, column: str) -> pd.Series:
     """Values in the unit the chart shows (duration ms -> hours)."""
     v = values.astype("float64")
@@ -67,6 +95,8 @@ def _use_log(values: np.ndarray) -> bool:
     """Heavy-tailed positive data reads better on a log axis."""
     positive = values[values > 0]
     if len(positive) < 2:
+        return False
+    if positive.max() <= SMALL_COUNTS and np.allclose(positive, np.round(positive)):
         return False
     return bool(positive.max() / np.median(positive) >= LOG_RATIO)
 
@@ -138,7 +168,7 @@ def histogram(user_overview: pd.DataFrame, column: str, bins: int = HIST_BINS) -
             width=WIDTH,
             height=HEIGHT,
             title=alt.TitleParams(
-                f"Distribution of {label[0].lower() + label[1:]}", subtitle=subtitle
+                f"Distribution of {_lower_first(label)}", subtitle=subtitle
             ),
         )
     )

@@ -35,22 +35,22 @@ def cluster_scale(k: int) -> alt.Scale:
     return alt.Scale(domain=list(range(k)), range=CLUSTER_COLORS[:k])
 
 
-def human_bytes(value: float) -> str:
-    """1234567 -> '1.23 MB' (decimal units, as operators bill)."""
+def human_bytes(value: float, decimals: int = 2) -> str:
+    """1234567 -> '1.23 MB' (decimal units, as operators bill); more decimals on request."""
     units = ["B", "kB", "MB", "GB", "TB", "PB"]
     v = float(value)
     for unit in units:
         if abs(v) < 1000 or unit == units[-1]:
-            return f"{v:,.0f} {unit}" if unit == "B" else f"{v:,.2f} {unit}"
+            return f"{v:,.0f} {unit}" if unit == "B" else f"{v:,.{decimals}f} {unit}"
         v /= 1000
-    return f"{v:,.2f} PB"
+    return f"{v:,.{decimals}f} PB"
 
 
-def human_duration_ms(value: float) -> str:
+def human_duration_ms(value: float, decimals: int = 1) -> str:
     """Milliseconds to '3.2 h' / '12.5 min' / '45.0 s'."""
     s = float(value) / 1000
     if abs(s) >= 3600:
-        return f"{s / 3600:,.1f} h"
+        return f"{s / 3600:,.{decimals}f} h"
     if abs(s) >= 60:
-        return f"{s / 60:,.1f} min"
-    return f"{s:,.1f} s"
+        return f"{s / 60:,.{decimals}f} min"
+    return f"{s:,.{decimals}f} s"

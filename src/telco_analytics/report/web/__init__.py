@@ -1,0 +1,1 @@
+"""The pieces of the HTML report (see report.html)."""
