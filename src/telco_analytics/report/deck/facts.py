@@ -181,9 +181,11 @@ def data_bullets(data: RunData) -> list[str]:
     r = data.manifest.get("rows", {})
     out = []
     if r:
-        out.append(f"The input has {format_value(r.get('read'), 'count')} rows; "
-                   f"{format_value(r.get('dropped_artifact'), 'count')} artifact row(s) were "
-                   "dropped.")
+        dropped = int(r.get("dropped_artifact") or 0)
+        what = ("no artifact row was dropped" if dropped == 0 else
+                "1 artifact row (a line of column means, not a session) was dropped" if dropped == 1 else
+                f"{format_value(dropped, 'count')} artifact rows (not sessions) were dropped")
+        out.append(f"The input has {format_value(r.get('read'), 'count')} rows; {what}.")
         out.append(f"{format_value(r.get('sessions_without_msisdn'), 'count')} sessions have no "
                    "MSISDN: they count for handsets and stay out of per-user tables.")
     return out
