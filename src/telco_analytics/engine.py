@@ -89,6 +89,32 @@ def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
                         emptyValue=None)
 
 
+def read_csv_typed(con: Any, paths: list[str], numeric: list[str]) -> ibis.Table:
+    """DuckDB: the `numeric` columns (by header name) parsed as DOUBLE while the file is read,
+    the others as text; '' and \\N are null. A value that does not parse makes computing the
+    table raise (a conversion error): the caller then falls back to read_csv_text, whose
+    checks name the column and the value. Parsing while reading saves casting every column
+    of an all-text copy afterwards."""
+    return con.read_csv(
+        paths, all_varchar=True, types=dict.fromkeys(numeric, "DOUBLE"), header=True,
+        nullstr=["", "\\N"], union_by_name=len(paths) > 1,
+    )
+
+
+def copy_to_parquet(con: Any, expr: ibis.Table, path: Path, metadata: dict[str, str]) -> None:
+    """DuckDB: write a table to one Parquet file with DuckDB's parallel writer and key-value
+    `metadata` in the footer (the ingest cache; rows may come in any order)."""
+    kv = ", ".join(f"{_sql_text(k)}: {_sql_text(v)}" for k, v in metadata.items())
+    con.con.execute(
+        f"COPY ({con.compile(expr)}) TO {_sql_text(str(path))} "
+        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})"
+    ).fetchall()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
     if engine_name(con) == "duckdb":
         return con.read_parquet(paths, union_by_name=len(paths) > 1)
