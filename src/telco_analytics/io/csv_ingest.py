@@ -52,7 +52,10 @@ def read_typed(con: Any, files: list[Path], mapping: dict[str, str]) -> TypedRea
             text = raw[mapping[name]].nullif("").nullif("\\N")
             exprs[_UNPARSED + name] = ibis.ifelse(
                 text.notnull() & exprs[name].isnull(), text, ibis.null("string"))
-        table = engine.materialize(con, raw.select(**exprs), "sessions")
+        # the file's size stands for the table's (in memory when it fits, see materialize)
+        size = sum(p.stat().st_size * (4 if p.name.lower().endswith(".gz") else 1)
+                   for p in files)
+        table = engine.materialize(con, raw.select(**exprs), "sessions", expected_bytes=size)
     except Exception as exc:  # noqa: BLE001 - any failure: the text read decides, as before
         # the engine's message quotes the offending line (identifiers): only its kind is logged
         log.info("typed CSV read failed (%s); reading every column as text",

@@ -34,7 +34,7 @@ from .reader import InputFile, ReadResult
 log = logging.getLogger(__name__)
 
 FORMAT = 1  # of an entry: bump when what is stored changes
-KEEP = 3  # newest entries kept (one 1.5M-session extract: about 0.2 GB)
+KEEP = 3  # newest entries kept (one 1.5M-session extract: about 0.3 GB)
 METADATA_KEY = "telco_ingest"
 _STALE_TMP_S = 24 * 3600  # a temporary file this old is left from a stopped run
 _FREE_MARGIN = 1 << 30  # bytes left free on the cache's disk beyond the entry's size
@@ -89,7 +89,8 @@ class IngestCache:
             if list(table.columns) != list(schema.NAMES):
                 raise ValueError("not the canonical columns")
             # read whole now: a corrupt page fails here (and is parsed again), not mid-run
-            sessions = engine.materialize(con, table, "sessions")
+            sessions = engine.materialize(con, table, "sessions",
+                                          expected_bytes=meta["rows"] * len(schema.NAMES) * 8)
             rows = int(sessions.count().to_pyarrow().as_py())
             if rows != meta["rows"]:
                 raise ValueError(f"{rows} rows, {meta['rows']} written")
