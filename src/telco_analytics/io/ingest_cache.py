@@ -72,9 +72,12 @@ class IngestCache:
     def _entry(self, con: Any) -> tuple[Path, str]:
         version = reader_version(con)
         digest = hashlib.sha256(version.encode())
-        for f in self.files:
-            digest.update(f"{f.sha256} {f.bytes};".encode())
+        for text in self._inputs():
+            digest.update(f"{text};".encode())
         return self.folder / f"{digest.hexdigest()[:32]}.parquet", version
+
+    def _inputs(self) -> list[str]:
+        return [f"{f.sha256} {f.bytes}" for f in self.files]
 
     def load(self, con: Any) -> ReadResult | None:
         """The input's sessions from the cache (materialized, as a parsed CSV), or None."""
@@ -85,6 +88,8 @@ class IngestCache:
             meta = _metadata(path)
             if meta.get("version") != version:
                 raise ValueError("written by another reader version")
+            if meta.get("inputs") != self._inputs():
+                raise ValueError("written for other input files")
             table = engine.read_parquet(con, [str(path)])
             if list(table.columns) != list(schema.NAMES):
                 raise ValueError("not the canonical columns")
@@ -123,7 +128,7 @@ class IngestCache:
                             needed / 1e9, self.folder)
                 facts["why_not_stored"] = "not enough free disk space"
                 return facts
-            meta = {"version": version, "rows": int(result.sessions.count().to_pyarrow().as_py()),
+            meta = {"version": version, "inputs": self._inputs(), "rows": int(result.sessions.count().to_pyarrow().as_py()),
                     "notes": result.notes, "duration_unit": result.duration_unit,
                     "absent_columns": result.absent_columns}
             engine.copy_to_parquet(con, result.sessions, tmp, {METADATA_KEY: json.dumps(meta)})
