@@ -189,3 +189,11 @@ def test_cli_no_cache_flag(monkeypatch, tmp_path, flag, expected):
                                       str(tmp_path / "o"), "--quiet", *flag])
     assert result.exit_code == 2, result.output
     assert seen["settings"].ingest_cache is expected
+
+
+def test_an_unwritable_cache_folder_never_fails_the_read(extract, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    result, frame = _read(extract, blocker / "ingest")
+    assert result.ingest["cache"]["stored"] is False and "why_not_stored" in result.ingest["cache"]
+    assert len(frame) == 10

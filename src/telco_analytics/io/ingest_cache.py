@@ -103,9 +103,12 @@ class IngestCache:
             log.warning("ingest cache entry %s unreadable (%s); reading the extract again",
                         path.name, str(exc).strip().splitlines()[0] if str(exc).strip()
                         else type(exc).__name__)
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
-        os.utime(path)  # recently used: kept longest
+        try:
+            os.utime(path)  # recently used: kept longest
+        except OSError:  # a read-only cache folder still serves its entries
+            pass
         log.info("input read from the ingest cache (%s)", path.name)
         return ReadResult(
             sessions=sessions, files=self.files, notes=list(meta["notes"]),
@@ -135,7 +138,7 @@ class IngestCache:
             os.replace(tmp, path)  # atomic: readers see the whole entry or none
         except Exception as exc:  # noqa: BLE001 - the cache only saves time
             log.warning("ingest cache not written (%s)", type(exc).__name__)
-            tmp.unlink(missing_ok=True)
+            _remove(tmp)
             facts["why_not_stored"] = type(exc).__name__
             return facts
         self._evict(path)
@@ -154,6 +157,13 @@ class IngestCache:
                     tmp.unlink(missing_ok=True)
         except OSError as exc:  # another run evicting at the same time
             log.debug("ingest cache eviction: %s", exc)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only cache folder: the entry stays, and is parsed around
+        log.debug("ingest cache: cannot remove %s: %s", path.name, exc)
 
 
 def _metadata(path: Path) -> dict[str, Any]:
