@@ -3,6 +3,10 @@
 The reference extract's quirks handled here: the duplicate `Dur. (ms)` header (first = seconds,
 second = milliseconds), `Bearer Id` in scientific notation, `M/D/YYYY H:MM` dates, empty and
 `\\N` nulls, identifiers kept as text. Everything is validated before any long work starts.
+
+CSV on DuckDB is read with typed numbers (io/csv_ingest.py), falling back to the text read
+here when a value does not parse, and kept in the ingest cache (io/ingest_cache.py) when the
+run asks for it.
 """
 
 from __future__ import annotations
