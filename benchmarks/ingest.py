@@ -14,8 +14,9 @@ Usage: .venv/bin/python benchmarks/ingest.py [--rows 1500000] [--csv PATH] [--re
 Measured (1.5M sessions, 551 MB CSV, 2 cores shared with other work at load average 15-20,
 so walls are inflated 4-5x over CPU; median of 3, interleaved, text = the reader before the
 typed read, run from its own checkout): text 163 s wall / 37.7 CPU-s; typed 51 s / 10.5;
-cache miss (typed + writing the entry) 62 s / 12.2; cache hit 14 s / 2.9. The typed and text
-reads give the same sessions (EXCEPT ALL both ways: 0 rows) on this extract.
+cache miss (typed + writing the entry) 62 s / 12.2; cache hit 14 s / 2.9. At load 5-9
+(median of 2): text 62 s / 32.6, typed 20 s / 8.9, miss 12.7 s / 11.5, hit 3.7 s / 2.8.
+The typed and text reads give the same sessions (EXCEPT ALL both ways: 0 rows) here.
 """
 
 from __future__ import annotations
