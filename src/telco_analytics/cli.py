@@ -103,6 +103,7 @@ def run(
     tracking: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (else $MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")] = None,
     seed: Annotated[int, typer.Option(help="random_state of the models.")] = 42,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Keep a parsed CSV as Parquet in the user cache folder and reuse it on the next run on the same file.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False,
 ) -> None:
@@ -114,7 +115,7 @@ def run(
         from .run.runner import run as run_pipeline
 
         params = AnalysisParams(random_state=seed)
-        settings = ExecutionSettings(engine=engine)
+        settings = ExecutionSettings(engine=engine, ingest_cache=cache)
         options = RunOptions(db_url=db, pseudonymize=pseudonymize, report=report,
                              figures=figures, tracking=tracking, tracking_uri=tracking_uri,
                              spark_master=spark_master)

@@ -173,6 +173,7 @@ EXECUTION_RULES: dict[str, Rule] = {
     "workers": (lambda v: v is None or _int_at_least(1)[0](v), "None or an integer >= 1"),
     "side_by_side_max_users": _int_at_least(1),
     "engine_child_min_bytes": _int_at_least(0),
+    "ingest_cache": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 
@@ -194,6 +195,9 @@ class ExecutionSettings(_AsDict):
     # keeps GBs after a large group-by (28.5M users: about 4 GB) that only its process's end
     # returns. 0 = always; below it the engine runs in the process (no start-up cost)
     engine_child_min_bytes: int = 1_000_000_000
+    # keep a parsed CSV extract as Parquet in the user cache folder, keyed by its content and
+    # the reader's version, so that the next run on it skips parsing (`telco run --no-cache`)
+    ingest_cache: bool = True
 
     def __post_init__(self) -> None:
         _validate(self, EXECUTION_RULES, "execution settings")

@@ -89,6 +89,37 @@ def read_csv_text(con: Any, paths: list[str]) -> ibis.Table:
                         emptyValue=None)
 
 
+def read_csv_typed(con: Any, paths: list[str], numeric: list[str]) -> ibis.Table:
+    """DuckDB: the `numeric` columns (by header name) parsed as DOUBLE while the file is read,
+    the others as text; '' and \\N are null. A value that does not parse makes computing the
+    table raise (a conversion error): the caller then falls back to read_csv_text, whose
+    checks name the column and the value. Parsing while reading saves casting every column
+    of an all-text copy afterwards."""
+    return con.read_csv(
+        paths, all_varchar=True, types=dict.fromkeys(numeric, "DOUBLE"), header=True,
+        nullstr=["", "\\N"], union_by_name=len(paths) > 1,
+    )
+
+
+def copy_to_parquet(con: Any, expr: ibis.Table, path: Path, metadata: dict[str, str]) -> None:
+    """DuckDB: write a table to one Parquet file with DuckDB's parallel writer and key-value
+    `metadata` in the footer (the ingest cache; rows may come in any order).
+
+    Snappy without dictionaries: at 1.5M sessions the cheapest to write of those tried
+    (zstd, zstd level 1, snappy, lz4, uncompressed; DuckDB's and pyarrow's writers), about
+    3.5 CPU-s for 0.32 GB, a sixth of the CSV's size; zstd saved a third of the size for
+    1.5-2x the CPU."""
+    kv = ", ".join(f"{_sql_text(k)}: {_sql_text(v)}" for k, v in metadata.items())
+    con.con.execute(
+        f"COPY ({con.compile(expr)}) TO {_sql_text(str(path))} (FORMAT parquet, "
+        f"COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1, KV_METADATA {{{kv}}})"
+    ).fetchall()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def read_parquet(con: Any, paths: list[str]) -> ibis.Table:
     if engine_name(con) == "duckdb":
         return con.read_parquet(paths, union_by_name=len(paths) > 1)

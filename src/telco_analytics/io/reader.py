@@ -3,6 +3,10 @@
 The reference extract's quirks handled here: the duplicate `Dur. (ms)` header (first = seconds,
 second = milliseconds), `Bearer Id` in scientific notation, `M/D/YYYY H:MM` dates, empty and
 `\\N` nulls, identifiers kept as text. Everything is validated before any long work starts.
+
+CSV on DuckDB is read with typed numbers (io/csv_ingest.py), falling back to the text read
+here when a value does not parse, and kept in the ingest cache (io/ingest_cache.py) when the
+run asks for it.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
     duration_unit: str = "ms (second Dur. (ms) column)"
     absent_columns: list[str] = field(default_factory=list)
+    # how the input was read (CSV: typed or text parse, ingest cache hit or miss): manifest
+    ingest: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- files
@@ -310,13 +316,21 @@ def type_problems(raw: ibis.Table, mapping: dict[str, str]) -> list[str]:
         checks[name] = (bad, text)
     if not checks:
         return []
+    return problems_of(raw, {name: ibis.ifelse(bad, text, ibis.null("string"))
+                             for name, (bad, text) in checks.items()}, mapping)
+
+
+def problems_of(table: ibis.Table, offending: dict[str, ibis.Value],
+                mapping: dict[str, str]) -> list[str]:
+    """The phrases of type_problems from, per canonical column, its offending text where a
+    value does not parse (else null), in one pass over `table`."""
     aggs = {}
-    for i, (name, (bad, text)) in enumerate(checks.items()):
-        aggs[f"n{i}"] = bad.sum()
-        aggs[f"v{i}"] = ibis.ifelse(bad, text, ibis.null("string")).max()
-    row = raw.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    for i, value in enumerate(offending.values()):
+        aggs[f"n{i}"] = value.count()
+        aggs[f"v{i}"] = value.max()
+    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     problems = []
-    for i, name in enumerate(checks):
+    for i, name in enumerate(offending):
         count = row[f"n{i}"] or 0
         if count:
             col = schema.BY_NAME[name]
@@ -330,21 +344,35 @@ def type_problems(raw: ibis.Table, mapping: dict[str, str]) -> list[str]:
 
 def duration_unit(raw: ibis.Table, mapping: dict[str, str]) -> str:
     """Unit of a lone duration column: 'ms' or 's', from its ratio to End - Start."""
-    value = _number(raw, mapping["duration_s"])
-    if "start_time" in mapping and "end_time" in mapping:
-        span = (
-            _timestamp(raw, mapping["end_time"]).epoch_seconds()
-            - _timestamp(raw, mapping["start_time"]).epoch_seconds()
-        )
-        row = raw.aggregate(v=value.median(), s=span.median()).to_pyarrow().to_pylist()[0]
+    both = "start_time" in mapping and "end_time" in mapping
+    return decide_unit(
+        raw, _number(raw, mapping["duration_s"]),
+        _timestamp(raw, mapping["start_time"]) if both else None,
+        _timestamp(raw, mapping["end_time"]) if both else None,
+    )
+
+
+def decide_unit(table: ibis.Table, value: ibis.Value, start: ibis.Value | None,
+                end: ibis.Value | None) -> str:
+    """duration_unit from the lone duration's values and the parsed Start and End."""
+    if start is not None and end is not None:
+        span = end.epoch_seconds() - start.epoch_seconds()
+        row = table.aggregate(v=value.median(), s=span.median()).to_pyarrow().to_pylist()[0]
         if row["v"] is not None and row["s"]:
             return "ms" if row["v"] / row["s"] > 30 else "s"
-    median = raw.aggregate(v=value.median()).to_pyarrow().to_pylist()[0]["v"]
+    median = table.aggregate(v=value.median()).to_pyarrow().to_pylist()[0]["v"]
     return "ms" if (median or 0) > 1_000_000 else "s"
 
 
 def canonical(raw: ibis.Table, mapping: dict[str, str], lone_duration_unit: str | None) -> ibis.Table:
     """The sessions table: every schema column, canonical name and type (absent -> null)."""
+    return raw.select(**canonical_exprs(raw, mapping, lone_duration_unit))
+
+
+def canonical_exprs(raw: ibis.Table, mapping: dict[str, str],
+                    lone_duration_unit: str | None) -> dict[str, ibis.Value]:
+    """canonical's columns as expressions over `raw` (a lone duration with no unit yet is
+    left as it is read, as duration_s)."""
     exprs = {}
     for col in schema.COLUMNS:
         source = mapping.get(col.name)
@@ -361,43 +389,90 @@ def canonical(raw: ibis.Table, mapping: dict[str, str], lone_duration_unit: str 
         else:
             exprs[col.name] = _number(raw, source)
     if lone_duration_unit is not None:
-        lone = _number(raw, mapping["duration_s"])
-        if lone_duration_unit == "ms":
-            exprs["duration_ms"], exprs["duration_s"] = lone, (lone / 1000).floor().cast("float64")
-        else:
-            exprs["duration_ms"], exprs["duration_s"] = lone * 1000, lone
-    return raw.select(**exprs)
+        exprs.update(lone_duration_exprs(_number(raw, mapping["duration_s"]), lone_duration_unit))
+    return exprs
 
 
-def read_sessions(con: Any, source: str | Path) -> ReadResult:
-    """Validate and read an input into canonical sessions (materialized once in the engine)."""
+def lone_duration_exprs(value: ibis.Value, unit: str) -> dict[str, ibis.Value]:
+    """duration_ms and duration_s from a lone duration column's values in `unit`."""
+    if unit == "ms":
+        return {"duration_ms": value, "duration_s": (value / 1000).floor().cast("float64")}
+    return {"duration_ms": value * 1000, "duration_s": value}
+
+
+def read_sessions(con: Any, source: str | Path, *, cache_dir: Path | None = None,
+                  typed_csv: bool = True) -> ReadResult:
+    """Validate and read an input into canonical sessions (materialized once in the engine).
+
+    cache_dir: where a CSV extract read before is kept as Parquet, keyed by its content and
+    this reader's version (see ingest_cache); None reads it anew. typed_csv: False reads CSV
+    as text only (the tolerant path the typed read falls back to; tests compare the two).
+    """
+    from . import ingest_cache  # built on this module's helpers: imported here, no cycle
+
     files = resolve_inputs(source)
-    raw = read_raw(con, files)
+    local_csv = (_kind(files[0]) == "csv" and engine.is_local(con)
+                 and not is_remote(str(files[0])))
+    cache = None
+    if cache_dir is not None and local_csv:
+        # the files' SHA-256 (for the manifest) is the cache key: hashed once, before reading
+        cache = ingest_cache.IngestCache(cache_dir, [describe_file(p) for p in files])
+        hit = cache.load(con)
+        if hit is not None:
+            return hit
+    result = _read(con, source, files, typed_csv and local_csv)
+    if cache is not None:
+        result.files = cache.files
+        result.ingest["cache"] = cache.store(con, result)
+    else:
+        result.files = [describe_file(p) for p in files]
+        if local_csv:
+            result.ingest["cache"] = {"used": False}
+    return result
+
+
+def _read(con: Any, source: str | Path, files: list[Path], typed_csv: bool) -> ReadResult:
+    """read_sessions without the cache (ReadResult.files left empty)."""
+    from . import csv_ingest  # built on this module's helpers: imported here, no cycle
+
+    kind = _kind(files[0])
+    raw = read_raw(con, files)  # CSV: a lazy text view, for its header
     try:
         mapping, notes = map_header(list(raw.columns))
     except SchemaError as exc:  # say which input: the header alone does not
         raise SchemaError(f"{source}: {exc}") from None
-    if _kind(files[0]) != "parquet":
-        # text formats are parsed once into the engine; the checks below then scan memory
-        raw = engine.materialize(con, raw, "raw")
-    problems = type_problems(raw, mapping)
+    typed = csv_ingest.read_typed(con, files, mapping) if typed_csv else None
+    ingest: dict[str, Any] = {}
+    if kind == "csv":
+        ingest["csv_parse"] = ("typed" if typed is not None else
+                               "text (a value did not parse as typed)" if typed_csv else "text")
+    if typed is not None:
+        problems, lone_unit = typed.problems, typed.lone_unit
+    else:
+        if kind != "parquet":
+            # text formats are parsed once into the engine; the checks below then scan memory
+            raw = engine.materialize(con, raw, "raw")
+        problems = type_problems(raw, mapping)
     if problems:
         raise SchemaError(f"{files[0] if len(files) == 1 else source}: " + "; ".join(problems))
     unit_note = "ms (second Dur. (ms) column)"
-    lone_unit = None
-    if "duration_ms" not in mapping:
-        lone_unit = duration_unit(raw, mapping)
+    if typed is None:
+        lone_unit = duration_unit(raw, mapping) if "duration_ms" not in mapping else None
+    if lone_unit is not None:
         unit_note = (
             f"{'ms' if lone_unit == 'ms' else 's (converted to ms)'} "
             f"(lone duration column {mapping['duration_s']!r}, unit decided from its values)"
         )
         notes.append(f"duration unit: {unit_note}")
         log.info("duration unit: %s", unit_note)
-    sessions = canonical(raw, mapping, lone_unit)
-    if _kind(files[0]) != "parquet":
-        # text is parsed once and kept; Parquet is re-read lazily, column by column, by the
-        # few passes that follow (cheaper than copying all 55 columns, and out of core)
-        sessions = engine.materialize(con, sessions, "sessions")
+    if typed is not None:
+        sessions = typed.sessions
+    else:
+        sessions = canonical(raw, mapping, lone_unit)
+        if kind != "parquet":
+            # text is parsed once and kept; Parquet is re-read lazily, column by column, by
+            # the few passes that follow (cheaper than copying all 55 columns, and out of core)
+            sessions = engine.materialize(con, sessions, "sessions")
     if int(sessions.count().to_pyarrow().as_py()) == 0:
         raise InputError(f"input has a header but no data rows: {source}")
     absent = [c for c in schema.NAMES if c not in mapping and c != "duration_ms"
@@ -405,10 +480,5 @@ def read_sessions(con: Any, source: str | Path) -> ReadResult:
     if absent:
         notes.append(f"{len(absent)} optional column(s) absent, read as missing: "
                      + ", ".join(absent))
-    return ReadResult(
-        sessions=sessions,
-        files=[describe_file(p) for p in files],
-        notes=notes,
-        duration_unit=unit_note,
-        absent_columns=absent,
-    )
+    return ReadResult(sessions=sessions, files=[], notes=notes, duration_unit=unit_note,
+                      absent_columns=absent, ingest=ingest)

@@ -134,7 +134,8 @@ def engine_child(input_path: str, params: AnalysisParams, settings: ExecutionSet
     budget = execution.CoreBudget.for_process(settings.workers)
     con = engine.connect(settings.engine, workdir=folder / "engine", cores=budget.workers)
     record = RunRecord(params=params, settings=settings, options=RunOptions())
-    resources = {"con": con, "input": input_path, "params": params, "budget": budget,
+    resources = {"con": con, "input": input_path, "params": params, "settings": settings,
+                 "budget": budget,
                  "column_map": partial(column_map, budget=budget)}
     nodes = [n for n in order(NODES) if n.kind == "engine"]
     try:

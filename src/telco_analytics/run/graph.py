@@ -23,6 +23,7 @@ RESOURCES = frozenset({
     "con",            # the engine backend (engine nodes only)
     "input",          # the input path or glob, as given
     "params",         # AnalysisParams
+    "settings",       # ExecutionSettings
     "column_map",     # map(func, items) over the cores: for work that releases the GIL
     "budget",         # the CoreBudget
     "catalog",        # RunCatalog of the staging run folder

@@ -21,7 +21,7 @@ ELBOW_PARTS = 2
 
 ENGINE: list[Node] = [
     node("run.session_steps:read_and_validate", name="read and validate", kind="engine",
-         inputs=("con", "input"), outputs=("sessions", "input_facts")),
+         inputs=("con", "input", "settings"), outputs=("sessions", "input_facts")),
     node("run.session_steps:clean", name="clean", kind="engine",
          inputs=("con", "sessions", "params", "input", "column_map"),
          outputs=("clean_sessions", "cleaning_report", "missing_values", "rows_read",

@@ -84,7 +84,7 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
     with staged_folder(out) as staging:
         catalog = RunCatalog(staging)
         resources = {
-            "input": str(input_path), "params": params, "budget": budget,
+            "input": str(input_path), "params": params, "settings": settings, "budget": budget,
             "column_map": partial(column_map, budget=budget), "catalog": catalog,
             "run_id": record.run_id, "pseudonym_key": key, "db_url": options.db_url,
             "tracking_uri": options.tracking_uri,

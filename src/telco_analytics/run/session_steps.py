@@ -17,21 +17,27 @@ from .. import engine
 from ..aggregate import SESSION_COLUMNS_USED, user_summary
 from ..analysis import handsets
 from ..clean import clean_sessions, profile_sessions, profile_sessions_local, require_imputable
-from ..config import AnalysisParams
+from ..config import AnalysisParams, ExecutionSettings
+from ..io import ingest_cache
 from ..io.reader import read_sessions
 
 Map = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 
-def read_and_validate(con: Any, input_path: str) -> tuple[ibis.Table, dict[str, Any]]:
-    """The input's canonical sessions and the manifest's `input` facts."""
-    result = read_sessions(con, input_path)
+def read_and_validate(con: Any, input_path: str, settings: ExecutionSettings | None = None
+                      ) -> tuple[ibis.Table, dict[str, Any]]:
+    """The input's canonical sessions and the manifest's `input` facts (with how a CSV was
+    read: typed or as text, and whether the ingest cache had it)."""
+    settings = settings or ExecutionSettings()
+    cache_dir = ingest_cache.default_dir() if settings.ingest_cache else None
+    result = read_sessions(con, input_path, cache_dir=cache_dir)
     facts = {"input": {
         "source": input_path,
         "files": [f.__dict__ for f in result.files],
         "duration_unit": result.duration_unit,
         "notes": result.notes,
         "absent_columns": result.absent_columns,
+        **({"ingest": result.ingest} if result.ingest else {}),
     }}
     return result.sessions, facts
 
