@@ -595,6 +595,34 @@ def test_panels_become_a_row_of_charts_under_one_title_and_legend():
                and "datasets" in s for s in fitted.specs)
 
 
+def _axis_labels(spec: dict) -> list[str]:
+    """The tick labels Vega draws for a fitted spec (rendered to SVG, no browser)."""
+    import re
+
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg({**spec, "width": 600})
+    axes = re.findall(r'class="mark-group role-axis".*?(?=class="mark-group role-axis"|$)', svg,
+                      flags=re.S)
+    return [label for axis in axes for label in re.findall(r"<text[^>]*>([^<]*)</text>", axis)]
+
+
+def test_si_axes_read_zero_at_the_origin_and_bytes_axes_their_unit():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import overview
+
+    deciles = pd.DataFrame({"decile": range(1, 4), "users": [10, 10, 10],
+                            "total_bytes": [2.2e13, 8e12, 4e12],
+                            "total_bytes_share": [0.6, 0.25, 0.15]})
+    labels = _axis_labels(fit(overview.decile_chart(deciles).to_dict()).specs[0])
+    assert "0" in labels and "10 TB" in labels and "20 TB" in labels
+    assert not any(label.endswith(("T", "G", "M", "k")) for label in labels)  # no bare '20T'
+    top = pd.DataFrame({"handset": [f"h{i}" for i in range(3)], "sessions": [19_697, 9_300, 80],
+                        "users": [1, 1, 1]})
+    labels = _axis_labels(fit(overview.handsets_top10_chart(top).to_dict()).specs[0])
+    assert "0" in labels and "10k" in labels and "0k" not in labels  # counts: no unit, no 0k
+
+
 def test_bars_faceted_into_columns_become_grouped_bars():
     from telco_analytics.dashboard.fit import fit
     from telco_analytics.report.figures import satisfaction
