@@ -123,6 +123,8 @@ def test_first_view_of_each_page(page, dashboard_url, small_run, shots, slug):
     menu = page.locator('[data-testid="stRadio"]').first
     expect(menu.get_by_role("radio")).to_have_count(len(TITLES), timeout=TIMEOUT_MS)
     expect(menu.get_by_role("radio", name=MENU[slug], exact=True)).to_be_checked()
+    # an analyst's page: none of Streamlit's developer options (Deploy, rerun, clear cache)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
     page.screenshot(path=str(shots / f"{slug}.png"))
 
 

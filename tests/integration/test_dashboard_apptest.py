@@ -634,3 +634,26 @@ def test_bars_faceted_into_columns_become_grouped_bars():
     assert spec["encoding"]["x"]["field"] == "group"
     assert spec["encoding"]["xOffset"]["field"] == "score"
     assert spec["width"] == "container"
+
+
+# ---------------------------------------------------------------- warm-up at server start
+
+
+def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeypatch):
+    """The server's warm-up computes every page once: a page shown after it reads no table."""
+    import pyarrow.dataset as pads
+
+    from telco_analytics.dashboard import warm
+    from telco_analytics.dashboard.views import PAGES
+
+    run_dir = small_run.resolve()
+    took = warm.warm_up(run_dir)
+    assert list(took) == list(PAGES) and None not in took.values()  # no page failed
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a table read from disk after the warm-up")
+
+    for module, name in ((pq, "read_table"), (pq, "ParquetFile"), (pads, "dataset")):
+        monkeypatch.setattr(module, name, refuse)
+    for _, page in PAGES.values():
+        page(run_dir)
