@@ -601,7 +601,7 @@ def _axis_labels(spec: dict) -> list[str]:
 
     import vl_convert
 
-    svg = vl_convert.vegalite_to_svg({**spec, "width": 600})
+    svg = vl_convert.vegalite_to_svg({**spec, "width": 600}).split('role-title"')[0]
     axes = re.findall(r'class="mark-group role-axis".*?(?=class="mark-group role-axis"|$)', svg,
                       flags=re.S)
     return [label for axis in axes for label in re.findall(r"<text[^>]*>([^<]*)</text>", axis)]
@@ -621,6 +621,21 @@ def test_si_axes_read_zero_at_the_origin_and_bytes_axes_their_unit():
                         "users": [1, 1, 1]})
     labels = _axis_labels(fit(overview.handsets_top10_chart(top).to_dict()).specs[0])
     assert "0" in labels and "10k" in labels and "0k" not in labels  # counts: no unit, no 0k
+
+
+def test_hours_chart_over_a_narrow_range_has_distinct_ticks_and_a_whole_axis_title():
+    from telco_analytics.dashboard import network_charts
+    from telco_analytics.dashboard.fit import fit
+
+    rtt = 32.5 + np.sin(np.arange(24)) * 0.9  # 31.6-33.4 ms: ticks every 0.5 once read 33, 33
+    hours = pd.DataFrame({"hour": range(24), "sessions": 100, "rtt_sessions": 90, "rtt_ms": rtt,
+                          "rtt_ms_low": rtt - 0.6, "rtt_ms_high": rtt + 0.6})
+    (spec,) = fit(network_charts.hours_chart(hours, "rtt_ms").to_dict()).specs
+    labels = _axis_labels(spec)
+    y_ticks = labels[labels.index("Hour of the day (session start)") + 1:-1]
+    assert len(y_ticks) >= 2 and len(set(y_ticks)) == len(y_ticks)
+    assert labels[-1] == "Round-trip time (ms)"  # which way is better: in the subtitle
+    assert "lower is better" in spec["title"]["subtitle"]
 
 
 def test_bars_faceted_into_columns_become_grouped_bars():
