@@ -603,7 +603,7 @@ def _axis_labels(spec: dict) -> list[str]:
 
     svg = vl_convert.vegalite_to_svg({**spec, "width": 600}).split('role-title"')[0]
     axes = re.findall(r'class="mark-group role-axis".*?(?=class="mark-group role-axis"|$)', svg,
-                      flags=re.S)
+                      flags=re.DOTALL)
     return [label for axis in axes for label in re.findall(r"<text[^>]*>([^<]*)</text>", axis)]
 
 
