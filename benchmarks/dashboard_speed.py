@@ -1,22 +1,27 @@
 """First view of each dashboard page, in headless Chromium, as a user opens it.
 
-For each page and repeat: a fresh dashboard server (`telco dashboard`'s command) over the run,
-and the page opened by its URL as soon as the server answers, in a browser with nothing cached;
+For each repeat: a fresh dashboard server (`telco dashboard`'s command) over the run, waited
+for until it says every page is computed (dashboard.warm.READY: what a visitor finds once the
+server has started); then each page opened by its URL in a fresh browser with nothing cached,
 timed from navigation until the page's script has finished and every chart and table on it is
-drawn (tests/e2e/browser.py: the same driver as the browser tests). Then the same page opened
-again in a second fresh browser on the same server: the repeat view, the server's caches warm.
+drawn (tests/e2e/browser.py: the same driver as the browser tests). That is the page's first
+view on that server. Then the same page again in another fresh browser: the repeat view.
 
     python benchmarks/dashboard_speed.py                  # the built-in sample, made here
     python benchmarks/dashboard_speed.py --run DIR        # any run folder (e.g. 7M users)
 
-Prints, per page, the median first view and repeat view (seconds) over --repeats servers, and
-the floor: Streamlit's own page (no run, the "not a run folder" message) in a fresh browser.
-Timings on this shared machine are noisy: quote medians.
+Prints, per page, the median first view and repeat view (seconds) over --repeats servers and
+the seconds the server spent computing the page at start (its warm-up, the same work a visitor
+of a cold server would wait for); then the server's start (until it answers) and warm-up
+(until every page is computed), and the floor: Streamlit's own page (no run) in a fresh
+browser. Timings on this shared machine are noisy: quote medians, with the load printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -75,37 +80,58 @@ def floor(browser, workdir: Path) -> float:
     return seconds
 
 
+def warm_up_seconds(workdir: Path) -> dict[str, float]:
+    """Seconds per page of the newest server's warm-up, from its READY line."""
+    from telco_analytics.dashboard.warm import READY
+
+    log = max(workdir.glob("streamlit-*.log"), key=lambda p: p.stat().st_mtime)
+    line = next(ln for ln in log.read_text().splitlines() if READY in ln)
+    pages = dict(re.findall(r"(\w+) ([\d.]+) s", line.split(READY, 1)[1]))
+    pages["(all)"] = re.search(r"in ([\d.]+) s$", line).group(1)
+    return {slug: float(s) for slug, s in pages.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="run folder (default: make the sample's)")
-    parser.add_argument("--repeats", type=int, default=3, help="fresh servers per page")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh servers")
     parser.add_argument("--pages", default=",".join(TITLES), help="comma-separated page slugs")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()[0]
+    first: dict[str, list[float]] = {}
+    again: dict[str, list[float]] = {}
+    warm: dict[str, list[float]] = {}
+    ready: list[float] = []
     with tempfile.TemporaryDirectory(prefix="dashboard-speed-") as tmp:
         workdir = Path(tmp)
         run_dir = args.run or sample_run(workdir)
         users = _users(run_dir)
-        first: dict[str, list[float]] = {}
-        again: dict[str, list[float]] = {}
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             floors = [floor(browser, workdir) for _ in range(args.repeats)]
             for _ in range(args.repeats):
-                for slug in args.pages.split(","):
-                    with served(run_dir, workdir) as url:
+                started = time.perf_counter()
+                with served(run_dir, workdir) as url:
+                    ready.append(time.perf_counter() - started)
+                    for slug, seconds in warm_up_seconds(workdir).items():
+                        warm.setdefault(slug, []).append(seconds)
+                    for slug in args.pages.split(","):
                         first.setdefault(slug, []).append(view(browser, url, slug))
                         again.setdefault(slug, []).append(view(browser, url, slug))
             browser.close()
+    med = statistics.median
     print(f"run {run_dir} ({users:,} users); median of {args.repeats} fresh servers, "
-          f"fresh browser each view, page width {VIEWPORT['width']} px")
-    print(f"{'page':<14}{'first view s':>13}{'repeat view s':>15}")
+          f"fresh browser each view, page width {VIEWPORT['width']} px; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)")
+    print(f"{'page':<14}{'first view s':>13}{'repeat view s':>15}{'computed at start s':>21}")
     for slug, seconds in first.items():
-        print(f"{slug:<14}{statistics.median(seconds):>13.2f}"
-              f"{statistics.median(again[slug]):>15.2f}")
-    print(f"{'(floor)':<14}{statistics.median(floors):>13.2f}"
-          "   Streamlit's own page of this app, no run")
+        print(f"{slug:<14}{med(seconds):>13.2f}{med(again[slug]):>15.2f}"
+              f"{med(warm.get(slug, [float('nan')])):>21.2f}")
+    print(f"server start until every page is computed: {med(ready):.1f} s "
+          f"(of which computing the pages {med(warm['(all)']):.1f} s)")
+    print(f"floor: {med(floors):.2f} s, Streamlit's own page of this app (no run)")
 
 
 def _users(run_dir: Path) -> int:

@@ -23,6 +23,7 @@ PAGE_WIDTH = 1100  # the width the issue's screenshots and geometry checks are t
 # tall: Streamlit scrolls inside its own container, so full_page screenshots miss content
 VIEWPORT = {"width": PAGE_WIDTH, "height": 3000}
 STARTUP_SECONDS = 60
+WARM_UP_SECONDS = 600  # every page computed once at 7M users on a busy machine
 TIMEOUT_MS = 60_000
 CHART = '[data-testid="stVegaLiteChart"]'
 TABLE = '[data-testid="stDataFrame"]'
@@ -62,9 +63,25 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise TimeoutError(f"dashboard did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+def wait_until_warmed(process: subprocess.Popen, log: Path) -> float:
+    """Until the server says every page is computed (dashboard.warm.READY); the seconds waited."""
+    from telco_analytics.dashboard.warm import READY
+
+    started = time.monotonic()
+    while time.monotonic() < started + WARM_UP_SECONDS:
+        if process.poll() is not None:
+            raise RuntimeError(f"dashboard exited with {process.returncode}:\n{log.read_text()}")
+        if READY in log.read_text():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"dashboard not warmed within {WARM_UP_SECONDS} s:\n{log.read_text()}")
+
+
 @contextmanager
-def served(run_dir: Path, workdir: Path) -> Iterator[str]:
-    """The dashboard over `run_dir` served as `telco dashboard` serves it; its URL."""
+def served(run_dir: Path, workdir: Path, warmed: bool = True) -> Iterator[str]:
+    """The dashboard over `run_dir` served as `telco dashboard` serves it; its URL, once it
+    answers and (`warmed`) has computed every page, as it has for its visitors after start."""
+    from telco_analytics.dashboard.data import run_problem
     from telco_analytics.dashboard.launch import dashboard_command
 
     port = free_port()
@@ -76,6 +93,8 @@ def served(run_dir: Path, workdir: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process, log)
+        if warmed and run_problem(run_dir) is None:
+            wait_until_warmed(process, log)
         yield url
     finally:
         process.terminate()

@@ -21,6 +21,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from telco_analytics.report.figures.overview import variable_label
+
 from .browser import CHART, TIMEOUT_MS, layout_problems, open_page, served, wait_drawn
 from .contract_tables import write_hotspot_tables
 
@@ -123,6 +125,8 @@ def test_first_view_of_each_page(page, dashboard_url, small_run, shots, slug):
     menu = page.locator('[data-testid="stRadio"]').first
     expect(menu.get_by_role("radio")).to_have_count(len(TITLES), timeout=TIMEOUT_MS)
     expect(menu.get_by_role("radio", name=MENU[slug], exact=True)).to_be_checked()
+    # an analyst's page: none of Streamlit's developer options (Deploy, rerun, clear cache)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
     page.screenshot(path=str(shots / f"{slug}.png"))
 
 
@@ -142,7 +146,7 @@ def test_overview_filters(page, dashboard_url, small_run, shots):
         assert_readable(page)
         page.screenshot(path=str(shots / f"overview-maker-{maker}.png"))
     for variable in ("sessions", "duration_ms", "youtube_bytes"):
-        choose(page, "Variable", variable)
+        choose(page, "Variable", variable_label(variable))  # named as on the chart's axis
         assert_readable(page, expected_charts(small_run, "overview"))
     choose(page, "App", "Netflix")
     assert_readable(page, expected_charts(small_run, "overview"))

@@ -595,6 +595,49 @@ def test_panels_become_a_row_of_charts_under_one_title_and_legend():
                and "datasets" in s for s in fitted.specs)
 
 
+def _axis_labels(spec: dict) -> list[str]:
+    """The tick labels Vega draws for a fitted spec (rendered to SVG, no browser)."""
+    import re
+
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg({**spec, "width": 600}).split('role-title"')[0]
+    axes = re.findall(r'class="mark-group role-axis".*?(?=class="mark-group role-axis"|$)', svg,
+                      flags=re.DOTALL)
+    return [label for axis in axes for label in re.findall(r"<text[^>]*>([^<]*)</text>", axis)]
+
+
+def test_si_axes_read_zero_at_the_origin_and_bytes_axes_their_unit():
+    from telco_analytics.dashboard.fit import fit
+    from telco_analytics.report.figures import overview
+
+    deciles = pd.DataFrame({"decile": range(1, 4), "users": [10, 10, 10],
+                            "total_bytes": [2.2e13, 8e12, 4e12],
+                            "total_bytes_share": [0.6, 0.25, 0.15]})
+    labels = _axis_labels(fit(overview.decile_chart(deciles).to_dict()).specs[0])
+    assert "0" in labels and "10 TB" in labels and "20 TB" in labels
+    assert not any(label.endswith(("T", "G", "M", "k")) for label in labels)  # no bare '20T'
+    top = pd.DataFrame({"handset": [f"h{i}" for i in range(3)], "sessions": [19_697, 9_300, 80],
+                        "users": [1, 1, 1]})
+    labels = _axis_labels(fit(overview.handsets_top10_chart(top).to_dict()).specs[0])
+    assert "0" in labels and "10k" in labels and "0k" not in labels  # counts: no unit, no 0k
+
+
+def test_hours_chart_over_a_narrow_range_has_distinct_ticks_and_a_whole_axis_title():
+    from telco_analytics.dashboard import network_charts
+    from telco_analytics.dashboard.fit import fit
+
+    rtt = 32.5 + np.sin(np.arange(24)) * 0.9  # 31.6-33.4 ms: ticks every 0.5 once read 33, 33
+    hours = pd.DataFrame({"hour": range(24), "sessions": 100, "rtt_sessions": 90, "rtt_ms": rtt,
+                          "rtt_ms_low": rtt - 0.6, "rtt_ms_high": rtt + 0.6})
+    (spec,) = fit(network_charts.hours_chart(hours, "rtt_ms").to_dict()).specs
+    labels = _axis_labels(spec)
+    y_ticks = labels[labels.index("Hour of the day (session start)") + 1:-1]
+    assert len(y_ticks) >= 2 and len(set(y_ticks)) == len(y_ticks)
+    assert labels[-1] == "Round-trip time (ms)"  # which way is better: in the subtitle
+    assert "lower is better" in spec["title"]["subtitle"]
+
+
 def test_bars_faceted_into_columns_become_grouped_bars():
     from telco_analytics.dashboard.fit import fit
     from telco_analytics.report.figures import satisfaction
@@ -606,3 +649,26 @@ def test_bars_faceted_into_columns_become_grouped_bars():
     assert spec["encoding"]["x"]["field"] == "group"
     assert spec["encoding"]["xOffset"]["field"] == "score"
     assert spec["width"] == "container"
+
+
+# ---------------------------------------------------------------- warm-up at server start
+
+
+def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeypatch):
+    """The server's warm-up computes every page once: a page shown after it reads no table."""
+    import pyarrow.dataset as pads
+
+    from telco_analytics.dashboard import warm
+    from telco_analytics.dashboard.views import PAGES
+
+    run_dir = small_run.resolve()
+    took = warm.warm_up(run_dir)
+    assert list(took) == list(PAGES) and None not in took.values()  # no page failed
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a table read from disk after the warm-up")
+
+    for module, name in ((pq, "read_table"), (pq, "ParquetFile"), (pads, "dataset")):
+        monkeypatch.setattr(module, name, refuse)
+    for _, page in PAGES.values():
+        page(run_dir)

@@ -10,7 +10,11 @@ filter, so it rewrites the chart's Vega-Lite specification (a plain dict, no Alt
   their shared colour legend drawn once (`Fitted.legend`) instead of once a panel;
 - a bar chart faceted into columns becomes grouped bars (`xOffset`), one chart that can stretch;
 - a legend placed inside the plot (`bottom-right`...) moves to the right of it, off the marks;
-- axis labels that would overlap are thinned out rather than drawn over each other.
+- axis labels that would overlap are thinned out rather than drawn over each other;
+- an axis of whole numbers (',.0f', 'd') gets ticks on whole numbers only: over a narrow
+  range (31-34 ms) Vega put ticks at 32.5 and 33 and both read '33';
+- an SI-formatted axis reads 0 rather than '0G' at its origin, and a bytes axis reads
+  '20 GB' rather than '20G' (Vega gives every tick the same prefix, so the origin had one).
 """
 
 from __future__ import annotations
@@ -77,7 +81,33 @@ def _stretched(spec: Spec) -> Spec:
         legend = encoding.get("color", {}).get("legend")
         if isinstance(legend, dict) and legend.get("orient") in INSIDE:
             legend["orient"] = "right"
+        for channel in ("x", "y"):
+            _axis_labels(encoding.get(channel))
     return spec
+
+
+# datum.label is the tick's label as formatted ('20G', '0G'): a bare 0 at the origin, and on a
+# bytes axis a space and the unit ('20 GB', '500 B')
+SI_LABEL = "datum.value == 0 ? '0' : datum.label"
+BYTES_LABEL = ("datum.value == 0 ? '0' : "
+               "replace(datum.label, regexp('^(.*[0-9])([kMGTPE]?)$'), '$1 $2B')")
+
+
+def _axis_labels(channel: Any) -> None:
+    """Readable labels on an axis with a number format: whole-number ticks for a whole-number
+    format, a bare 0 and the bytes unit for an SI format ('~s')."""
+    if not isinstance(channel, dict) or channel.get("type") != "quantitative":
+        return
+    axis = channel.get("axis")
+    if not isinstance(axis, dict):
+        return
+    if str(axis.get("format", "")).endswith((".0f", "d")):
+        axis.setdefault("tickMinStep", 1)
+    if not str(axis.get("format", "")).endswith("s") or "labelExpr" in axis:
+        return
+    title = str(channel.get("title") or axis.get("title") or "")
+    bytes_axis = "bytes" in str(channel.get("field", "")) or "(bytes)" in title
+    axis["labelExpr"] = BYTES_LABEL if bytes_axis else SI_LABEL
 
 
 def _encodings(spec: Spec) -> list[dict[str, Any]]:

@@ -41,6 +41,8 @@ def dashboard_command(run_dir: Path, port: int = 8501, headless: bool = True) ->
         "--server.port", str(port),
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",  # no telemetry leaves the operator's network
+        # an analyst's menu: no 'Deploy' button, rerun or cache clearing (developer options)
+        "--client.toolbarMode", "viewer",
         "--", "--run", str(Path(run_dir).resolve()),
     ]
 

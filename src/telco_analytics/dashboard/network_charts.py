@@ -77,7 +77,9 @@ def hours_chart(hours: pd.DataFrame, metric: str) -> alt.LayerChart:
     table = hours.sort_values("hour")
     x = alt.X("hour:Q", title="Hour of the day (session start)",
               scale=alt.Scale(domain=[0, 23]), axis=alt.Axis(tickCount=24, format="d"))
-    y_title = f"{METRIC_TITLES[metric]} ({BETTER[metric]})"
+    # which way is better goes in the subtitle: on the vertical axis it made the title longer
+    # than the plot is high, and its first letters were cut off
+    y_title = METRIC_TITLES[metric]
     base = alt.Chart(table).encode(x=x, tooltip=_tooltip(table, "hour", metric))
     layers = []
     if bounds := interval(table, metric):
@@ -90,6 +92,6 @@ def hours_chart(hours: pd.DataFrame, metric: str) -> alt.LayerChart:
         width=WIDTH, height=HEIGHT,
         title=alt.TitleParams(
             f"{METRIC_TITLES[metric]} by hour of the day",
-            subtitle="mean of the sessions that started in each hour"
+            subtitle=f"mean of the sessions that started in each hour ({BETTER[metric]})"
             + ("; band: interval" if interval(table, metric) else ""),
         )))

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 THREAD = "dashboard-warm-up"
 RUNTIME_WAIT_SECONDS = 60.0
+# the line the server prints once every page is computed: from then on a first view is a
+# cache hit (the browser tests and benchmarks/dashboard_speed.py wait for it)
+READY = "dashboard ready: every page computed"
 
 
 class _FromWarmUp(logging.Filter):
@@ -39,17 +42,27 @@ def run_dir_of(argv: Sequence[str]) -> Path | None:
     return data.run_dir_from(script_args, {})
 
 
-def warm_up(run_dir: Path) -> None:
-    """Compute every page of the dashboard over `run_dir` once (nothing is drawn)."""
+def warm_up(run_dir: Path) -> dict[str, float | None]:
+    """Compute every page of the dashboard over `run_dir` once (nothing is drawn); the seconds
+    each page took, None for a page that failed."""
     from .views import PAGES
 
+    took: dict[str, float | None] = {}
+    started = time.perf_counter()
     for slug, (_, page) in PAGES.items():
-        started = time.perf_counter()
+        begun = time.perf_counter()
         try:
             page(run_dir)
-        except Exception:  # a page that fails here fails for its visitor, who sees why
+            took[slug] = time.perf_counter() - begun
+        except Exception as error:  # a page that fails here fails for its visitor, who sees why
+            took[slug] = None
+            log.warning("warming page %s failed: %s", slug, type(error).__name__)
             log.debug("warming page %s failed", slug, exc_info=True)
-        log.info("page %s warmed in %.1f s", slug, time.perf_counter() - started)
+    log.info("%s (%s) in %.1f s", READY,
+             ", ".join(f"{slug} {'failed' if s is None else f'{s:.1f} s'}"
+                       for slug, s in took.items()),
+             time.perf_counter() - started)
+    return took
 
 
 def _when_served(run_dir: Path) -> None:
@@ -63,6 +76,17 @@ def _when_served(run_dir: Path) -> None:
     warm_up(run_dir)
 
 
+def _say_on_stderr() -> None:
+    """The warm-up's lines on the server's stderr, beside Streamlit's own (nothing else of the
+    package logs there: its root logger is not configured in the server process)."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def start(argv: Sequence[str]) -> threading.Thread | None:
     """Warm the caches in a background thread once the server runs; None when the command
     line names no run folder that can be shown."""
@@ -71,6 +95,7 @@ def start(argv: Sequence[str]) -> threading.Thread | None:
         return None
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
         _FromWarmUp())
+    _say_on_stderr()
     thread = threading.Thread(target=_when_served, args=(run_dir.resolve(),), name=THREAD,
                               daemon=True)
     thread.start()

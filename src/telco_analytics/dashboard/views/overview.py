@@ -62,8 +62,10 @@ def _distributions(run_dir: Path) -> None:
     """Histogram of a chosen per-user variable and one app's volume against the total."""
     st.header("Per-user distributions")
     columns = [c for c in data.shape(run_dir, USERS).columns if c != schema.USER_KEY]
+    # named as the chart's axis ('Total volume DL+UL per user (bytes)'), not 'total_bytes'
     column = st.selectbox("Variable", columns, key="overview-variable",
-                          index=columns.index("total_bytes") if "total_bytes" in columns else 0)
+                          index=columns.index("total_bytes") if "total_bytes" in columns else 0,
+                          format_func=fig.variable_label)
     common.users_chart(run_dir, USERS, [column], fig.histogram, column)
     apps = [a for a in schema.APPS if f"{a}_bytes" in columns]
     if apps and "total_bytes" in columns:
