@@ -18,7 +18,9 @@ import pandas as pd
 
 from ..config import AnalysisParams, ExecutionSettings
 from . import execution, warmup
-from .catalog import MANIFEST, RunCatalog, staged_folder
+from ..errors import BusyError
+from .catalog import (MANIFEST, RunCatalog, is_output_trouble, lock_path, output_error,
+                      staged_folder)
 from .engine_phase import column_map, engine_in_child, run_engine_here, run_engine_in_child
 from .graph import Node, check_graph, dependencies, order
 from .nodes import NODES
@@ -70,7 +72,49 @@ def check_before_work(input_path: str, options: RunOptions) -> bytes | None:
 def run(input_path: str, out: Path, params: AnalysisParams | None = None,
         settings: ExecutionSettings | None = None, options: RunOptions | None = None,
         progress: Progress | None = None, nodes: Sequence[Node] = NODES) -> RunResult:
-    """Every node of the run; `out` appears only when everything succeeded."""
+    """Every node of the run; `out` (and the database table) appear only when everything
+    succeeded.
+
+    SIGINT/SIGTERM raise `execution.Interrupted` (exit 130/143 at the CLI) and leave the
+    previous run folder and table as they were; a second run into the same `out` fails at once
+    with BusyError; an output location that cannot be written gives OutputError.
+    """
+    with execution.interruptible():
+        final = Path(out).resolve()
+        created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
+        try:
+            return _locked_run(input_path, out, params, settings, options, progress, nodes)
+        except BaseException:
+            if created:  # a location made for this run: leave nothing behind, lock included
+                lock_path(out).unlink(missing_ok=True)
+                for folder in created:
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
+            raise
+
+
+def _locked_run(input_path: str, out: Path, params: AnalysisParams | None,
+                settings: ExecutionSettings | None, options: RunOptions | None,
+                progress: Progress | None, nodes: Sequence[Node]) -> RunResult:
+    """The run holding the lock beside `out`; trouble writing there as one OutputError."""
+    lock = lock_path(out)
+    try:
+        with execution.exclusive(lock):
+            return _run(input_path, out, params, settings, options, progress, nodes)
+    except execution.Busy as exc:
+        raise BusyError(f"another telco run is writing {Path(out).resolve()} (lock "
+                        f"{lock}); wait for it to end or choose another --out") from exc
+    except OSError as exc:
+        if is_output_trouble(exc, out):
+            raise output_error(Path(out).resolve(), exc) from exc
+        raise
+
+
+def _run(input_path: str, out: Path, params: AnalysisParams | None,
+         settings: ExecutionSettings | None, options: RunOptions | None,
+         progress: Progress | None, nodes: Sequence[Node]) -> RunResult:
     params = params or AnalysisParams()
     settings = settings or ExecutionSettings()
     options = options or RunOptions()
@@ -81,8 +125,12 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
     work = [n for n in order(nodes) if _enabled(n, options)]
     disabled = [n for n in nodes if not _enabled(n, options)]
     warm = warmup.Warmups()
-    with staged_folder(out) as staging:
+    catalogs: list[RunCatalog] = []
+    with staged_folder(out, publish=lambda: catalogs[0].publish_pending(),
+                       discard=lambda: catalogs and catalogs[0].discard_pending(),
+                       shield=execution.shielded) as staging:
         catalog = RunCatalog(staging)
+        catalogs.append(catalog)
         resources = {
             "input": str(input_path), "params": params, "budget": budget,
             "column_map": partial(column_map, budget=budget), "catalog": catalog,
