@@ -118,7 +118,10 @@ def run(
 ) -> None:
     """Run the whole pipeline: load, validate, clean, analyse, export, report."""
     _setup_logging(verbose, quiet)
-    with _reported(verbose):
+    from .run.execution import interruptible
+
+    # signals become one line and a clean exit from here on, the imports below included
+    with _reported(verbose), interruptible():
         from .config import AnalysisParams, ExecutionSettings
         from .run.runner import RunOptions, step_names
         from .run.runner import run as run_pipeline
