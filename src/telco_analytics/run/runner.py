@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import AnalysisParams, ExecutionSettings
 from . import execution, warmup
-from ..errors import BusyError
+from ..errors import BusyError, InputError
 from .catalog import (MANIFEST, RunCatalog, is_output_trouble, lock_path, output_error,
                       staged_folder)
 from .engine_phase import column_map, engine_in_child, run_engine_here, run_engine_in_child
@@ -149,6 +149,7 @@ def _run(input_path: str, out: Path, params: AnalysisParams | None,
             run_engine_here(record, engine_nodes, resources, progress, warm, options)
         rest = [n for n in work if n.kind != "engine"]
         users = len(record.datasets.get("users", ()))
+        _require_enough_users(str(input_path), users, params)
         if users > settings.side_by_side_max_users:
             # one node at a time: their temporaries (GBs each) are never held together
             budget = execution.CoreBudget(workers=1)
@@ -161,6 +162,16 @@ def _run(input_path: str, out: Path, params: AnalysisParams | None,
     warm.join()
     return RunResult(out=Path(out), run_id=record.run_id, tables=record.tables,
                      manifest=manifest)
+
+
+def _require_enough_users(input_path: str, users: int, params: AnalysisParams) -> None:
+    """Fewer users than the clusters asked for: one line before the analyses start (a
+    one-user extract once ended in a PCA ValueError)."""
+    need = max([2, *(v for k, v in params.as_dict().items()
+                     if k.startswith("k_") and isinstance(v, int))])
+    if users < need:
+        raise InputError(f"{input_path}: {users} user(s) with an MSISDN after cleaning; the "
+                         f"analyses need at least {need} (k-means makes {need} groups)")
 
 
 def run_nodes(nodes: Sequence[Node], datasets: dict[str, Any],
