@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import AnalysisParams, ExecutionSettings
@@ -150,6 +151,7 @@ def _run(input_path: str, out: Path, params: AnalysisParams | None,
         rest = [n for n in work if n.kind != "engine"]
         users = len(record.datasets.get("users", ()))
         _require_enough_users(str(input_path), users, params)
+        _require_finite_users(str(input_path), record.datasets.get("users"))
         if users > settings.side_by_side_max_users:
             # one node at a time: their temporaries (GBs each) are never held together
             budget = execution.CoreBudget(workers=1)
@@ -172,6 +174,19 @@ def _require_enough_users(input_path: str, users: int, params: AnalysisParams) -
     if users < need:
         raise InputError(f"{input_path}: {users} user(s) with an MSISDN after cleaning; the "
                          f"analyses need at least {need} (k-means makes {need} groups)")
+
+
+def _require_finite_users(input_path: str, users: Any) -> None:
+    """Per-user sums that overflowed (session values near the float limit, e.g. 1e308): one
+    line naming the columns, not NaN centroids from a k-means fed infinities."""
+    if not isinstance(users, pd.DataFrame):
+        return
+    numbers = users.select_dtypes("number")
+    overflowed = [c for c in numbers if np.isinf(numbers[c].to_numpy(dtype="float64")).any()]
+    if overflowed:
+        raise InputError(f"{input_path}: values too large to add up per user (beyond "
+                         f"{np.finfo('float64').max:.3g}) in {', '.join(overflowed)}: the "
+                         "extract holds implausible numbers")
 
 
 def run_nodes(nodes: Sequence[Node], datasets: dict[str, Any],

@@ -11,6 +11,7 @@ validated by `schemas`, and every prediction goes to the monitoring log. Endpoin
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import ThreadpoolController
 
 from ..models.regression import FEATURES
@@ -59,6 +61,17 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
                         content={"error": f"invalid request: {text}", "detail": details})
 
 
+async def _unparsable_body(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """A body FastAPI could not even decode (not UTF-8, ...) is as invalid as a malformed one:
+    422 like every other bad request; other HTTP errors keep their status."""
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        return JSONResponse(status_code=422, content={
+            "error": "invalid request: body: not valid JSON text",
+            "detail": [{"field": "", "message": "not valid JSON text", "type": "json_invalid"}]})
+    return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                        headers=getattr(exc, "headers", None))
+
+
 def create_app(model_uri: str = DEFAULT_MODEL_URI, tracking_uri: str | None = None,
                monitor_store: Path | None = None) -> FastAPI:
     """The API over one registered model version (resolved and loaded now, so a missing model
@@ -88,12 +101,21 @@ def create_app(model_uri: str = DEFAULT_MODEL_URI, tracking_uri: str | None = No
                   description="Predicts a customer's satisfaction score from usage metrics.",
                   version=served.version or "unversioned")
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _unparsable_body)
     app.state.model = served
     app.state.prediction_log = store
 
+    failures = LogFailures()
+    app.state.prediction_log_failures = failures
+
     @app.get("/health", response_model=Health)
     def health() -> Health:
-        return Health(status="ok", model_name=served.name, model_version=served.version)
+        # predictions are still served when their log cannot be written, but never silently:
+        # the count says how many went unlogged (monitoring's drift report misses them)
+        return Health(status="ok" if not failures.count else "degraded",
+                      model_name=served.name, model_version=served.version,
+                      prediction_log_failures=failures.count,
+                      prediction_log_error=failures.last)
 
     @app.get("/model", response_model=ModelInfo)
     def model_info() -> ModelInfo:
@@ -111,8 +133,11 @@ def create_app(model_uri: str = DEFAULT_MODEL_URI, tracking_uri: str | None = No
         try:
             store.append(frame, scores, request_id=request_id, model_name=served.name,
                          model_version=served.version)
-        except Exception:  # a full disk must not stop the scoring service
-            log.exception("could not log request %s to the monitoring store", request_id)
+        except Exception as exc:  # a full disk must not stop the scoring service
+            failures.add(exc)
+            log.error("could not log request %s to the monitoring store %s (%d unlogged so "
+                      "far): %s", request_id, store.path, failures.count,
+                      type(exc).__name__)
         return PredictResponse(
             model_name=served.name, model_version=served.version, request_id=request_id,
             predictions=[Prediction(satisfaction_score=s, customer_ref=c.customer_ref)
@@ -120,6 +145,22 @@ def create_app(model_uri: str = DEFAULT_MODEL_URI, tracking_uri: str | None = No
         )
 
     return app
+
+
+class LogFailures:
+    """Predictions that could not be logged: a count (and the last error's kind) for /health.
+    Requests run on a thread pool: the count is kept under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self.last: str | None = None
+
+    def add(self, exc: BaseException) -> None:
+        with self._lock:
+            self.count += 1
+            # the kind of error only: a message might quote the logged row
+            self.last = type(exc).__name__
 
 
 def _feature_frame(customers: list[CustomerFeatures], features: list[str]) -> pd.DataFrame:
