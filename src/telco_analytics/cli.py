@@ -35,6 +35,11 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not verbose:
         logging.getLogger("telco_analytics").setLevel(logging.WARNING)
+        # numpy's overflow/invalid-value warnings on odd extracts are not the user's line to
+        # read: what they lead to is reported as one error (with --verbose they are shown)
+        import warnings
+
+        warnings.simplefilter("ignore", RuntimeWarning)
 
 
 def _fail(exc: BaseException, verbose: bool) -> None:

@@ -177,16 +177,21 @@ def _require_enough_users(input_path: str, users: int, params: AnalysisParams) -
 
 
 def _require_finite_users(input_path: str, users: Any) -> None:
-    """Per-user sums that overflowed (session values near the float limit, e.g. 1e308): one
-    line naming the columns, not NaN centroids from a k-means fed infinities."""
-    if not isinstance(users, pd.DataFrame):
+    """Per-user values so large that the analyses' variances overflow (session values near the
+    float limit, e.g. -1e308): one line naming the columns, not NaN centroids from a k-means
+    fed infinities. The bound is where the sum of squares over all users stops being finite."""
+    if not isinstance(users, pd.DataFrame) or users.empty:
         return
-    numbers = users.select_dtypes("number")
-    overflowed = [c for c in numbers if np.isinf(numbers[c].to_numpy(dtype="float64")).any()]
+    numbers = users.select_dtypes("number").to_numpy(dtype="float64")
+    bound = float(np.sqrt(np.finfo("float64").max / len(users))) / 10
+    with np.errstate(invalid="ignore"):
+        largest = np.nanmax(np.abs(numbers), axis=0, initial=0.0)
+    columns = users.select_dtypes("number").columns
+    overflowed = [c for c, v in zip(columns, largest, strict=True) if not v <= bound]
     if overflowed:
-        raise InputError(f"{input_path}: values too large to add up per user (beyond "
-                         f"{np.finfo('float64').max:.3g}) in {', '.join(overflowed)}: the "
-                         "extract holds implausible numbers")
+        raise InputError(f"{input_path}: values too large for the analyses in "
+                         f"{', '.join(overflowed)} (beyond {bound:.3g} their variance "
+                         "overflows): the extract holds implausible numbers")
 
 
 def run_nodes(nodes: Sequence[Node], datasets: dict[str, Any],
