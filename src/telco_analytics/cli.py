@@ -123,13 +123,15 @@ def run(
 ) -> None:
     """Run the whole pipeline: load, validate, clean, analyse, export, report."""
     _setup_logging(verbose, quiet)
-    from .run.execution import interruptible
+    from .run.execution import interruptible, shielded
 
-    # signals become one line and a clean exit from here on, the imports below included
+    # signals become one line and a clean exit from here on; during the imports they are held
+    # (an exception raised inside a native module's initialisation aborts the process)
     with _reported(verbose), interruptible():
-        from .config import AnalysisParams, ExecutionSettings
-        from .run.runner import RunOptions, step_names
-        from .run.runner import run as run_pipeline
+        with shielded():
+            from .config import AnalysisParams, ExecutionSettings
+            from .run.runner import RunOptions, step_names
+            from .run.runner import run as run_pipeline
 
         params = AnalysisParams(random_state=seed)
         settings = ExecutionSettings(engine=engine, **_settings_from_env())

@@ -137,7 +137,7 @@ def test_interrupt_leaves_the_previous_run_and_table_and_nothing_else(
 
     reached = {
         "child": lambda: bool(_children(proc.pid)) and bool(staging_folder()),
-        "tables": lambda: any(p.glob("tables/*.parquet") for p in staging_folder()),
+        "tables": lambda: any(list(p.glob("tables/*.parquet")) for p in staging_folder()),
         "staging": lambda: _staging_in(db),
         "tables-dir": lambda: bool(staging_folder()),
     }[marker]

@@ -55,9 +55,12 @@ def run_engine_here(record: RunRecord, nodes: Sequence[Node], resources: dict[st
     con = None
     try:
         with work_folder_trouble(workdir):
-            con = engine.connect(record.settings.engine, workdir=workdir,
-                                 spark_master=options.spark_master,
-                                 cores=resources["budget"].workers)
+            # the engine's native module is imported here: an exception raised by a signal
+            # inside its initialisation aborts the process (nanobind), so it is not cut
+            with execution.shielded():
+                con = engine.connect(record.settings.engine, workdir=workdir,
+                                     spark_master=options.spark_master,
+                                     cores=resources["budget"].workers)
             _engine_nodes(record, nodes, resources, progress, warm, con)
     finally:
         try:

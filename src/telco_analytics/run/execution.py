@@ -147,7 +147,10 @@ def in_child_process(func: Callable[..., R], *args: Any) -> R:
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child_main, args=(send, func, args), daemon=True,
                             name="telco-engine")
-    child.start()
+    # an interrupt while the child's start-up data is being written would leave it reading a
+    # cut pipe (a traceback of its own on the shared stderr): the start is not cut
+    with shielded():
+        child.start()
     send.close()  # the child holds the only writer: end-of-file once it exits
     try:
         # the result may be large: read it before waiting for the child to exit

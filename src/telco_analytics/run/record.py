@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..analysis.result import AnalysisResult
 from ..config import AnalysisParams, ExecutionSettings
+from .execution import shielded
 from .graph import COLLECTED, RESOURCES, Node, dependencies, expand
 from .manifest import build_manifest, cpu_seconds
 from .nodes import TRANSIENT
@@ -147,7 +148,11 @@ class NodeRun:
 def prepared_call(record: RunRecord, n: Node, resources: dict[str, Any], work: Sequence[Node]
               ) -> Callable[[], NodeRun]:
     """The node's call with its inputs gathered now (on the runner's thread)."""
-    func, args = n.function(), node_inputs(record, n, resources, work)
+    # the node's module is imported here, on the runner's thread, which signals reach: held
+    # over the import (an exception inside a native module's initialisation aborts the process)
+    with shielded():
+        func = n.function()
+    args = node_inputs(record, n, resources, work)
     hold = held_after(n.name)
 
     def call() -> NodeRun:

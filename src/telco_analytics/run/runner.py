@@ -120,7 +120,8 @@ def _run(input_path: str, out: Path, params: AnalysisParams | None,
     settings = settings or ExecutionSettings()
     options = options or RunOptions()
     check_graph(nodes)
-    key = check_before_work(str(input_path), options)
+    with execution.shielded():  # imports the reader (native modules): not cut by a signal
+        key = check_before_work(str(input_path), options)
     record = RunRecord(params=params, settings=settings, options=options)
     budget = execution.CoreBudget.for_process(settings.workers)
     work = [n for n in order(nodes) if _enabled(n, options)]
