@@ -284,3 +284,74 @@ def test_read_only_output_location_one_line_exit_2(tmp_path, real_rows_module):
     assert len(lines) == 1, proc.stderr
     assert f"cannot write the run folder {target}" in lines[0]
     assert not target.exists()
+
+
+# ---------------------------------------------------------------- MariaDB/MySQL
+
+
+@pytest.fixture
+def mysql_url():
+    """A database of its own on the local server (others' tests use `test`), dropped after."""
+    import sqlalchemy as sa
+
+    name = f"telco_hardening_{os.getpid()}"
+    admin = sa.create_engine("mysql+pymysql://root:@127.0.0.1:3306/test")
+    with admin.begin() as c:
+        c.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name}")
+    yield f"mysql+pymysql://root:@127.0.0.1:3306/{name}"
+    with admin.begin() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+    admin.dispose()
+
+
+def _mysql(url: str, sql: str) -> list[tuple]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.exec_driver_sql(sql).fetchall()]
+    finally:
+        engine.dispose()
+
+
+def _mysql_tables(url: str) -> list[str]:
+    return sorted(r[0] for r in _mysql(url, "SHOW TABLES"))
+
+
+@pytest.mark.mysql
+def test_interrupt_during_a_mysql_export_keeps_the_previous_table(tmp_path, real_rows_module,
+                                                                  mysql_url):
+    first = subprocess.run([*TELCO, "run", str(real_rows_module), "--out", str(tmp_path / "a"),
+                            "--db", mysql_url, *FAST], cwd=tmp_path, env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = _mysql(mysql_url, "SELECT * FROM satisfaction ORDER BY msisdn")
+    proc = _start(["run", str(real_rows_module), "--out", str(tmp_path / "b"), "--db",
+                   mysql_url, *FAST], tmp_path, TELCO_HOLD_AFTER_NODE="database export=60")
+    _wait_for(lambda: any("__staging_" in t for t in _mysql_tables(mysql_url)), proc)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert _mysql(mysql_url, "SELECT * FROM satisfaction ORDER BY msisdn") == before
+    assert _mysql_tables(mysql_url) == ["satisfaction"]
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.mysql
+def test_two_runs_into_one_mysql_table_leave_one_whole_run(tmp_path, real_rows_module,
+                                                           mysql_url):
+    import json
+
+    procs = [_start(["run", str(real_rows_module), "--out", str(tmp_path / n), "--db",
+                     mysql_url, *FAST], tmp_path) for n in ("a", "b")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    run_ids = {r[0] for r in _mysql(mysql_url, "SELECT DISTINCT run_id FROM satisfaction")}
+    ids = {json.loads((tmp_path / n / "manifest.json").read_text())["run_id"]: n
+           for n in ("a", "b")}
+    assert len(run_ids) == 1 and run_ids <= set(ids)
+    rows = _mysql(mysql_url, "SELECT COUNT(*) FROM satisfaction")[0][0]
+    assert rows == len(_csv_rows(tmp_path / ids[next(iter(run_ids))]))
+    assert _mysql_tables(mysql_url) == ["satisfaction"]
