@@ -32,8 +32,10 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def _start(args: list[str], tmp: Path, **env: str) -> subprocess.Popen:
+    # a session of its own: a Ctrl-C can be sent to its whole process group, as a terminal does
     return subprocess.Popen([*TELCO, *args], cwd=tmp, env=_env(tmp, **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -114,6 +116,8 @@ def _staging_in(db: Path) -> bool:
 POINTS = {
     "engine child running": ("read and validate", signal.SIGINT, "child"),
     "engine child running (SIGTERM)": ("clean", signal.SIGTERM, "child"),
+    # a terminal's Ctrl-C reaches the parent and the engine child alike
+    "engine child running (Ctrl-C to the process group)": ("clean", signal.SIGINT, "child"),
     "writing tables": ("write tables", signal.SIGINT, "tables"),
     "database export, staging table filled": ("database export", signal.SIGTERM, "staging"),
     "analyses running in process": ("engagement model", signal.SIGTERM, "tables-dir"),
@@ -145,7 +149,10 @@ def test_interrupt_leaves_the_previous_run_and_table_and_nothing_else(
     if marker == "tables-dir":
         time.sleep(3)  # the engine in process is done well before; the analyses are at work
     children = _children(proc.pid)
-    proc.send_signal(sig)
+    if "process group" in point:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=120)
 
     assert proc.returncode == 128 + sig, stderr

@@ -136,6 +136,22 @@ def _die_with_parent() -> None:
         pass  # not Linux: the parent's own cleanup is all there is
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a child starts: it inherits that through exec and Python keeps an
+    ignored SIGINT ignored, so a Ctrl-C sent to the whole process group (a terminal's) never
+    makes the child print a KeyboardInterrupt of its own, even during its imports; the
+    parent ends it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def in_child_process(func: Callable[..., R], *args: Any) -> R:
     """func(*args) in a spawned child process (its memory is returned to the system when it
     ends); exceptions raised by func reach the caller as they are. If the caller is
@@ -149,7 +165,7 @@ def in_child_process(func: Callable[..., R], *args: Any) -> R:
                             name="telco-engine")
     # an interrupt while the child's start-up data is being written would leave it reading a
     # cut pipe (a traceback of its own on the shared stderr): the start is not cut
-    with shielded():
+    with shielded(), _sigint_ignored():
         child.start()
     send.close()  # the child holds the only writer: end-of-file once it exits
     try:
@@ -189,24 +205,11 @@ class Interrupted(BaseException):
         return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
-_cancelled = threading.Event()
 _held: list[int] = []  # signals that arrived inside `shielded()`, raised when it ends
 _shield_depth = 0
 
 
-def cancelled() -> bool:
-    """Whether the run was interrupted (for work on other threads, which signals never reach:
-    check before a step that cannot be undone, such as swapping a database table in)."""
-    return _cancelled.is_set()
-
-
-def raise_if_cancelled() -> None:
-    if _cancelled.is_set():
-        raise Interrupted(signal.SIGTERM)
-
-
 def _on_signal(signum: int, _frame: Any) -> None:
-    _cancelled.set()
     if _shield_depth:
         _held.append(signum)
         return
@@ -221,7 +224,6 @@ def interruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _cancelled.clear()
     _held.clear()
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     # past a file-size limit a write then fails with EFBIG (one clear error) instead of the
