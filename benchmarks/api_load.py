@@ -31,7 +31,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from predict_latency import free_port, payloads  # noqa: E402
+from predict_latency import free_port, payloads
 
 
 def start_telco_serve(model_uri: str, tracking_uri: str, store: Path

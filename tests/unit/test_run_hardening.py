@@ -15,8 +15,13 @@ import pytest
 from telco_analytics.errors import OutputError
 from telco_analytics.io.database import select_top, stage_table
 from telco_analytics.run import execution
-from telco_analytics.run.catalog import (is_output_trouble, lock_path, output_error,
-                                         staged_folder, staging_leftovers)
+from telco_analytics.run.catalog import (
+    is_output_trouble,
+    lock_path,
+    output_error,
+    staged_folder,
+    staging_leftovers,
+)
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -63,11 +68,11 @@ def test_publish_runs_before_the_swap_and_discard_on_failure(tmp_path):
     final.mkdir()
     (final / "old.txt").write_text("previous")
     events = []
-    with pytest.raises(RuntimeError):
-        with staged_folder(final, publish=lambda: events.append("publish"),
-                           discard=lambda: events.append("discard")) as staging:
-            (staging / "new.txt").write_text("new")
-            raise RuntimeError("a node failed")
+    with pytest.raises(RuntimeError), staged_folder(
+            final, publish=lambda: events.append("publish"),
+            discard=lambda: events.append("discard")) as staging:
+        (staging / "new.txt").write_text("new")
+        raise RuntimeError("a node failed")
     assert events == ["discard"]
     assert (final / "old.txt").read_text() == "previous" and staging_leftovers(final) == []
 

@@ -21,8 +21,8 @@ import pandas as pd
 from .. import engine
 from ..config import AnalysisParams, ExecutionSettings
 from ..errors import EngineError, OutputError
-from .catalog import is_output_trouble
 from . import execution, warmup
+from .catalog import is_output_trouble
 from .graph import Node, order
 from .manifest import cpu_seconds
 from .nodes import NODES, TRANSIENT

@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import AnalysisParams, ExecutionSettings
-from . import execution, warmup
 from ..errors import BusyError, InputError
-from .catalog import (MANIFEST, RunCatalog, is_output_trouble, lock_path, output_error,
-                      staged_folder)
+from . import execution, warmup
+from .catalog import MANIFEST, RunCatalog, is_output_trouble, lock_path, output_error, staged_folder
 from .engine_phase import column_map, engine_in_child, run_engine_here, run_engine_in_child
 from .graph import Node, check_graph, dependencies, order
 from .nodes import NODES

@@ -133,7 +133,7 @@ def create_app(model_uri: str = DEFAULT_MODEL_URI, tracking_uri: str | None = No
         try:
             store.append(frame, scores, request_id=request_id, model_name=served.name,
                          model_version=served.version)
-        except Exception as exc:  # a full disk must not stop the scoring service
+        except Exception as exc:  # noqa: BLE001 - a full disk must not stop the scoring
             failures.add(exc)
             log.error("could not log request %s to the monitoring store %s (%d unlogged so "
                       "far): %s", request_id, store.path, failures.count,
