@@ -79,11 +79,19 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
     previous run folder and table as they were; a second run into the same `out` fails at once
     with BusyError; an output location that cannot be written gives OutputError.
     """
+    params = params or AnalysisParams()
+    settings = settings or ExecutionSettings()
+    options = options or RunOptions()
     with execution.interruptible():
+        check_graph(nodes)
+        # bad input fails here, before the lock: nothing is written beside `out`
+        with execution.shielded():  # imports the reader (native modules): not cut by a signal
+            key = check_before_work(str(input_path), options)
         final = Path(out).resolve()
         created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
         try:
-            return _locked_run(input_path, out, params, settings, options, progress, nodes)
+            return _locked_run(input_path, out, params, settings, options, progress, nodes,
+                               key)
         except BaseException:
             if created:  # a location made for this run: leave nothing behind, lock included
                 lock_path(out).unlink(missing_ok=True)
@@ -95,14 +103,15 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
             raise
 
 
-def _locked_run(input_path: str, out: Path, params: AnalysisParams | None,
-                settings: ExecutionSettings | None, options: RunOptions | None,
-                progress: Progress | None, nodes: Sequence[Node]) -> RunResult:
+def _locked_run(input_path: str, out: Path, params: AnalysisParams,
+                settings: ExecutionSettings, options: RunOptions,
+                progress: Progress | None, nodes: Sequence[Node], key: bytes | None
+                ) -> RunResult:
     """The run holding the lock beside `out`; trouble writing there as one OutputError."""
     lock = lock_path(out)
     try:
         with execution.exclusive(lock):
-            return _run(input_path, out, params, settings, options, progress, nodes)
+            return _run(input_path, out, params, settings, options, progress, nodes, key)
     except execution.Busy as exc:
         raise BusyError(f"another telco run is writing {Path(out).resolve()} (lock "
                         f"{lock}); wait for it to end or choose another --out") from exc
@@ -112,15 +121,9 @@ def _locked_run(input_path: str, out: Path, params: AnalysisParams | None,
         raise
 
 
-def _run(input_path: str, out: Path, params: AnalysisParams | None,
-         settings: ExecutionSettings | None, options: RunOptions | None,
-         progress: Progress | None, nodes: Sequence[Node]) -> RunResult:
-    params = params or AnalysisParams()
-    settings = settings or ExecutionSettings()
-    options = options or RunOptions()
-    check_graph(nodes)
-    with execution.shielded():  # imports the reader (native modules): not cut by a signal
-        key = check_before_work(str(input_path), options)
+def _run(input_path: str, out: Path, params: AnalysisParams, settings: ExecutionSettings,
+         options: RunOptions, progress: Progress | None, nodes: Sequence[Node],
+         key: bytes | None) -> RunResult:
     record = RunRecord(params=params, settings=settings, options=options)
     budget = execution.CoreBudget.for_process(settings.workers)
     work = [n for n in order(nodes) if _enabled(n, options)]
