@@ -197,3 +197,19 @@ def test_an_unwritable_cache_folder_never_fails_the_read(extract, tmp_path):
     result, frame = _read(extract, blocker / "ingest")
     assert result.ingest["cache"]["stored"] is False and "why_not_stored" in result.ingest["cache"]
     assert len(frame) == 10
+
+
+def test_a_pseudonymized_run_makes_no_cached_copy_of_the_extract(tmp_path, monkeypatch):
+    """The cache is the extract's rows, identifiers included: --pseudonymize writes none."""
+    from telco_analytics.run.runner import RunOptions, run
+    from tests.helpers import random_raw_sessions, write_raw_csv
+
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv("TELCO_CACHE_DIR", str(cache))
+    monkeypatch.setenv("TELCO_PSEUDONYM_KEY", "k" * 32)
+    source = write_raw_csv(random_raw_sessions(400, 120), tmp_path / "x.csv")
+    options = RunOptions(report=False, tracking=False, figures=False, pseudonymize=True,
+                         db_url=f"sqlite:///{tmp_path / 'x.db'}")
+    result = run(str(source), tmp_path / "run", options=options)
+    assert result.manifest["input"]["ingest"]["cache"] == {"used": False}
+    assert not list(cache.rglob("*.parquet"))

@@ -7,6 +7,7 @@ side) is decided by `execution`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,10 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
     params = params or AnalysisParams()
     settings = settings or ExecutionSettings()
     options = options or RunOptions()
+    if options.pseudonymize and settings.ingest_cache:
+        # the ingest cache is a copy of the extract, identifiers included: a run asked to keep
+        # them out of what it writes makes no such copy
+        settings = dataclasses.replace(settings, ingest_cache=False)
     with execution.interruptible():
         check_graph(nodes)
         # bad input fails here, before the lock: nothing is written beside `out`
