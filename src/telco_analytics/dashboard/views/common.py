@@ -6,6 +6,7 @@ import html
 import logging
 import math
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,22 @@ log = logging.getLogger(__name__)
 
 ROW_PX = 35  # st.dataframe's row height
 WHOLE_ROWS = 25
+# True in the server's warm-up (dashboard.warm): every section of a page is computed, not only
+# the one a visitor sees first, so any section a visitor picks is already cached. A context
+# variable: visitors' sessions served meanwhile still see one section.
+EVERY_SECTION: ContextVar[bool] = ContextVar("every_section", default=False)
+
+
+def sections(key: str, names: Sequence[str]) -> set[str]:
+    """The sections of a page to draw: the one picked in a row of choices ("Show"), the first
+    by default; every section while the server warms up.
+
+    One section at a time, not st.tabs: tabs draw every tab's charts on the first view, and
+    in the browser each chart costs about as much as Streamlit's own page (Vega-Lite compiles
+    and draws it, React lays it out), so a page's first view grew with its chart count.
+    """
+    picked = st.radio("Show", list(names), key=key, horizontal=True)
+    return set(names) if EVERY_SECTION.get() else {picked or names[0]}
 
 
 def _builder(make: Callable[..., alt.TopLevelMixin]) -> str:

@@ -12,6 +12,8 @@ from . import common
 
 MODEL = "hist_gradient_boosting"
 BASELINE = "baseline_mean"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Quality", "Training", "This run"]
 
 
 def _metric_row(run_dir: Path) -> None:
@@ -42,11 +44,19 @@ def model_page(run_dir: Path) -> None:
     st.caption("Predicts the satisfaction score from the user's raw engagement and experience "
                "metrics (never from the two scores); scored on held-out users.")
     _metric_row(run_dir)
-    common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
-    common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
-    common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
-    common.small_table(run_dir, "regression_metrics", "regression_metrics")
+    shown = common.sections("model-section", SECTIONS)
+    if "Quality" in shown:
+        common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
+        common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
+        common.small_table(run_dir, "regression_metrics", "regression_metrics")
+    if "Training" in shown:
+        common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
+    if "This run" in shown:
+        _this_run(run_dir)
 
+
+def _this_run(run_dir: Path) -> None:
+    """The run's id, duration, commit, tracking, parameters, definitions and versions."""
     st.header("This run")
     manifest = data.manifest(run_dir)
     cols = st.columns(3)
