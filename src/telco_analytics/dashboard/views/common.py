@@ -40,6 +40,11 @@ def sections(key: str, names: Sequence[str]) -> set[str]:
     return set(names) if EVERY_SECTION.get() else {picked or names[0]}
 
 
+
+def toggle(label: str, key: str) -> bool:
+    """An off-by-default toggle for content drawn on demand (on while the server warms up)."""
+    return st.toggle(label, key=key) or EVERY_SECTION.get()
+
 def _builder(make: Callable[..., alt.TopLevelMixin]) -> str:
     """A chart function's name, which keys its cached charts (the function is not hashed)."""
     return f"{make.__module__}.{make.__qualname__}"

@@ -91,7 +91,7 @@ def _handsets(run_dir: Path, handsets: list[str] | None) -> None:
     if handsets is not None and (throughput is None or throughput.empty):
         st.caption("The chosen handsets have too few users for the per-handset tables "
                    "(see handset_min_users in the run parameters).")
-    with st.expander("Per-handset tables"):
+    if common.toggle("Show the per-handset tables", "experience-handset-tables"):
         common.small_table(run_dir, "throughput_per_handset", "throughput_per_handset", throughput)
         common.small_table(run_dir, "tcp_per_handset", "tcp_per_handset", tcp)
 

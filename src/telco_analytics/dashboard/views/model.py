@@ -46,10 +46,12 @@ def model_page(run_dir: Path) -> None:
     _metric_row(run_dir)
     shown = common.sections("model-section", SECTIONS)
     if "Quality" in shown:
+        st.header("Quality on held-out users")
         common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
         common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
         common.small_table(run_dir, "regression_metrics", "regression_metrics")
     if "Training" in shown:
+        st.header("Training")
         common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
     if "This run" in shown:
         _this_run(run_dir)
