@@ -51,7 +51,6 @@ def experience_page(run_dir: Path) -> None:
 
     # the handset filters stay above the sections: they filter the per-handset charts and the
     # users table alike, and a widget that is not drawn would lose its choice
-    st.header("Handsets")
     left, right = st.columns(2)
     with left:
         maker = manufacturer_choice(run_dir, "experience-maker")
@@ -84,6 +83,7 @@ def experience_page(run_dir: Path) -> None:
 
 def _handsets(run_dir: Path, handsets: list[str] | None) -> None:
     """Throughput and TCP retransmission of the chosen handsets (None = all)."""
+    st.header("Per handset")
     throughput = _per_handset(data.table(run_dir, "throughput_per_handset"), handsets)
     tcp = _per_handset(data.table(run_dir, "tcp_per_handset"), handsets)
     common.chart(fig.throughput_per_handset_chart, throughput)
