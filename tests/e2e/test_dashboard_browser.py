@@ -142,7 +142,8 @@ def test_each_section_of_a_page(page, dashboard_url, small_run, shots, slug):
     for section in list(CHARTS[slug])[1:]:
         show(page, section)
         assert_readable(page, expected_charts(small_run, slug, section))
-        page.screenshot(path=str(shots / f"{slug}-{section.split()[0].lower()}.png"))
+        name = re.sub(r"\W+", "-", section.lower())
+        page.screenshot(path=str(shots / f"{slug}-{name}.png"))
 
 
 @pytest.mark.parametrize("slug", list(TITLES))
