@@ -251,6 +251,25 @@ def test_satisfaction_page_shows_cluster_means(monkeypatch, small_run):
         "satisfaction_score"].max(), 3)
 
 
+def test_first_view_scatters_are_samples_their_subtitle_counts(monkeypatch, small_run):
+    """The first views' scatters draw at most common.SCATTER_POINTS points and say so."""
+    from telco_analytics.dashboard.views.common import SCATTER_POINTS
+
+    users = len(_table(small_run, "satisfaction"))
+    assert users > SCATTER_POINTS  # else this run cannot show the sampling
+    def subtitles(at: AppTest) -> list[str]:
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        return [s["title"]["subtitle"] for s in specs if isinstance(s.get("title"), dict)]
+
+    at = _app(monkeypatch, small_run, "satisfaction")
+    assert any(t.endswith(f"sample of {SCATTER_POINTS:,} of {users:,} users")
+               for t in subtitles(at))
+    tested = len(_table(small_run, "regression_predictions"))
+    at = _app(monkeypatch, small_run, "model")
+    shown = min(tested, SCATTER_POINTS)
+    assert f"{shown:,} test users; dashed line = perfect prediction" in subtitles(at)
+
+
 def test_model_page_shows_test_quality(monkeypatch, small_run):
     at = _app(monkeypatch, small_run, "model")
     metrics = _table(small_run, "regression_metrics")
@@ -692,10 +711,11 @@ def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeyp
     import pyarrow.dataset as pads
 
     from telco_analytics.dashboard import warm
-    from telco_analytics.dashboard.views import PAGES
+    from telco_analytics.dashboard.views import PAGES, common
 
     run_dir = small_run.resolve()
     took = warm.warm_up(run_dir)
+    assert not common.EVERY_SECTION.get()  # visitors after the warm-up see one section
     assert list(took) == list(PAGES) and None not in took.values()  # no page failed
 
     def refuse(*args, **kwargs):
@@ -703,5 +723,9 @@ def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeyp
 
     for module, name in ((pq, "read_table"), (pq, "ParquetFile"), (pads, "dataset")):
         monkeypatch.setattr(module, name, refuse)
-    for _, page in PAGES.values():
-        page(run_dir)
+    every = common.EVERY_SECTION.set(True)  # every section, not only each page's first
+    try:
+        for _, page in PAGES.values():
+            page(run_dir)
+    finally:
+        common.EVERY_SECTION.reset(every)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from ...report.figures import satisfaction as fig
@@ -47,7 +48,7 @@ def model_page(run_dir: Path) -> None:
     shown = common.sections("model-section", SECTIONS)
     if "Quality" in shown:
         st.header("Quality on held-out users")
-        common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
+        _predictions(data.table(run_dir, "regression_predictions"))
         common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
         common.small_table(run_dir, "regression_metrics", "regression_metrics")
     if "Training" in shown:
@@ -73,3 +74,16 @@ def _this_run(run_dir: Path) -> None:
     st.json(manifest.get("parameters", {}))
     with st.expander("Definitions, timings and library versions"):
         st.json({k: manifest.get(k) for k in ("definitions", "seconds_per_step", "libraries")})
+
+
+def _predictions(predictions: pd.DataFrame | None) -> None:
+    """Predicted vs actual on held-out users: a seeded sample of common.SCATTER_POINTS of them
+    (the report's chart names its points 'test users': here the subtitle says how many of
+    how many)."""
+    if predictions is None:
+        return
+    shown = min(len(predictions), common.SCATTER_POINTS)
+    of = f"sample of {shown:,} of {len(predictions):,}" if shown < len(predictions) \
+        else f"{shown:,}"
+    common.chart(fig.predictions_chart, predictions, common.SCATTER_POINTS,
+                 subtitle=f"{of} test users; dashed line = perfect prediction")

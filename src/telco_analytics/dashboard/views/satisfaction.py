@@ -34,7 +34,9 @@ def satisfaction_page(run_dir: Path) -> None:
     shown = common.sections("satisfaction-section", SECTIONS)
     if "Scores" in shown:
         st.header("Scores")
-        common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter)
+        # its subtitle says the sample's size
+        common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter,
+                           common.SCATTER_POINTS)
         common.chart(fig.clusters_chart, clusters)
         common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
     if "Top 10" in shown:
