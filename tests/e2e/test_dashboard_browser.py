@@ -248,6 +248,10 @@ def test_network_page_over_hotspot_tables(page, small_run, tmp_path, shots):
         assert_readable(page, expected_charts(run, "network"))
         expect(page.locator(CHART).first).to_contain_text(str(cells["cell"].iloc[0]))
         page.screenshot(path=str(shots / "network.png"))
+        page.get_by_text("Every cell, worst first", exact=True).click()  # drawn on demand
+        rerun_done(page)
+        expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(1, timeout=TIMEOUT_MS)
+        assert_readable(page, expected_charts(run, "network"))
         for metric in ("TCP retransmission (bytes) (lower is better)",
                        "Throughput DL+UL (kbps) (higher is better)"):
             choose(page, "Metric", metric)

@@ -356,6 +356,8 @@ def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run
     # first the chart of the worst cells and every cell, paged, worst first (the table's own
     # order); then, in their section, the hours chart and the 24 hours in order
     assert len(at.get("vega_lite_chart")) == 1
+    assert not at.dataframe  # the table of every cell is drawn on demand
+    at.toggle(key="network-every-cell").set_value(True).run()
     every_cell = at.dataframe[0].value
     assert every_cell["cell"].tolist() == cells["cell"].head(100).tolist()
     assert every_cell["rank"].tolist() == list(range(1, min(100, len(cells)) + 1))

@@ -55,6 +55,9 @@ def _cells(run_dir: Path, cells: pd.DataFrame | None, metric: str) -> None:
         stats[2].metric(f"{METRIC_TITLES[metric]}, all ranked cells",
                         formats.text_of(metric, charts.typical(cells, metric)))
         common.chart(charts.worst_cells_chart, cells, metric)
-        st.caption("Every cell, worst first:")
-        common.paged_table(run_dir, CELLS, "network-cells")
+        # on demand: a 100-row table under the chart cost the first view more than the chart
+        if common.toggle("Every cell, worst first", "network-every-cell"):
+            common.paged_table(run_dir, CELLS, "network-cells")
+        else:
+            common.download(run_dir, CELLS, "network-cells")
 
