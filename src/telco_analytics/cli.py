@@ -35,6 +35,11 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not verbose:
         logging.getLogger("telco_analytics").setLevel(logging.WARNING)
+        # numpy's overflow/invalid-value warnings on odd extracts are not the user's line to
+        # read: what they lead to is reported as one error (with --verbose they are shown)
+        import warnings
+
+        warnings.simplefilter("ignore", RuntimeWarning)
 
 
 def _fail(exc: BaseException, verbose: bool) -> None:
@@ -53,11 +58,21 @@ def _fail(exc: BaseException, verbose: bool) -> None:
 @contextmanager
 def _reported(verbose: bool) -> Iterator[None]:
     """The CLI boundary: any failure becomes one line on stderr and a non-zero exit."""
+    from .run.execution import Interrupted
+
     try:
         yield
     except typer.Exit:
         raise
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the CLI boundary
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else 2
+        name = "SIGTERM" if signum == 15 else "SIGINT"
+        # the runner raises Interrupted after its cleanup: nothing of the run was published
+        what = (": nothing was published, the previous run folder and database table are as "
+                "they were") if isinstance(exc, Interrupted) else ""
+        err.print(f"[bold red]interrupted[/] ({name}){what}", highlight=False, soft_wrap=True)
+        raise typer.Exit(128 + signum) from None
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary
         _fail(exc, verbose)
 
 
@@ -109,13 +124,18 @@ def run(
 ) -> None:
     """Run the whole pipeline: load, validate, clean, analyse, export, report."""
     _setup_logging(verbose, quiet)
-    with _reported(verbose):
-        from .config import AnalysisParams, ExecutionSettings
-        from .run.runner import RunOptions, step_names
-        from .run.runner import run as run_pipeline
+    from .run.execution import interruptible, shielded
+
+    # signals become one line and a clean exit from here on; during the imports they are held
+    # (an exception raised inside a native module's initialisation aborts the process)
+    with _reported(verbose), interruptible():
+        with shielded():
+            from .config import AnalysisParams, ExecutionSettings
+            from .run.runner import RunOptions, step_names
+            from .run.runner import run as run_pipeline
 
         params = AnalysisParams(random_state=seed)
-        settings = ExecutionSettings(engine=engine, ingest_cache=cache)
+        settings = ExecutionSettings(engine=engine, ingest_cache=cache, **_settings_from_env())
         options = RunOptions(db_url=db, pseudonymize=pseudonymize, report=report,
                              figures=figures, tracking=tracking, tracking_uri=tracking_uri,
                              spark_master=spark_master)
@@ -239,6 +259,26 @@ def dashboard(
         from .dashboard.launch import launch
 
         raise typer.Exit(launch(_existing_run(run_dir), port=port))
+
+
+CHILD_MIN_BYTES_ENV = "TELCO_ENGINE_CHILD_MIN_BYTES"
+
+
+def _settings_from_env() -> dict[str, int]:
+    """Execution settings given in the environment: $TELCO_ENGINE_CHILD_MIN_BYTES (0 runs the
+    engine in a child process whatever the input's size)."""
+    import os
+
+    from .errors import ConfigError
+
+    value = os.environ.get(CHILD_MIN_BYTES_ENV)
+    if value is None:
+        return {}
+    try:
+        return {"engine_child_min_bytes": int(value)}
+    except ValueError:
+        raise ConfigError(f"${CHILD_MIN_BYTES_ENV}={value!r}: expected a whole number of "
+                          "bytes") from None
 
 
 def _existing_run(run_dir: Path | None) -> Path:

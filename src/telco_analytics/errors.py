@@ -25,3 +25,11 @@ class DatabaseError(TelcoError):
 
 class EngineError(TelcoError):
     """The engine stopped before finishing its steps (for instance, killed for memory)."""
+
+
+class OutputError(TelcoError):
+    """The output location cannot be written (read-only, full, a file-size limit)."""
+
+
+class BusyError(TelcoError):
+    """Another run is writing the same run folder."""

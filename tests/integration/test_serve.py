@@ -71,7 +71,9 @@ def test_request_schema_fields_are_the_model_features():
 
 def test_health_and_model_info(client, served):
     assert client.get("/health").json() == {"status": "ok", "model_name": "telco-satisfaction",
-                                            "model_version": "1"}
+                                            "model_version": "1",
+                                            "prediction_log_failures": 0,
+                                            "prediction_log_error": None}
     info = client.get("/model").json()
     assert info["name"] == "telco-satisfaction" and info["version"] == "1"
     assert info["run_id"] == served["result"]["run_id"]

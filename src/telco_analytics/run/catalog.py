@@ -19,13 +19,14 @@ DIR/telco.db                 the SQLite export when no database URL is given
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -87,32 +88,92 @@ def json_text(data: Any) -> str:
     return json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n"
 
 
+def lock_path(final: Path) -> Path:
+    """The lock file beside a run folder: held by the run writing it (`execution.exclusive`)."""
+    final = Path(final).resolve()
+    return final.parent / f".{final.name}.lock"
+
+
+def staging_leftovers(final: Path) -> list[Path]:
+    """Staging and replaced folders of `final` still on disk (none after any run ended)."""
+    final = Path(final).resolve()
+    if not final.parent.is_dir():
+        return []
+    return sorted(p for p in final.parent.iterdir()
+                  if p.name.startswith((f".{final.name}.partial-", f".{final.name}.old-")))
+
+
 @contextmanager
-def staged_folder(final: Path) -> Iterator[Path]:
+def staged_folder(final: Path, *, publish: Callable[[], None] | None = None,
+                  discard: Callable[[], None] | None = None,
+                  shield: Callable[[], AbstractContextManager[Any]] = nullcontext
+                  ) -> Iterator[Path]:
     """Yield a staging folder next to `final`; on success it replaces `final`, else vanishes
-    (with any parent folders made for it)."""
+    (with any parent folders made for it).
+
+    `publish()` runs just before the swap (what must appear with the folder: the database
+    table swapped in), `discard()` on any failure or interrupt (dropping what `publish` would
+    have published). `shield()` holds interrupts back over publish and swap, so they happen
+    together or not at all.
+    """
     final = Path(final).resolve()
     created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
-    final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    swapped = False
     try:
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+        except OSError as exc:
+            raise output_error(final, exc) from exc
         yield staging
+        with shield():
+            if publish is not None:
+                publish()
+            old = None
+            if final.exists():
+                old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(final, old)
+            os.replace(staging, final)
+            swapped = True
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        for folder in created:  # parents made for this run: leave nothing behind
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        if not swapped:
+            if discard is not None:
+                discard()
+            shutil.rmtree(staging, ignore_errors=True)
+            for folder in created:  # parents made for this run: leave nothing behind
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
         raise
-    old = None
-    if final.exists():
-        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(final, old)
-    os.replace(staging, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+
+
+# errors of the output location itself (the run's fault only if it is ours to fix)
+OUTPUT_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EFBIG,
+                 errno.EDQUOT}
+
+
+def is_output_trouble(exc: BaseException, final: Path) -> bool:
+    """Whether an error says the output location cannot be written (read-only, no space, a
+    file-size limit), including pyarrow's and SQLite's wording of it."""
+    if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+        where = exc.filename
+        return where is None or Path(str(where)).resolve().is_relative_to(
+            Path(final).resolve().parent)
+    text = str(exc).lower()
+    return any(words in text for words in ("no space left", "file too large",
+                                           "read-only file system", "disk is full"))
+
+
+def output_error(final: Path, exc: BaseException) -> OutputError:
+    """One line naming the location and the system's reason."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    reason = " ".join(str(reason).split())
+    return OutputError(f"cannot write the run folder {final}: {reason} (choose another --out, "
+                       "or free space / fix permissions there)")
 
 
 def latest_run(root: Path) -> Path | None:
@@ -136,6 +197,25 @@ class RunCatalog:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        # what must be published together with the folder: (commit, discard) pairs
+        self.pending: list[tuple[Callable[[], None], Callable[[], None]]] = []
+
+    def publish_with_folder(self, commit: Callable[[], None],
+                            discard: Callable[[], None]) -> None:
+        """Have `commit()` run when this (staging) folder is swapped in, `discard()` if it
+        never is (a database table staged by a node, swapped in with the run folder)."""
+        self.pending.append((commit, discard))
+
+    def publish_pending(self) -> None:
+        for commit, _ in self.pending:
+            commit()
+
+    def discard_pending(self) -> None:
+        for _, discard in self.pending:
+            try:
+                discard()
+            except Exception as exc:  # noqa: BLE001 - never masks the error being raised
+                log.warning("could not discard a staged output: %s", exc)
 
     # ------------------------------------------------------------ paths
 

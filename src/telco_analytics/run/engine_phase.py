@@ -9,7 +9,8 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import pandas as pd
 
 from .. import engine
 from ..config import AnalysisParams, ExecutionSettings
-from ..errors import EngineError
+from ..errors import EngineError, OutputError
 from . import execution, warmup
+from .catalog import is_output_trouble
 from .graph import Node, order
 from .manifest import cpu_seconds
 from .nodes import NODES, TRANSIENT
@@ -50,27 +52,57 @@ def run_engine_here(record: RunRecord, nodes: Sequence[Node], resources: dict[st
                  progress: Progress | None, warm: warmup.Warmups, options: RunOptions) -> None:
     """The engine nodes one after the other in this process (they share one connection)."""
     workdir = Path(tempfile.mkdtemp(prefix="telco-engine-"))
-    con = engine.connect(record.settings.engine, workdir=workdir,
-                         spark_master=options.spark_master,
-                         cores=resources["budget"].workers)
+    con = None
     try:
-        for position, n in enumerate(nodes):
-            if progress:
-                progress(n.name, "start")
-            run_node(record, n, {**resources, "con": con}, nodes)
-            if position == 0:  # the input is an xDR extract: start the slow imports now
-                warm.start_imports()
-            if progress:
-                progress(n.name, "done")
-        for name in [d for n in nodes for d in n.outputs]:
-            if isinstance(record.datasets.get(name), ibis.Table):
-                del record.datasets[name]  # engine tables: gone with the engine
+        with work_folder_trouble(workdir):
+            # the engine's native module is imported here: an exception raised by a signal
+            # inside its initialisation aborts the process (nanobind), so it is not cut
+            with execution.shielded():
+                con = engine.connect(record.settings.engine, workdir=workdir,
+                                     spark_master=options.spark_master,
+                                     cores=resources["budget"].workers)
+            _engine_nodes(record, nodes, resources, progress, warm, con)
     finally:
         try:
-            con.disconnect()
+            if con is not None:
+                con.disconnect()
         except Exception as exc:  # noqa: BLE001 - closing is best effort
             log.debug("closing the engine failed: %s", exc)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def work_folder_trouble(workdir: Path) -> Iterator[None]:
+    """The engine's work folder (its database file and spill, under $TMPDIR) full or not
+    writable: one line naming it, not the engine's own exception."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        if is_output_trouble(exc, workdir) and (str(workdir) in text or
+                                                isinstance(exc, OSError)):
+            reason = "file too large (a file-size limit)" if "too large" in text.lower() \
+                else "no space left or not writable"
+            raise OutputError(f"cannot write the engine's work folder {workdir.parent} "
+                              f"($TMPDIR): {reason}; free space there or point $TMPDIR "
+                              "elsewhere") from exc
+        raise
+
+
+def _engine_nodes(record: RunRecord, nodes: Sequence[Node], resources: dict[str, Any],
+                  progress: Progress | None, warm: warmup.Warmups, con: Any) -> None:
+    """The engine nodes one after the other on one connection."""
+    for position, n in enumerate(nodes):
+        if progress:
+            progress(n.name, "start")
+        run_node(record, n, {**resources, "con": con}, nodes)
+        if position == 0:  # the input is an xDR extract: start the slow imports now
+            warm.start_imports()
+        if progress:
+            progress(n.name, "done")
+    for name in [d for n in nodes for d in n.outputs]:
+        if isinstance(record.datasets.get(name), ibis.Table):
+            del record.datasets[name]  # engine tables: gone with the engine
 
 
 def run_engine_in_child(record: RunRecord, nodes: Sequence[Node], resources: dict[str, Any],
@@ -85,8 +117,10 @@ def run_engine_in_child(record: RunRecord, nodes: Sequence[Node], resources: dic
     folder = Path(tempfile.mkdtemp(prefix="telco-child-"))
     try:
         try:
-            done = execution.in_child_process(
-                engine_child, resources["input"], record.params, record.settings, folder)
+            with work_folder_trouble(folder):
+                done = execution.in_child_process(
+                    engine_child, resources["input"], record.params, record.settings,
+                    folder)
         except execution.ChildProcessDied as exc:
             raise EngineError(
                 f"{resources['input']}: the engine process stopped before the per-user table "

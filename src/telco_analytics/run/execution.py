@@ -14,6 +14,10 @@ OpenMP/BLAS limits.
 - `parallel_map`: a map over independent items (columns, tables) on the budget's threads.
 - `in_child_process`: runs a function in a spawned child process and returns its result;
   the child's memory (an engine's allocator keeps GBs after a large group-by) goes with it.
+  When the caller is interrupted the child is ended too (never left running).
+- `interruptible()`: SIGINT and SIGTERM become an `Interrupted` exception in the main thread
+  (so every `finally` and staged-folder cleanup runs), and `shielded()` holds them back over
+  a few statements that must not be cut in two (publishing a finished run).
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,16 +110,175 @@ class ChildProcessDied(RuntimeError):
     """The child process ended without a result (killed, most likely for lack of memory)."""
 
 
+def _child_main(conn: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """In the child: func(*args), its result or its exception sent back through `conn`."""
+    # the parent decides what an interrupt means; a Ctrl-C reaching the whole process group
+    # must not make the child print its own traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    try:
+        outcome = ("ok", func(*args))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        outcome = ("error", exc)
+    conn.send(outcome)
+    conn.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child if the parent dies (even by SIGKILL, which leaves
+    the parent no chance to end it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's own cleanup is all there is
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a child starts: it inherits that through exec and Python keeps an
+    ignored SIGINT ignored, so a Ctrl-C sent to the whole process group (a terminal's) never
+    makes the child print a KeyboardInterrupt of its own, even during its imports; the
+    parent ends it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def in_child_process(func: Callable[..., R], *args: Any) -> R:
     """func(*args) in a spawned child process (its memory is returned to the system when it
-    ends); exceptions raised by func reach the caller as they are."""
-    from concurrent.futures import ProcessPoolExecutor
+    ends); exceptions raised by func reach the caller as they are. If the caller is
+    interrupted (or fails) while waiting, the child is terminated, then killed, and reaped:
+    no child outlives the run."""
+    from multiprocessing.connection import wait as wait_ready
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(send, func, args), daemon=True,
+                            name="telco-engine")
+    # an interrupt while the child's start-up data is being written would leave it reading a
+    # cut pipe (a traceback of its own on the shared stderr): the start is not cut
+    with shielded(), _sigint_ignored():
+        child.start()
+    send.close()  # the child holds the only writer: end-of-file once it exits
+    try:
+        # the result may be large: read it before waiting for the child to exit
+        wait_ready([receive, child.sentinel])
         try:
-            return pool.submit(func, *args).result()
-        except BrokenProcessPool as exc:
-            raise ChildProcessDied(str(exc)) from exc
+            status, value = receive.recv()
+        except EOFError as exc:
+            child.join()
+            raise ChildProcessDied(f"exit code {child.exitcode}") from exc
+        if status == "error":
+            raise value
+        return value
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+            if child.is_alive():
+                child.kill()
+        child.join()
+
+
+# ---------------------------------------------------------------- interrupts
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: a BaseException (like KeyboardInterrupt), so `except
+    Exception` blocks do not swallow it while every `finally` still runs."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+_held: list[int] = []  # signals that arrived inside `shielded()`, raised when it ends
+_shield_depth = 0
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    if _shield_depth:
+        _held.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT/SIGTERM raise `Interrupted` in the main thread for the duration; the previous
+    handlers are restored after. Elsewhere than the main thread it does nothing (Python only
+    delivers signals there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _held.clear()
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # past a file-size limit a write then fails with EFBIG (one clear error) instead of the
+    # signal killing the process with a half-written staging folder left behind
+    previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back over a few statements that must happen together (swapping a
+    finished run in); a signal that arrived meanwhile is raised when they are done."""
+    global _shield_depth
+    _shield_depth += 1
+    try:
+        yield
+    finally:
+        _shield_depth -= 1
+    if not _shield_depth and _held:
+        raise Interrupted(_held.pop(0))
+
+
+# ---------------------------------------------------------------- a lock between processes
+
+
+class Busy(RuntimeError):
+    """Another process holds the lock."""
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """An exclusive `flock` on `lock_path` (created if needed) for the duration, or Busy at
+    once when another process holds it. The lock goes with the process, even if it is killed;
+    the file is left in place (removing it would let a third process lock a different file)."""
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise Busy(str(lock_path)) from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 @dataclass

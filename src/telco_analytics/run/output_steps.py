@@ -93,9 +93,13 @@ def database_export(catalog: RunCatalog, satisfaction: pd.DataFrame, db_url: str
     from ..report.db_select import client_prompt, final_url, format_select, render_select_png
 
     url = database.resolve_db_url(db_url, catalog.root)
-    rows = database.export_table(exportable(satisfaction, pseudonym_key), url, "satisfaction",
-                                 run_id=run_id)
-    top = database.select_top(url, "satisfaction", 10)
+    # filled now, swapped in with the run folder (an interrupted or failed run leaves the
+    # previous table as it was); shown from the staging table under its final name
+    staged = database.stage_table(exportable(satisfaction, pseudonym_key), url, "satisfaction",
+                                  run_id=run_id)
+    catalog.publish_with_folder(staged.commit, staged.discard)
+    rows = staged.rows
+    top = database.select_top(url, staged.staging, 10, shown_as="satisfaction")
     prompt = client_prompt(url)
     text = format_select(top.attrs["sql"], top, prompt)
     catalog.write_text(DB_SELECT, text)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..analysis.result import AnalysisResult
 from ..config import AnalysisParams, ExecutionSettings
+from .execution import shielded
 from .graph import COLLECTED, RESOURCES, Node, dependencies, expand
 from .manifest import build_manifest, cpu_seconds
 from .nodes import TRANSIENT
@@ -147,14 +148,38 @@ class NodeRun:
 def prepared_call(record: RunRecord, n: Node, resources: dict[str, Any], work: Sequence[Node]
               ) -> Callable[[], NodeRun]:
     """The node's call with its inputs gathered now (on the runner's thread)."""
-    func, args = n.function(), node_inputs(record, n, resources, work)
+    # the node's module is imported here, on the runner's thread, which signals reach: held
+    # over the import (an exception inside a native module's initialisation aborts the process)
+    with shielded():
+        func = n.function()
+    args = node_inputs(record, n, resources, work)
+    hold = held_after(n.name)
 
     def call() -> NodeRun:
         t0, cpu0 = time.perf_counter(), cpu_seconds()
         value = func(*args)
+        if hold:
+            time.sleep(hold)
         return NodeRun(value, t0, time.perf_counter() - t0, cpu_seconds() - cpu0)
 
     return call
+
+
+HOLD_ENV = "TELCO_HOLD_AFTER_NODE"
+
+
+def held_after(name: str) -> float:
+    """Seconds to wait after node `name` did its work, from $TELCO_HOLD_AFTER_NODE
+    ("node name=seconds"): fault injection for the interrupt tests, which need a run to be
+    at a known point (a staging table filled, the engine child running) when they signal."""
+    import os
+
+    spec = os.environ.get(HOLD_ENV, "")
+    node, _, seconds = spec.rpartition("=")
+    try:
+        return float(seconds) if node == name else 0.0
+    except ValueError:
+        return 0.0
 
 
 def finish_node(record: RunRecord, n: Node, done: NodeRun) -> None:

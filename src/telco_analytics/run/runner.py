@@ -14,11 +14,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import AnalysisParams, ExecutionSettings
+from ..errors import BusyError, InputError
 from . import execution, warmup
-from .catalog import MANIFEST, RunCatalog, staged_folder
+from .catalog import MANIFEST, RunCatalog, is_output_trouble, lock_path, output_error, staged_folder
 from .engine_phase import column_map, engine_in_child, run_engine_here, run_engine_in_child
 from .graph import Node, check_graph, dependencies, order
 from .nodes import NODES
@@ -70,19 +72,69 @@ def check_before_work(input_path: str, options: RunOptions) -> bytes | None:
 def run(input_path: str, out: Path, params: AnalysisParams | None = None,
         settings: ExecutionSettings | None = None, options: RunOptions | None = None,
         progress: Progress | None = None, nodes: Sequence[Node] = NODES) -> RunResult:
-    """Every node of the run; `out` appears only when everything succeeded."""
+    """Every node of the run; `out` (and the database table) appear only when everything
+    succeeded.
+
+    SIGINT/SIGTERM raise `execution.Interrupted` (exit 130/143 at the CLI) and leave the
+    previous run folder and table as they were; a second run into the same `out` fails at once
+    with BusyError; an output location that cannot be written gives OutputError.
+    """
     params = params or AnalysisParams()
     settings = settings or ExecutionSettings()
     options = options or RunOptions()
-    check_graph(nodes)
-    key = check_before_work(str(input_path), options)
+    with execution.interruptible():
+        check_graph(nodes)
+        # bad input fails here, before the lock: nothing is written beside `out`
+        with execution.shielded():  # imports the reader (native modules): not cut by a signal
+            key = check_before_work(str(input_path), options)
+        final = Path(out).resolve()
+        created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
+        try:
+            return _locked_run(input_path, out, params, settings, options, progress, nodes,
+                               key)
+        except BaseException:
+            if created:  # a location made for this run: leave nothing behind, lock included
+                lock_path(out).unlink(missing_ok=True)
+                for folder in created:
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
+            raise
+
+
+def _locked_run(input_path: str, out: Path, params: AnalysisParams,
+                settings: ExecutionSettings, options: RunOptions,
+                progress: Progress | None, nodes: Sequence[Node], key: bytes | None
+                ) -> RunResult:
+    """The run holding the lock beside `out`; trouble writing there as one OutputError."""
+    lock = lock_path(out)
+    try:
+        with execution.exclusive(lock):
+            return _run(input_path, out, params, settings, options, progress, nodes, key)
+    except execution.Busy as exc:
+        raise BusyError(f"another telco run is writing {Path(out).resolve()} (lock "
+                        f"{lock}); wait for it to end or choose another --out") from exc
+    except OSError as exc:
+        if is_output_trouble(exc, out):
+            raise output_error(Path(out).resolve(), exc) from exc
+        raise
+
+
+def _run(input_path: str, out: Path, params: AnalysisParams, settings: ExecutionSettings,
+         options: RunOptions, progress: Progress | None, nodes: Sequence[Node],
+         key: bytes | None) -> RunResult:
     record = RunRecord(params=params, settings=settings, options=options)
     budget = execution.CoreBudget.for_process(settings.workers)
     work = [n for n in order(nodes) if _enabled(n, options)]
     disabled = [n for n in nodes if not _enabled(n, options)]
     warm = warmup.Warmups()
-    with staged_folder(out) as staging:
+    catalogs: list[RunCatalog] = []
+    with staged_folder(out, publish=lambda: catalogs[0].publish_pending(),
+                       discard=lambda: catalogs and catalogs[0].discard_pending(),
+                       shield=execution.shielded) as staging:
         catalog = RunCatalog(staging)
+        catalogs.append(catalog)
         resources = {
             "input": str(input_path), "params": params, "settings": settings, "budget": budget,
             "column_map": partial(column_map, budget=budget), "catalog": catalog,
@@ -101,6 +153,8 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
             run_engine_here(record, engine_nodes, resources, progress, warm, options)
         rest = [n for n in work if n.kind != "engine"]
         users = len(record.datasets.get("users", ()))
+        _require_enough_users(str(input_path), users, params)
+        _require_finite_users(str(input_path), record.datasets.get("users"))
         if users > settings.side_by_side_max_users:
             # one node at a time: their temporaries (GBs each) are never held together
             budget = execution.CoreBudget(workers=1)
@@ -113,6 +167,34 @@ def run(input_path: str, out: Path, params: AnalysisParams | None = None,
     warm.join()
     return RunResult(out=Path(out), run_id=record.run_id, tables=record.tables,
                      manifest=manifest)
+
+
+def _require_enough_users(input_path: str, users: int, params: AnalysisParams) -> None:
+    """Fewer users than the clusters asked for: one line before the analyses start (a
+    one-user extract once ended in a PCA ValueError)."""
+    need = max([2, *(v for k, v in params.as_dict().items()
+                     if k.startswith("k_") and isinstance(v, int))])
+    if users < need:
+        raise InputError(f"{input_path}: {users} user(s) with an MSISDN after cleaning; the "
+                         f"analyses need at least {need} (k-means makes {need} groups)")
+
+
+def _require_finite_users(input_path: str, users: Any) -> None:
+    """Per-user values so large that the analyses' variances overflow (session values near the
+    float limit, e.g. -1e308): one line naming the columns, not NaN centroids from a k-means
+    fed infinities. The bound is where the sum of squares over all users stops being finite."""
+    if not isinstance(users, pd.DataFrame) or users.empty:
+        return
+    numbers = users.select_dtypes("number").to_numpy(dtype="float64")
+    bound = float(np.sqrt(np.finfo("float64").max / len(users))) / 10
+    with np.errstate(invalid="ignore"):
+        largest = np.nanmax(np.abs(numbers), axis=0, initial=0.0)
+    columns = users.select_dtypes("number").columns
+    overflowed = [c for c, v in zip(columns, largest, strict=True) if not v <= bound]
+    if overflowed:
+        raise InputError(f"{input_path}: values too large for the analyses in "
+                         f"{', '.join(overflowed)} (beyond {bound:.3g} their variance "
+                         "overflows): the extract holds implausible numbers")
 
 
 def run_nodes(nodes: Sequence[Node], datasets: dict[str, Any],

@@ -96,6 +96,10 @@ class ModelInfo(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str  # "ok", or "degraded" once a prediction could not be logged
     model_name: str | None
     model_version: str | None
+    prediction_log_failures: int = Field(
+        0, description="Predictions served but not written to the monitoring log")
+    prediction_log_error: str | None = Field(
+        None, description="Kind of the last logging error (never its text)")

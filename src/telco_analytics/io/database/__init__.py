@@ -9,7 +9,8 @@ The only package that writes SQL for the export; this file only names its public
   loaders      filling the staging table: SQLite, MySQL fallback and generic executemany
   infile       MySQL/MariaDB `LOAD DATA LOCAL INFILE` from a temporary CSV
   staging      the staging table, the atomic swap, dropping leftovers
-  export       `export_table`: validate, stage, fill, swap
+  export       `stage_table` (validate, fill a staging table) and its `commit` (swap);
+               `export_table`: both at once
   readback     `select_top`: the top rows read back for the report
 """
 
@@ -19,7 +20,7 @@ from .connection import (
     check_connection,
     resolve_db_url,
 )
-from .export import export_table
+from .export import StagedTable, export_table, stage_table
 from .frame import EXPORTED_AT_COLUMN, KEY_LENGTH, RUN_ID_COLUMN
 from .identifiers import IDENTIFIER_RE, MAX_IDENTIFIER, validate_identifier
 from .readback import select_top
@@ -32,9 +33,11 @@ __all__ = [
     "KEY_LENGTH",
     "MAX_IDENTIFIER",
     "RUN_ID_COLUMN",
+    "StagedTable",
     "check_connection",
     "export_table",
     "resolve_db_url",
     "select_top",
+    "stage_table",
     "validate_identifier",
 ]

@@ -7,6 +7,7 @@ failure leaves the previous table as it was and raises one masked line.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -29,7 +30,44 @@ def _naive_utc(moment: datetime | None) -> datetime:
     return moment.replace(microsecond=0)
 
 
-def export_table(
+@dataclass
+class StagedTable:
+    """A filled staging table waiting to replace `table`: `commit()` swaps it in (atomic),
+    `discard()` drops it. Until one of them, readers still see the previous table."""
+
+    url: str
+    table: str
+    staging: str
+    rows: int
+    done: bool = False
+
+    def commit(self) -> None:
+        if self.done:
+            return
+        with engine_for(self.url) as engine:
+            try:
+                old = swap(engine, self.staging, self.table)
+            except BaseException as exc:
+                drop_quietly(engine, self.staging)
+                self.done = True
+                if not isinstance(exc, Exception):
+                    raise
+                raise db_error(f"export of table {self.table!r} to", self.url, exc) from exc
+            self.done = True
+            if old:
+                drop_quietly(engine, old)
+        log.info("exported %d rows to table %s at %s", self.rows, self.table,
+                 mask_url(self.url))
+
+    def discard(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        with engine_for(self.url) as engine:
+            drop_quietly(engine, self.staging)
+
+
+def stage_table(
     df: pd.DataFrame,
     url: str,
     table: str = "satisfaction",
@@ -37,14 +75,11 @@ def export_table(
     primary_key: str = "msisdn",
     run_id: str,
     exported_at: datetime | None = None,
-    fail_before_swap: bool = False,
     local_infile: bool = True,
-) -> int:
-    """Replace `table` in the database at `url` by `df` (+ run_id, exported_at), atomically.
-
-    Returns the number of rows written. Any failure drops the staging table, leaves the
-    previous table as it was, and raises DatabaseError with one line naming the masked URL.
-    `fail_before_swap` injects a failure after the staging table is filled (for tests).
+) -> StagedTable:
+    """Create and fill the staging table for `table` (+ run_id, exported_at); the live table is
+    untouched until `commit()`. Any failure or interrupt (BaseException: Ctrl-C, SIGTERM)
+    drops the staging table and raises; failures as DatabaseError with one masked line.
 
     SQLite: chunks of plain tuples through sqlite3's executemany in one transaction.
     MySQL/MariaDB (PyMySQL): `LOAD DATA LOCAL INFILE` from a temporary CSV when the server
@@ -65,13 +100,37 @@ def export_table(
             written = fill_staging(
                 engine, url, definition, (df, order), str(run_id), stamp, local_infile
             )
-            if fail_before_swap:
-                raise RuntimeError("failure injected between staging and swap")
-            old = swap(engine, staging, table)
-        except Exception as exc:
+        except BaseException as exc:
             drop_quietly(engine, staging)
+            if not isinstance(exc, Exception):
+                raise  # an interrupt stays an interrupt
             raise db_error(f"export of table {table!r} to", url, exc) from exc
-        if old:
-            drop_quietly(engine, old)
-    log.info("exported %d rows to table %s at %s", written, table, mask_url(url))
-    return written
+    return StagedTable(url=url, table=table, staging=staging, rows=written)
+
+
+def export_table(
+    df: pd.DataFrame,
+    url: str,
+    table: str = "satisfaction",
+    *,
+    primary_key: str = "msisdn",
+    run_id: str,
+    exported_at: datetime | None = None,
+    fail_before_swap: bool = False,
+    local_infile: bool = True,
+) -> int:
+    """Replace `table` in the database at `url` by `df` (+ run_id, exported_at), atomically:
+    `stage_table` then `commit`. Returns the number of rows written. Any failure drops the
+    staging table, leaves the previous table as it was, and raises DatabaseError with one
+    line naming the masked URL. `fail_before_swap` injects a failure after the staging table
+    is filled (for tests)."""
+    staged = stage_table(df, url, table, primary_key=primary_key, run_id=run_id,
+                         exported_at=exported_at, local_infile=local_infile)
+    try:
+        if fail_before_swap:
+            raise RuntimeError("failure injected between staging and swap")
+    except Exception as exc:
+        staged.discard()
+        raise db_error(f"export of table {table!r} to", url, exc) from exc
+    staged.commit()
+    return staged.rows

@@ -22,11 +22,13 @@ def select_top(
     order_by: str = "satisfaction_score",
     *,
     tie_break: str | None = "msisdn",
+    shown_as: str | None = None,
 ) -> pd.DataFrame:
     """The `n` rows with the largest `order_by` (ties by `tie_break` ascending).
 
     The SQL statement that was run is in `result.attrs["sql"]` (for the report's
-    `report.db_select.format_select`).
+    `report.db_select.format_select`), naming `shown_as` instead of `table` when given (a
+    staging table read before it is swapped in under that name).
     """
     validate_identifier(table)
     validate_identifier(order_by, "order-by column")
@@ -55,6 +57,9 @@ def select_top(
             raise
         except Exception as exc:
             raise db_error(f"query of table {table!r} in", url, exc) from exc
+    if shown_as is not None:
+        validate_identifier(shown_as)
+        sql = sql.replace(q(table), q(shown_as), 1)
     frame.attrs["sql"] = sql + ";"
     return frame
 

@@ -21,6 +21,8 @@ from .identifiers import MAX_IDENTIFIER
 
 log = logging.getLogger(__name__)
 
+SWAP_LOCK_WAIT_S = 60  # a swap takes milliseconds: a minute means something is stuck
+
 
 def staging_name(table: str, tag: str) -> str:
     """`<table>__<tag>_<random>` within the identifier limit (random: parallel runs don't clash)."""
@@ -66,19 +68,31 @@ def swap(engine: Engine, staging: str, table: str) -> str | None:
     """Put the staging table in place of `table` atomically; returns the old table to drop."""
     prep = engine.dialect.identifier_preparer
     q_table, q_staging = prep.quote(table), prep.quote(staging)
-    exists = sa.inspect(engine).has_table(table)
-    old = staging_name(table, "old") if exists else None
     dialect = engine.dialect.name
     if dialect in ("mysql", "mariadb"):
-        # one RENAME TABLE statement swaps both names atomically for every other session
-        with engine.begin() as conn:
-            if old:
-                conn.exec_driver_sql(
-                    f"RENAME TABLE {q_table} TO {prep.quote(old)}, {q_staging} TO {q_table}"
-                )
-            else:
-                conn.exec_driver_sql(f"RENAME TABLE {q_staging} TO {q_table}")
+        # one RENAME TABLE statement swaps both names atomically for every other session; a
+        # named lock makes "does the table exist, then rename" one step for two runs exporting
+        # to the same table at once (else both could find it missing and one rename fail)
+        with engine.connect() as conn:
+            lock = f"telco_export:{table}"
+            got = conn.exec_driver_sql("SELECT GET_LOCK(%s, %s)",
+                                       (lock, SWAP_LOCK_WAIT_S)).scalar()
+            if got != 1:
+                raise RuntimeError(f"another export held the lock on table {table!r} for "
+                                   f"{SWAP_LOCK_WAIT_S} s")
+            try:
+                old = staging_name(table, "old") if sa.inspect(conn).has_table(table) else None
+                if old:
+                    conn.exec_driver_sql(
+                        f"RENAME TABLE {q_table} TO {prep.quote(old)}, {q_staging} TO {q_table}"
+                    )
+                else:
+                    conn.exec_driver_sql(f"RENAME TABLE {q_staging} TO {q_table}")
+            finally:
+                conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (lock,))
         return old
+    exists = sa.inspect(engine).has_table(table)
+    old = staging_name(table, "old") if exists else None
     if dialect == "sqlite":
         # pysqlite does not open a transaction before DDL by itself: drive it explicitly
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
