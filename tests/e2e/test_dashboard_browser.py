@@ -35,20 +35,29 @@ TITLES = {"overview": "User overview", "engagement": "User engagement",
 MENU = {"overview": "Overview", "engagement": "Engagement", "experience": "Experience",
         "network": "Network", "satisfaction": "Satisfaction", "model": "Model",
         "lookup": "Customer lookup", "tables": "Tables"}
-# the charts each page draws, as (table the chart needs, charts drawn from it); a row of
-# panels (the scatter and profile rows) is one chart a panel
+# the charts each section of a page draws, as (table the chart needs, charts drawn from it); a
+# row of panels (the scatter and profile rows) is one chart a panel. A page draws one section
+# at a time ("Show"), the first on its first view.
 CHARTS = {
-    "overview": [("handsets_top10", 1), ("manufacturers_top3", 1),
-                 ("handsets_top5_per_manufacturer", 1), ("app_totals", 1), ("decile_data_all", 1),
-                 ("app_correlation", 1), ("pca", 2), ("user_overview", 2)],
-    "engagement": [("engagement_users", 3), ("engagement_clusters", 3), ("engagement_elbow", 1),
-                   ("app_totals", 1)],
-    "experience": [("throughput_per_handset", 1), ("tcp_per_handset", 1),
-                   ("experience_users", 1), ("experience_clusters", 3)],
-    "network": [("experience_per_cell", 1), ("experience_per_hour", 1)],
-    "satisfaction": [("satisfaction", 1), ("satisfaction_top10", 1),
-                     ("satisfaction_clusters", 1)],
-    "model": [("regression_predictions", 1), ("regression_metrics", 1), ("regression_loss", 1)],
+    "overview": {
+        "Handsets": [("handsets_top10", 1), ("manufacturers_top3", 1),
+                     ("handsets_top5_per_manufacturer", 1)],
+        "Traffic": [("app_totals", 1), ("decile_data_all", 1), ("app_correlation", 1),
+                    ("pca", 2)],
+        "Per-user distributions": [("user_overview", 2)],
+        "Result tables": []},
+    "engagement": {"Clusters": [("engagement_clusters", 3), ("engagement_elbow", 1)],
+                   "Users by cluster": [("engagement_users", 3)],
+                   "Top users": [("app_totals", 1)], "Every user": []},
+    "experience": {"Per handset": [("throughput_per_handset", 1), ("tcp_per_handset", 1)],
+                   "Clusters": [("experience_users", 1), ("experience_clusters", 3)],
+                   "Top, bottom and most frequent values": [], "Every user": []},
+    "network": {"Cells": [("experience_per_cell", 1)],
+                "Hours of the day": [("experience_per_hour", 1)]},
+    "satisfaction": {"Scores": [("satisfaction", 1), ("satisfaction_clusters", 1)],
+                     "Top 10": [("satisfaction_top10", 1)], "Every user": []},
+    "model": {"Quality": [("regression_predictions", 1), ("regression_metrics", 1)],
+              "Training": [("regression_loss", 1)], "This run": []},
 }
 FIRST_VIEWS: dict[str, float] = {}  # page -> seconds, listed at the end of the session
 
@@ -57,9 +66,12 @@ def _table(run_dir: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(run_dir / "tables" / f"{name}.parquet")
 
 
-def expected_charts(run_dir: Path, slug: str) -> int:
-    """Charts a page must show: those whose table is present and not empty."""
-    return sum(n for name, n in CHARTS.get(slug, [])
+def expected_charts(run_dir: Path, slug: str, section: str | None = None) -> int:
+    """Charts a page's section (its first: its first view) must show: those whose table is
+    present and not empty."""
+    sections = CHARTS.get(slug, {})
+    section = section or next(iter(sections), None)
+    return sum(n for name, n in sections.get(section, [])
                if (run_dir / "tables" / f"{name}.parquet").is_file()
                and len(_table(run_dir, name)) > 0)
 
@@ -116,6 +128,24 @@ def choose(page, label: str, option: str, kind: str = "stSelectbox", attempts: i
     rerun_done(page)
 
 
+def show(page, section: str) -> None:
+    """Pick a section of the page in its "Show" row, then wait for the rerun."""
+    widget(page, "stRadio", "Show").locator("label").filter(
+        has_text=re.compile(rf"^{re.escape(section)}$")).click()
+    rerun_done(page)
+
+
+@pytest.mark.parametrize("slug", list(CHARTS))
+def test_each_section_of_a_page(page, dashboard_url, small_run, shots, slug):
+    """Every section a reader can pick: its charts drawn at a readable size, nothing wrong."""
+    open_page(page, dashboard_url, slug, TITLES[slug])
+    for section in list(CHARTS[slug])[1:]:
+        show(page, section)
+        assert_readable(page, expected_charts(small_run, slug, section))
+        name = re.sub(r"\W+", "-", section.lower())
+        page.screenshot(path=str(shots / f"{slug}-{name}.png"))
+
+
 @pytest.mark.parametrize("slug", list(TITLES))
 def test_first_view_of_each_page(page, dashboard_url, small_run, shots, slug):
     """The first time a page is opened on the server: drawn whole, nothing wrong, timed."""
@@ -145,11 +175,13 @@ def test_overview_filters(page, dashboard_url, small_run, shots):
             expect(page.locator(CHART).first).to_contain_text(own["handset"].iloc[0])
         assert_readable(page)
         page.screenshot(path=str(shots / f"overview-maker-{maker}.png"))
+    show(page, "Per-user distributions")
+    drawn = expected_charts(small_run, "overview", "Per-user distributions")
     for variable in ("sessions", "duration_ms", "youtube_bytes"):
         choose(page, "Variable", variable_label(variable))  # named as on the chart's axis
-        assert_readable(page, expected_charts(small_run, "overview"))
+        assert_readable(page, drawn)
     choose(page, "App", "Netflix")
-    assert_readable(page, expected_charts(small_run, "overview"))
+    assert_readable(page, drawn)
 
 
 def test_experience_filters(page, dashboard_url, small_run, shots):
@@ -168,8 +200,10 @@ def test_experience_filters(page, dashboard_url, small_run, shots):
     assert_readable(page)
     expect(page.locator(CHART).first).not_to_contain_text(
         next(h for h in handsets if not h.startswith(maker)))
+    show(page, "Every user")  # the handset filters above the sections still apply
     choose(page, "Experience cluster", "0: worst experience", kind="stMultiSelect")
     assert_readable(page)
+    show(page, "Top, bottom and most frequent values")
     for metric, kind in (("rtt_ms", "bottom"), ("throughput_kbps", "frequent")):
         choose(page, "Metric", metric)
         choose(page, "Which", kind)
@@ -180,20 +214,23 @@ def test_experience_filters(page, dashboard_url, small_run, shots):
 def test_engagement_filters(page, dashboard_url, small_run, shots):
     users = _table(small_run, "engagement_users")
     open_page(page, dashboard_url, "engagement", TITLES["engagement"])
+    show(page, "Every user")
     choose(page, "Engagement cluster", "2: most engaged", kind="stMultiSelect")
     page.wait_for_selector(f"text=of {(users['cluster'] == 2).sum():,} matching the filters",
                            timeout=TIMEOUT_MS)
-    assert_readable(page, expected_charts(small_run, "engagement"))
+    assert_readable(page, 0)
+    show(page, "Top users")
     choose(page, "Metric", "total_bytes")
     choose(page, "App", "YouTube")
-    assert_readable(page, expected_charts(small_run, "engagement"))
+    assert_readable(page, expected_charts(small_run, "engagement", "Top users"))
     page.screenshot(path=str(shots / "engagement-filtered.png"))
 
 
 def test_satisfaction_and_tables_filters(page, dashboard_url, small_run, shots):
     open_page(page, dashboard_url, "satisfaction", TITLES["satisfaction"])
+    show(page, "Every user")
     choose(page, "Satisfaction cluster", "1: more satisfied", kind="stMultiSelect")
-    assert_readable(page, expected_charts(small_run, "satisfaction"))
+    assert_readable(page, 0)
     open_page(page, dashboard_url, "tables", TITLES["tables"])
     for name in ("univariate", "cleaning_report", "engagement_clusters", "user_overview"):
         rows = len(_table(small_run, name))
@@ -211,10 +248,17 @@ def test_network_page_over_hotspot_tables(page, small_run, tmp_path, shots):
         assert_readable(page, expected_charts(run, "network"))
         expect(page.locator(CHART).first).to_contain_text(str(cells["cell"].iloc[0]))
         page.screenshot(path=str(shots / "network.png"))
+        page.get_by_text("Every cell, worst first", exact=True).click()  # drawn on demand
+        rerun_done(page)
+        expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(1, timeout=TIMEOUT_MS)
+        assert_readable(page, expected_charts(run, "network"))
         for metric in ("TCP retransmission (bytes) (lower is better)",
                        "Throughput DL+UL (kbps) (higher is better)"):
             choose(page, "Metric", metric)
             assert_readable(page, expected_charts(run, "network"))
+        show(page, "Hours of the day")  # keeps the metric picked above the sections
+        assert_readable(page, expected_charts(run, "network", "Hours of the day"))
+        expect(page.locator(CHART).first).to_contain_text("Throughput DL+UL (kbps) by hour")
         page.screenshot(path=str(shots / "network-throughput.png"))
 
 

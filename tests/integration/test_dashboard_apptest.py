@@ -128,6 +128,30 @@ def test_every_page_renders_without_exception(monkeypatch, small_run, page):
     assert at.radio(key="page").value == page
 
 
+SECTIONS = {"overview": "overview-section", "engagement": "engagement-section",
+            "experience": "experience-section", "network": "network-section",
+            "satisfaction": "satisfaction-section", "model": "model-section"}
+
+
+@pytest.mark.parametrize("page", list(SECTIONS))
+def test_each_section_is_drawn_alone_on_demand(monkeypatch, small_run, tmp_path, page):
+    """A page draws the first of its sections; each other one when picked, in its place (the
+    first view's charts are not drawn under it), without an exception."""
+    run = _with_hotspots(small_run, tmp_path, True)[0] if page == "network" else small_run
+    at = _app(monkeypatch, run, page)
+    chooser = at.radio(key=SECTIONS[page])
+    assert chooser.value == chooser.options[0]
+    first = len(at.get("vega_lite_chart"))
+    headers = {h.value for h in at.header}
+    for name in chooser.options[1:]:
+        at.radio(key=SECTIONS[page]).set_value(name).run()
+        assert not at.exception, (name, [e.message for e in at.exception])
+        assert at.title[0].value == TITLES[page]
+        # the first section's headers are gone: only the picked section is drawn
+        assert headers and not headers <= {h.value for h in at.header}, name
+    assert first >= 1
+
+
 def test_menu_switches_page(monkeypatch, small_run):
     at = _app(monkeypatch, small_run)
     assert at.title[0].value == TITLES["overview"]
@@ -150,6 +174,7 @@ def test_overview_manufacturer_filter_shows_its_own_top_handsets(monkeypatch, sm
     top3 = _table(small_run, "manufacturers_top3")
     maker = top3["manufacturer"].iloc[-1]
     at.selectbox(key="overview-maker").set_value(maker).run()
+    at.toggle(key="overview-handset-tables").set_value(True).run()
     assert not at.exception
     # the maker's own ranking, not the overall top 10 filtered down to its few rows
     ranked = _table(small_run, "handsets_top10_per_manufacturer")
@@ -172,6 +197,7 @@ def test_a_manufacturer_in_an_older_run_shows_its_top_5(monkeypatch, small_run, 
     assert at.selectbox(key="overview-maker").options == ["All", *_table(
         old, "manufacturers_top3")["manufacturer"]]
     at.selectbox(key="overview-maker").set_value(maker).run()
+    at.toggle(key="overview-handset-tables").set_value(True).run()
     assert not at.exception
     top5 = _table(old, "handsets_top5_per_manufacturer")
     assert at.dataframe[0].value["handset"].tolist() == top5[
@@ -185,6 +211,7 @@ def test_engagement_cluster_metrics_and_filter(monkeypatch, small_run):
     values = [m.value for m in at.metric]
     assert values == [f"{int(n):,} users" for n in clusters["users"]]
     users = _table(small_run, "engagement_users")
+    at.radio(key="engagement-section").set_value("Every user").run()
     at.multiselect(key="engagement-cluster").set_value([2]).run()
     page = at.dataframe[-1].value
     assert set(page["cluster"]) == {2}
@@ -203,6 +230,8 @@ def test_experience_handset_filter(monkeypatch, small_run):
     users = _table(small_run, "experience_users")
     handset = users["handset"].value_counts().index[0]
     at.multiselect(key="experience-handset").set_value([handset]).run()
+    # the handset filter sits above the sections: the users table keeps it
+    at.radio(key="experience-section").set_value("Every user").run()
     assert not at.exception
     page = at.dataframe[-1].value
     assert set(page["handset"]) == {handset}
@@ -216,9 +245,29 @@ def test_satisfaction_page_shows_cluster_means(monkeypatch, small_run):
     shown = _metrics(at)
     for row in clusters.itertuples():
         assert shown[f"Cluster {row.cluster}: mean satisfaction"] == f"{row.mean_satisfaction:.3f}"
+    at.radio(key="satisfaction-section").set_value("Every user").run()
     page = at.dataframe[-1].value
     assert page["satisfaction_score"].iloc[0] == round(_table(small_run, "satisfaction")[
         "satisfaction_score"].max(), 3)
+
+
+def test_first_view_scatters_are_samples_their_subtitle_counts(monkeypatch, small_run):
+    """The first views' scatters draw at most common.SCATTER_POINTS points and say so."""
+    from telco_analytics.dashboard.views.common import SCATTER_POINTS
+
+    users = len(_table(small_run, "satisfaction"))
+    assert users > SCATTER_POINTS  # else this run cannot show the sampling
+    def subtitles(at: AppTest) -> list[str]:
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        return [s["title"]["subtitle"] for s in specs if isinstance(s.get("title"), dict)]
+
+    at = _app(monkeypatch, small_run, "satisfaction")
+    assert any(t.endswith(f"sample of {SCATTER_POINTS:,} of {users:,} users")
+               for t in subtitles(at))
+    tested = len(_table(small_run, "regression_predictions"))
+    at = _app(monkeypatch, small_run, "model")
+    shown = min(tested, SCATTER_POINTS)
+    assert f"{shown:,} test users; dashed line = perfect prediction" in subtitles(at)
 
 
 def test_model_page_shows_test_quality(monkeypatch, small_run):
@@ -304,18 +353,23 @@ def test_network_page_shows_the_worst_cells_and_the_hours(monkeypatch, small_run
     shown = _metrics(at)
     assert shown["Cells ranked"] == f"{len(cells):,}"
     assert shown["Sessions in them"] == f"{cells['sessions'].sum():,}"
-    # the chart of the worst cells and the hours chart
-    assert len(at.get("vega_lite_chart")) == 2
-    # every cell, paged, worst first (the table's own order), then the 24 hours in order
+    # first the chart of the worst cells and every cell, paged, worst first (the table's own
+    # order); then, in their section, the hours chart and the 24 hours in order
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not at.dataframe  # the table of every cell is drawn on demand
+    at.toggle(key="network-every-cell").set_value(True).run()
     every_cell = at.dataframe[0].value
     assert every_cell["cell"].tolist() == cells["cell"].head(100).tolist()
     assert every_cell["rank"].tolist() == list(range(1, min(100, len(cells)) + 1))
-    by_hour = at.dataframe[1].value
+    at.radio(key="network-section").set_value("Hours of the day").run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1
+    by_hour = at.dataframe[0].value
     assert by_hour["hour"].tolist() == list(range(24))
     assert by_hour["rtt_ms"].tolist() == hours.sort_values("hour")["rtt_ms"].round(1).tolist()
     # RTT across every ranked cell: their sessions' mean, each cell weighted by its sessions
     rtt = (cells["rtt_ms"] * cells["rtt_sessions"]).sum() / cells["rtt_sessions"].sum()
     assert shown["Round-trip time (ms), all ranked cells"] == f"{rtt:,.1f} ms"
+    at.radio(key="network-section").set_value("Cells").run()
     at.selectbox(key="network-metric").set_value("throughput_kbps").run()
     assert not at.exception
     assert "Throughput DL+UL (kbps), all ranked cells" in _metrics(at)
@@ -659,10 +713,11 @@ def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeyp
     import pyarrow.dataset as pads
 
     from telco_analytics.dashboard import warm
-    from telco_analytics.dashboard.views import PAGES
+    from telco_analytics.dashboard.views import PAGES, common
 
     run_dir = small_run.resolve()
     took = warm.warm_up(run_dir)
+    assert not common.EVERY_SECTION.get()  # visitors after the warm-up see one section
     assert list(took) == list(PAGES) and None not in took.values()  # no page failed
 
     def refuse(*args, **kwargs):
@@ -670,5 +725,9 @@ def test_after_the_warm_up_every_page_is_computed_from_memory(small_run, monkeyp
 
     for module, name in ((pq, "read_table"), (pq, "ParquetFile"), (pads, "dataset")):
         monkeypatch.setattr(module, name, refuse)
-    for _, page in PAGES.values():
-        page(run_dir)
+    every = common.EVERY_SECTION.set(True)  # every section, not only each page's first
+    try:
+        for _, page in PAGES.values():
+            page(run_dir)
+    finally:
+        common.EVERY_SECTION.reset(every)

@@ -45,8 +45,9 @@ def run_dir_of(argv: Sequence[str]) -> Path | None:
 def warm_up(run_dir: Path) -> dict[str, float | None]:
     """Compute every page of the dashboard over `run_dir` once (nothing is drawn); the seconds
     each page took, None for a page that failed."""
-    from .views import PAGES
+    from .views import PAGES, common
 
+    every = common.EVERY_SECTION.set(True)  # the sections a visitor does not see first, too
     took: dict[str, float | None] = {}
     started = time.perf_counter()
     for slug, (_, page) in PAGES.items():
@@ -58,6 +59,7 @@ def warm_up(run_dir: Path) -> dict[str, float | None]:
             took[slug] = None
             log.warning("warming page %s failed: %s", slug, type(error).__name__)
             log.debug("warming page %s failed", slug, exc_info=True)
+    common.EVERY_SECTION.reset(every)
     log.info("%s (%s) in %.1f s", READY,
              ", ".join(f"{slug} {'failed' if s is None else f'{s:.1f} s'}"
                        for slug, s in took.items()),

@@ -6,6 +6,7 @@ import html
 import logging
 import math
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +22,51 @@ log = logging.getLogger(__name__)
 
 ROW_PX = 35  # st.dataframe's row height
 WHOLE_ROWS = 25
+# Points of a scatter drawn on a first view. Streamlit's Vega runs without compiled
+# expressions (a CSP-safe interpreter): every point's encodings are interpreted, and 5,000
+# points were the largest part of the satisfaction page's first view in Chromium. The chart's
+# subtitle says when it shows a sample.
+SCATTER_POINTS = 2_000
+# True in the server's warm-up (dashboard.warm): every section of a page is computed, not only
+# the one a visitor sees first, so any section a visitor picks is already cached. A context
+# variable: visitors' sessions served meanwhile still see one section.
+EVERY_SECTION: ContextVar[bool] = ContextVar("every_section", default=False)
 
+
+def sections(key: str, names: Sequence[str]) -> set[str]:
+    """The sections of a page to draw: the one picked in a row of choices ("Show"), the first
+    by default; every section while the server warms up.
+
+    One section at a time, not st.tabs: tabs draw every tab's charts on the first view, and
+    in the browser each chart costs about as much as Streamlit's own page (Vega-Lite compiles
+    and draws it, React lays it out), so a page's first view grew with its chart count.
+    """
+    picked = st.radio("Show", list(names), key=key, horizontal=True)
+    return set(names) if EVERY_SECTION.get() else {picked or names[0]}
+
+
+
+def toggle(label: str, key: str) -> bool:
+    """An off-by-default toggle for content drawn on demand (on while the server warms up)."""
+    return st.toggle(label, key=key) or EVERY_SECTION.get()
 
 def _builder(make: Callable[..., alt.TopLevelMixin]) -> str:
     """A chart function's name, which keys its cached charts (the function is not hashed)."""
     return f"{make.__module__}.{make.__qualname__}"
 
 
-def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, title: str | None = None) -> None:
+def chart(make: Callable[..., alt.TopLevelMixin], *args: Any, title: str | None = None,
+          subtitle: str | None = None) -> None:
     """Draw the report's chart `make(*args)` across the page (see dashboard.fit), or nothing
-    when one of its tables is absent or empty; `title` replaces the report's title."""
+    when one of its tables is absent or empty; `title` and `subtitle` replace the report's."""
     if any(a is None or (isinstance(a, pd.DataFrame) and a.empty) for a in args):
         return
-    show(_fitted(_builder(make), make, *args, title=title))
+    show(_fitted(_builder(make), make, *args, title=title, subtitle=subtitle))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any,
-            title: str | None = None) -> Fitted:
+            title: str | None = None, subtitle: str | None = None) -> Fitted:
     """The fitted spec of a chart, cached by its builder's name and its arguments' content: a
     rerun or another visitor draws it without Altair (building and validating a chart costs
     tens of milliseconds, a page has up to ten)."""
@@ -46,6 +74,9 @@ def _fitted(name: str, _make: Callable[..., alt.TopLevelMixin], *args: Any,
     if title is not None:
         spec["title"] = {**spec["title"], "text": title} if isinstance(spec.get("title"), dict) \
             else title
+    if subtitle is not None:
+        spec["title"] = {**spec["title"], "subtitle": subtitle} if isinstance(
+            spec.get("title"), dict) else {"text": spec.get("title", ""), "subtitle": subtitle}
     return fit(spec)
 
 

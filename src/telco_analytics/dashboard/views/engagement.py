@@ -14,6 +14,8 @@ from .. import data, formats
 from . import common
 
 USERS = "engagement_users"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Clusters", "Users by cluster", "Top users", "Every user"]
 
 
 def cluster_filter(run_dir: Path, table: str, key: str, label: str,
@@ -42,13 +44,27 @@ def engagement_page(run_dir: Path) -> None:
             )
     common.findings(run_dir, "engagement")
 
-    st.header("Clusters")
-    common.users_chart(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"],
-                       fig.engagement_scatter)
-    common.chart(fig.cluster_profile, clusters)
-    common.chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow"))
-    common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
+    shown = common.sections("engagement-section", SECTIONS)
+    if "Clusters" in shown:
+        st.header("Clusters")
+        common.chart(fig.cluster_profile, clusters)
+        common.chart(fig.elbow_chart, data.table(run_dir, "engagement_elbow"))
+        common.small_table(run_dir, "engagement_clusters", "engagement_clusters")
+    if "Users by cluster" in shown:
+        st.header("Users by cluster")
+        common.users_chart(run_dir, USERS, [*schema.ENGAGEMENT_METRICS, "cluster"],
+                           fig.engagement_scatter)
+    if "Top users" in shown:
+        _top_users(run_dir)
+    if "Every user" in shown:
+        st.header("Users")
+        filters = cluster_filter(run_dir, USERS, "engagement-cluster", "Engagement cluster")
+        common.paged_table(run_dir, USERS, "engagement-users", filters,
+                           default_sort="total_bytes")
 
+
+def _top_users(run_dir: Path) -> None:
+    """The top 10 users of a chosen metric and of a chosen app, and the top apps."""
     st.header("Top users")
     left, right = st.columns(2)
     with left:
@@ -65,7 +81,3 @@ def engagement_page(run_dir: Path) -> None:
             common.small_table(run_dir, "app_top10_users", "app_top10_users",
                                per_app[per_app["app"] == app])
     common.chart(fig.top_apps, data.table(run_dir, "app_totals"))
-
-    st.header("Users")
-    filters = cluster_filter(run_dir, USERS, "engagement-cluster", "Engagement cluster")
-    common.paged_table(run_dir, USERS, "engagement-users", filters, default_sort="total_bytes")

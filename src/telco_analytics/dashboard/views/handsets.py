@@ -54,7 +54,7 @@ def handsets_section(run_dir: Path) -> None:
         common.chart(fig.handsets_top10_chart, data.table(run_dir, "handsets_top10"))
         common.chart(fig.manufacturers_top3_chart, top3)
         common.chart(fig.handsets_top5_per_manufacturer_chart, data.table(run_dir, TOP5_PER_MAKER))
-        with st.expander("Handset tables"):
+        if _tables_wanted("overview-handset-tables"):
             common.small_table(run_dir, "handsets_top10", "handsets_top10")
             common.small_table(run_dir, TOP3, TOP3)
             common.small_table(run_dir, TOP5_PER_MAKER, "handsets_top5")
@@ -66,6 +66,15 @@ def handsets_section(run_dir: Path) -> None:
         st.caption("This run holds each top manufacturer's top 5 handsets only (it was made by "
                    "an older version); a new run ranks every manufacturer's top 10.")
     common.chart(fig.manufacturers_top3_chart, top3)
-    with st.expander("Handset tables"):
+    if _tables_wanted("overview-handset-tables"):
         common.small_table(run_dir, name, name, own)
         common.small_table(run_dir, TOP3, TOP3)
+
+
+def _tables_wanted(key: str) -> bool:
+    """A toggle for the tables under the charts (always on in the warm-up).
+
+    A toggle, not an expander: a closed expander's tables are still sent and laid out by the
+    browser, which made the first view slower for tables most visitors never open.
+    """
+    return common.toggle("Show the tables", key)

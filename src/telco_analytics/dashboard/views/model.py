@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from ...report.figures import satisfaction as fig
@@ -12,6 +13,8 @@ from . import common
 
 MODEL = "hist_gradient_boosting"
 BASELINE = "baseline_mean"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Quality", "Training", "This run"]
 
 
 def _metric_row(run_dir: Path) -> None:
@@ -42,11 +45,21 @@ def model_page(run_dir: Path) -> None:
     st.caption("Predicts the satisfaction score from the user's raw engagement and experience "
                "metrics (never from the two scores); scored on held-out users.")
     _metric_row(run_dir)
-    common.chart(fig.predictions_chart, data.table(run_dir, "regression_predictions"))
-    common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
-    common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
-    common.small_table(run_dir, "regression_metrics", "regression_metrics")
+    shown = common.sections("model-section", SECTIONS)
+    if "Quality" in shown:
+        st.header("Quality on held-out users")
+        _predictions(data.table(run_dir, "regression_predictions"))
+        common.chart(fig.quality_chart, data.table(run_dir, "regression_metrics"))
+        common.small_table(run_dir, "regression_metrics", "regression_metrics")
+    if "Training" in shown:
+        st.header("Training")
+        common.chart(fig.loss_chart, data.table(run_dir, "regression_loss"))
+    if "This run" in shown:
+        _this_run(run_dir)
 
+
+def _this_run(run_dir: Path) -> None:
+    """The run's id, duration, commit, tracking, parameters, definitions and versions."""
     st.header("This run")
     manifest = data.manifest(run_dir)
     cols = st.columns(3)
@@ -61,3 +74,16 @@ def model_page(run_dir: Path) -> None:
     st.json(manifest.get("parameters", {}))
     with st.expander("Definitions, timings and library versions"):
         st.json({k: manifest.get(k) for k in ("definitions", "seconds_per_step", "libraries")})
+
+
+def _predictions(predictions: pd.DataFrame | None) -> None:
+    """Predicted vs actual on held-out users: a seeded sample of common.SCATTER_POINTS of them
+    (the report's chart names its points 'test users': here the subtitle says how many of
+    how many)."""
+    if predictions is None:
+        return
+    shown = min(len(predictions), common.SCATTER_POINTS)
+    of = f"sample of {shown:,} of {len(predictions):,}" if shown < len(predictions) \
+        else f"{shown:,}"
+    common.chart(fig.predictions_chart, predictions, common.SCATTER_POINTS,
+                 subtitle=f"{of} test users; dashed line = perfect prediction")

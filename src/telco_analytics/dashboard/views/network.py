@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from ...report.figures.experience import METRIC_TITLES
@@ -12,6 +13,8 @@ from .. import network_charts as charts
 from . import common
 
 CELLS, HOURS = "experience_per_cell", "experience_per_hour"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Cells", "Hours of the day"]
 
 
 def network_page(run_dir: Path) -> None:
@@ -28,6 +31,20 @@ def network_page(run_dir: Path) -> None:
     metric = st.selectbox("Metric", metrics, key="network-metric",
                           format_func=lambda m: f"{METRIC_TITLES[m]} ({charts.BETTER[m]})")
 
+    shown = common.sections("network-section", SECTIONS)
+    if "Cells" in shown:
+        _cells(run_dir, cells, metric)
+    if "Hours of the day" in shown:
+        st.header("Hours of the day")
+        if hours is None:
+            st.caption(f"This run has no `{HOURS}` table.")
+        else:
+            common.chart(charts.hours_chart, hours, metric)
+            common.small_table(run_dir, HOURS, HOURS, hours.sort_values("hour"))
+
+
+def _cells(run_dir: Path, cells: pd.DataFrame | None, metric: str) -> None:
+    """The ranked cells in numbers, the worst of them on the metric, every cell paged."""
     st.header("Cells")
     if cells is None:
         st.caption(f"This run has no `{CELLS}` table.")
@@ -38,12 +55,9 @@ def network_page(run_dir: Path) -> None:
         stats[2].metric(f"{METRIC_TITLES[metric]}, all ranked cells",
                         formats.text_of(metric, charts.typical(cells, metric)))
         common.chart(charts.worst_cells_chart, cells, metric)
-        st.caption("Every cell, worst first:")
-        common.paged_table(run_dir, CELLS, "network-cells")
+        # on demand: a 100-row table under the chart cost the first view more than the chart
+        if common.toggle("Every cell, worst first", "network-every-cell"):
+            common.paged_table(run_dir, CELLS, "network-cells")
+        else:
+            common.download(run_dir, CELLS, "network-cells")
 
-    st.header("Hours of the day")
-    if hours is None:
-        st.caption(f"This run has no `{HOURS}` table.")
-    else:
-        common.chart(charts.hours_chart, hours, metric)
-        common.small_table(run_dir, HOURS, HOURS, hours.sort_values("hour"))

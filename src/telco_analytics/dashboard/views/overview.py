@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from ... import schema
@@ -14,6 +15,8 @@ from . import common
 from .handsets import handsets_section
 
 USERS = "user_overview"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Handsets", "Traffic", "Per-user distributions", "Result tables"]
 
 
 def overview_page(run_dir: Path) -> None:
@@ -34,8 +37,24 @@ def overview_page(run_dir: Path) -> None:
                        help="Sum of the app_totals table (DL + UL)")
     common.findings(run_dir, "handsets", "overview")
 
-    handsets_section(run_dir)
+    shown = common.sections("overview-section", SECTIONS)
+    if "Handsets" in shown:
+        handsets_section(run_dir)
+    if "Traffic" in shown:
+        _traffic(run_dir, apps)
+    if "Per-user distributions" in shown and data.has_table(run_dir, USERS):
+        _distributions(run_dir)
+    if "Result tables" in shown:
+        st.header("Tables")
+        common.small_table(run_dir, "univariate", "univariate")
+        # a toggle, not an expander: an expander's content is computed even when closed, and
+        # sorting every user is the page's costliest read at millions of users
+        if st.toggle("Every user (user_overview)", key="overview-every-user"):
+            common.paged_table(run_dir, USERS, "overview-users", default_sort="total_bytes")
 
+
+def _traffic(run_dir: Path, apps: pd.DataFrame | None) -> None:
+    """Traffic per app, per decile of session duration, app correlations and their PCA."""
     st.header("Traffic")
     common.chart(fig.app_totals_chart, apps)
     deciles = data.table(run_dir, "decile_data_all")
@@ -46,16 +65,6 @@ def overview_page(run_dir: Path) -> None:
     pca = data.table(run_dir, "pca")
     common.chart(fig.pca_scree, pca)
     common.chart(fig.pca_loadings, pca)
-
-    if data.has_table(run_dir, USERS):
-        _distributions(run_dir)
-
-    st.header("Tables")
-    common.small_table(run_dir, "univariate", "univariate")
-    # a toggle, not an expander: an expander's content is computed even when closed, and
-    # sorting every user is the page's costliest read at millions of users
-    if st.toggle("Every user (user_overview)", key="overview-every-user"):
-        common.paged_table(run_dir, USERS, "overview-users", default_sort="total_bytes")
 
 
 def _distributions(run_dir: Path) -> None:

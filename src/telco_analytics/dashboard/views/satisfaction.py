@@ -13,6 +13,8 @@ from .engagement import cluster_filter
 from .lookup import satisfaction_cluster_name
 
 USERS = "satisfaction"
+# one drawn at a time (see common.sections); the first is the first view
+SECTIONS = ["Scores", "Top 10", "Every user"]
 SCORE_COLUMNS = ["engagement_score", "experience_score", "satisfaction_score", "cluster"]
 
 
@@ -29,15 +31,21 @@ def satisfaction_page(run_dir: Path) -> None:
                        f"{row.mean_experience:.3f}")
     common.findings(run_dir, "satisfaction")
 
-    st.header("Scores")
-    common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter)
-    common.chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10"))
-    common.chart(fig.clusters_chart, clusters)
-    common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
-    common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
-
-    st.header("Users")
-    filters = cluster_filter(run_dir, USERS, "satisfaction-cluster", "Satisfaction cluster",
-                             satisfaction_cluster_name)
-    common.paged_table(run_dir, USERS, "satisfaction-users", filters,
-                       default_sort="satisfaction_score")
+    shown = common.sections("satisfaction-section", SECTIONS)
+    if "Scores" in shown:
+        st.header("Scores")
+        # its subtitle says the sample's size
+        common.users_chart(run_dir, USERS, SCORE_COLUMNS, fig.score_scatter,
+                           common.SCATTER_POINTS)
+        common.chart(fig.clusters_chart, clusters)
+        common.small_table(run_dir, "satisfaction_clusters", "satisfaction_clusters")
+    if "Top 10" in shown:
+        st.header("Top 10")
+        common.chart(fig.top10_chart, data.table(run_dir, "satisfaction_top10"))
+        common.small_table(run_dir, "satisfaction_top10", "satisfaction_top10")
+    if "Every user" in shown:
+        st.header("Users")
+        filters = cluster_filter(run_dir, USERS, "satisfaction-cluster", "Satisfaction cluster",
+                                 satisfaction_cluster_name)
+        common.paged_table(run_dir, USERS, "satisfaction-users", filters,
+                           default_sort="satisfaction_score")
