@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from telco_analytics.serve.batching import ScoringBatch
+
+
+def _run(coroutine):
+    """asyncio.run on a thread of its own: in the full suite the browser tests' synchronous
+    Playwright leaves an event loop running on the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_requests_of_one_turn_share_one_call_and_get_their_own_scores():
@@ -24,7 +32,7 @@ def test_requests_of_one_turn_share_one_call_and_get_their_own_scores():
                     np.array([[7.0, 8.0]])]
         return await asyncio.gather(*(batch.scores(r) for r in requests))
 
-    results = asyncio.run(main())
+    results = _run(main())
     assert results == [[12.0], [34.0, 56.0], [78.0]]
     assert calls == [4]  # one call for the three requests' four rows
     assert batch.largest == 3
@@ -39,7 +47,7 @@ def test_a_later_request_starts_a_new_batch():
         second = await batch.scores(np.array([[2.0], [3.0]]))
         return first, second
 
-    assert asyncio.run(main()) == ([1.0], [2.0, 3.0])
+    assert _run(main()) == ([1.0], [2.0, 3.0])
     assert calls == [1, 2]
 
 
@@ -53,7 +61,7 @@ def test_a_scoring_error_reaches_every_request_of_the_batch():
         return await asyncio.gather(batch.scores(np.array([[1.0]])),
                                     batch.scores(np.array([[2.0]])), return_exceptions=True)
 
-    results = asyncio.run(main())
+    results = _run(main())
     assert [type(r) for r in results] == [ValueError, ValueError]
 
 
@@ -69,4 +77,4 @@ def test_a_cancelled_request_does_not_stop_the_others():
             await gone
         return await kept
 
-    assert asyncio.run(main()) == [2.0]
+    assert _run(main()) == [2.0]
