@@ -28,11 +28,10 @@ import time
 from pathlib import Path
 
 import aiohttp
-import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from predict_latency import free_port, payloads
+from predict_latency import free_port, payloads, wait_for_health
 
 
 def start_telco_serve(model_uri: str, tracking_uri: str, store: Path
@@ -43,18 +42,7 @@ def start_telco_serve(model_uri: str, tracking_uri: str, store: Path
                              model_uri, "--tracking-uri", tracking_uri, "--port", str(port),
                              "--store", str(store)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"telco serve exited with code {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("telco serve did not answer /health within 180 s")
+    return proc, wait_for_health(proc, f"http://127.0.0.1:{port}", 180, "telco serve")
 
 
 async def load(url: str, rate: float, seconds: float, timeout: float) -> dict:

@@ -65,18 +65,23 @@ def start_server(model_uri: str, tracking_uri: str, folder: Path) -> tuple[subpr
             " 'warning')")
     proc = subprocess.Popen([sys.executable, "-c", code, model_uri, str(port), tracking_uri,
                              str(folder / "monitoring")])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    return proc, wait_for_health(proc, f"http://127.0.0.1:{port}", 120, "server")
+
+
+def wait_for_health(proc: subprocess.Popen, url: str, seconds: float, what: str) -> str:
+    """url once the server started as proc answers /health; one line and exit if it dies or
+    does not answer within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with code {proc.returncode}")
+            raise SystemExit(f"{what} exited with code {proc.returncode}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
+                return url
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.terminate()
-    raise SystemExit("server did not answer /health within 120 s")
+    raise SystemExit(f"{what} did not answer /health within {seconds:g} s")
 
 
 def payloads(n: int, seed: int = 1) -> list[dict]:
