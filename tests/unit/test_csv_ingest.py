@@ -49,6 +49,16 @@ def _write(tmp_path, real_rows, edits: dict[tuple[int, str], str], name="odd.csv
     return path
 
 
+def _schema_errors_both_ways(con, path) -> list[str]:
+    """The SchemaError message of the typed read, then of the text read."""
+    messages = []
+    for typed_csv in (True, False):
+        with pytest.raises(SchemaError) as info:
+            read_sessions(con, path, typed_csv=typed_csv)
+        messages.append(str(info.value))
+    return messages
+
+
 def test_real_rows_read_the_same_typed(con, real_rows):
     _assert_same(*_both(con, real_rows))
 
@@ -96,11 +106,7 @@ def test_odd_values_read_the_same_typed(con, real_rows, tmp_path):
 def test_a_number_that_does_not_parse_fails_as_before(con, real_rows, tmp_path, value):
     path = _write(tmp_path, real_rows, {(2, "Avg Bearer TP DL (kbps)"): value,
                                         (5, "Avg Bearer TP DL (kbps)"): value})
-    messages = []
-    for typed_csv in (True, False):
-        with pytest.raises(SchemaError) as info:
-            read_sessions(con, path, typed_csv=typed_csv)
-        messages.append(str(info.value))
+    messages = _schema_errors_both_ways(con, path)
     assert messages[0] == messages[1]
     assert "'Avg Bearer TP DL (kbps)' should hold a number but 2 value(s) do not" in messages[0]
 
@@ -108,11 +114,7 @@ def test_a_number_that_does_not_parse_fails_as_before(con, real_rows, tmp_path, 
 def test_a_bad_timestamp_and_a_bad_number_are_both_named_as_before(con, real_rows, tmp_path):
     path = _write(tmp_path, real_rows, {(1, "End"): "yesterday", (3, "Start"): "4/31/2019 25:00",
                                         (4, "Avg RTT UL (ms)"): "slow"})
-    messages = []
-    for typed_csv in (True, False):
-        with pytest.raises(SchemaError) as info:
-            read_sessions(con, path, typed_csv=typed_csv)
-        messages.append(str(info.value))
+    messages = _schema_errors_both_ways(con, path)
     assert messages[0] == messages[1]
     assert "'End' should hold a date-time but 1 value(s) do not, e.g. 'yesterday'" in messages[0]
     assert "'Avg RTT UL (ms)' should hold a number" in messages[0]
