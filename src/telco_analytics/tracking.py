@@ -154,7 +154,14 @@ def warm_up(tracking_uri: str, experiment: str = DEFAULT_EXPERIMENT) -> None:
         _prepare_store(mlflow, tracking_uri)
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         _experiment_id(client, tracking_uri, experiment)
+        # what log_run imports on its way: the signature helpers and the skops format
         import mlflow.models
+        import skops.io  # noqa: F401
+        from mlflow.models import infer_signature  # noqa: F401
+
+        from .run.warmup import settle_imported
+
+        settle_imported()
     except Exception as exc:  # noqa: BLE001 - the real step reports the problem
         log.debug("tracking warm-up failed: %s", exc)
 
@@ -283,6 +290,24 @@ def feature_sample(tables: dict[str, pd.DataFrame], features: list[str],
     raise ValueError(f"no table holds the model features {features}")
 
 
+def tables_to_log(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The part of the run's tables log_run reads (the regression's metrics and the first rows
+    of each cluster model's input table), small enough to send to another process at any size:
+    what log_run logs from them is the same as from the whole tables."""
+    kept = {name: tables[name] for name in ("regression_metrics",) if name in tables}
+    for name in CLUSTER_MODELS.values():
+        if name in tables:
+            kept[name] = tables[name].head(SAMPLE_ROWS)
+    return kept
+
+
+def log_run_and_list(tracking_uri: str, **log_run_args: Any) -> tuple[dict, bytes]:
+    """log_run, then the experiment's runs as CSV bytes (tracking/runs.csv): what the tracking
+    node asks of the tracking process."""
+    result = log_run(tracking_uri=tracking_uri, **log_run_args)
+    return result, runs_table(tracking_uri).to_csv(index=False).encode()
+
+
 def _pip_requirements() -> list[str]:
     from importlib import metadata
 
@@ -311,6 +336,7 @@ def log_run(
     regression_model: Any,
     experiment: str = DEFAULT_EXPERIMENT,
     model_name: str = DEFAULT_MODEL_NAME,
+    sample: pd.DataFrame | None = None,
 ) -> dict:
     """Log one pipeline run to MLflow and register the satisfaction regression.
 
@@ -319,6 +345,7 @@ def log_run(
     models: name -> fitted clustering pipeline (see CLUSTER_MODELS), logged, not registered.
     metrics: flat analysis numbers (inertias, cluster sizes, silhouettes, ...).
     loss_curve: iteration, train_loss, validation_loss (MSE), logged as step metrics.
+    sample: the model's input example (default: `feature_sample(tables, features)`).
     Returns run_id, experiment_id, model_uri (`models:/<name>/<version>`), model_version,
     logged_model_uri and seconds (time spent logging).
     """
@@ -347,7 +374,8 @@ def log_run(
             requirements = _pip_requirements()
             for name, pipeline in models.items():
                 _log_cluster_model(mlflow, infer_signature, name, pipeline, tables, requirements)
-            sample = feature_sample(tables, features)
+            if sample is None:
+                sample = feature_sample(tables, features)
             with _quiet_registry_messages():
                 info = mlflow.sklearn.log_model(
                     regression_model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 
 import numpy as np
@@ -262,6 +263,25 @@ def test_a_run_with_every_output(extract, tmp_path):
     intervals = manifest["node_intervals"]
     for before in ("figures", "write tables", "database export", "save insights"):
         assert intervals[before][1] <= intervals["tracking"][0], before
+        assert intervals[before][1] <= intervals["report charts"][0], before
     assert intervals["tracking"][1] <= intervals["report"][0]
+    assert intervals["report charts"][1] <= intervals["report"][0]
+    # tracking ran in its own process, which ended with the run
+    assert not [p for p in multiprocessing.active_children() if p.name == "telco-tracking"]
     assert set(manifest["seconds_per_step"]) == set(intervals)
     assert got.manifest["run_id"] == manifest["run_id"]
+
+
+def test_a_failing_tracking_store_fails_the_run_and_ends_the_tracking_process(extract,
+                                                                              tmp_path):
+    """The tracking process meets the store's trouble, the run reports it and leaves neither
+    a run folder nor a process behind."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be")
+    store = f"sqlite:///{blocker / 'mlflow.db'}"
+    out = tmp_path / "failed"
+    with pytest.raises(Exception, match="not-a-folder|Not a directory|File exists"):
+        run(str(extract), out, options=RunOptions(tracking_uri=store, report=False,
+                                                  figures=False))
+    assert not out.exists()
+    assert not [p for p in multiprocessing.active_children() if p.name == "telco-tracking"]

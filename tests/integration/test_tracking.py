@@ -112,6 +112,21 @@ def log(store: str, run: dict, **kw) -> dict:
     return tracking.log_run(tracking_uri=store, **args, **kw)
 
 
+def log_in_tracking_process(store: str, run: dict) -> tuple[dict, bytes]:
+    """As `telco run` logs: in a tracking process prepared beforehand, sent only the part of
+    the tables log_run reads and the model's input example."""
+    from telco_analytics.run.execution import ChildWorker
+
+    args = {k: v for k, v in run.items() if k != "X"}
+    args["sample"] = tracking.feature_sample(args["tables"], args["features"])
+    args["tables"] = tracking.tables_to_log(args["tables"])
+    worker = ChildWorker(tracking.warm_up, store)
+    try:
+        return worker.call(tracking.log_run_and_list, store, **args)
+    finally:
+        worker.close()
+
+
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory):
     """Two runs logged to a fresh SQLite store, from a working folder that must stay clean."""
@@ -124,12 +139,13 @@ def tracked(tmp_path_factory):
         first_run = build_run(root / "run1", seed=1)
         first = log(store, first_run)
         second_run = build_run(root / "run2", seed=2)
-        second = log(store, second_run)
+        second, second_runs_csv = log_in_tracking_process(store, second_run)
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=store)
     return {"store": store, "root": root, "cwd": cwd, "client": client,
-            "first": first, "first_run": first_run, "second": second}
+            "first": first, "first_run": first_run, "second": second,
+            "second_run": second_run, "second_runs_csv": second_runs_csv}
 
 
 def test_run_has_code_version_source_and_times_as_tags(tracked):
@@ -234,6 +250,30 @@ def test_each_run_registers_a_new_version(tracked):
     latest = tracking.load_registered_model("models:/telco-satisfaction/latest",
                                             tracked["store"])
     assert (latest.version, latest.run_id) == ("2", second["run_id"])
+
+
+def test_the_tracking_process_logs_what_the_run_logs_here(tracked):
+    """The second run went through a tracking process with the compact tables: the same
+    input example and cluster-model examples as from the whole tables, the runs list back."""
+    import io
+
+    import mlflow
+
+    run = tracked["second_run"]
+    mlflow.set_tracking_uri(tracked["store"])
+    local = mlflow.artifacts.download_artifacts(tracked["second"]["logged_model_uri"])
+    example = mlflow.models.Model.load(local).load_input_example(local)
+    expected = tracking.feature_sample(run["tables"], run["features"])
+    pd.testing.assert_frame_equal(example.reset_index(drop=True), expected, check_dtype=False)
+    compact = tracking.tables_to_log(run["tables"])  # what was sent: a few rows a table
+    for name, table in compact.items():
+        if name == "regression_metrics":
+            pd.testing.assert_frame_equal(table, run["tables"][name])
+        else:
+            pd.testing.assert_frame_equal(table, run["tables"][name].head(tracking.SAMPLE_ROWS))
+    listed = pd.read_csv(io.BytesIO(tracked["second_runs_csv"]))
+    assert listed["run_id"].tolist() == [tracked["first"]["run_id"],
+                                         tracked["second"]["run_id"]]
 
 
 def test_runs_table_has_one_row_per_run(tracked):

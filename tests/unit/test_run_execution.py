@@ -133,3 +133,54 @@ def test_a_dead_child_process_is_reported(tmp_path):
     with pytest.raises(execution.ChildProcessDied):
         execution.in_child_process(os._exit, 3)
     assert execution.in_child_process(pow, 2, 10) == 1024
+
+
+# ---------------------------------------------------------------- ChildWorker
+
+
+def _prepared_pid_and_niceness(marker: str) -> None:
+    """The worker's preparation: leaves a file naming its process and priority."""
+    with open(marker, "w") as f:
+        f.write(f"{os.getpid()} {os.nice(0)}")
+
+
+def _read_marker(marker: str) -> str:
+    return open(marker).read()
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_a_worker_prepares_in_its_own_process_then_answers_one_call(tmp_path):
+    marker = str(tmp_path / "prepared")
+    worker = execution.ChildWorker(_prepared_pid_and_niceness, marker, nice=5)
+    try:
+        # the call runs after the preparation, in the same (other, lower-priority) process
+        pid, niceness = worker.call(_read_marker, marker).split()
+        assert int(pid) != os.getpid()
+        assert int(niceness) >= os.nice(0) + 5
+    finally:
+        worker.close()
+    assert not worker._child.is_alive()
+
+
+def test_a_worker_hands_back_its_exception_and_keyword_arguments(tmp_path):
+    worker = execution.ChildWorker(pow, 2, 3)
+    try:
+        with pytest.raises(ValueError, match="no good"):
+            worker.call(_fail, message="no good")
+    finally:
+        worker.close()
+
+
+def test_a_worker_closed_without_a_call_ends_and_a_dead_one_is_reported(tmp_path):
+    idle = execution.ChildWorker(pow, 2, 3)
+    idle.close()
+    assert idle._child.exitcode is not None  # reaped
+    dying = execution.ChildWorker(pow, 2, 3)
+    try:
+        with pytest.raises(execution.ChildProcessDied):
+            dying.call(os._exit, 3)
+    finally:
+        dying.close()

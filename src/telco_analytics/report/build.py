@@ -13,14 +13,18 @@ import time
 from pathlib import Path
 
 from ..run.catalog import REPORT, SLIDES
-from .run_data import load_run
+from .run_data import RunData, load_run
 
 log = logging.getLogger(__name__)
 
 
-def build_report(run_dir: Path, *, html: bool = True, slides: bool = True) -> dict[str, Path]:
-    """Write run_dir/report.html and/or run_dir/slides.pptx; returns {"html"|"slides": path}."""
-    data = load_run(run_dir)
+def build_report(run_dir: Path, *, html: bool = True, slides: bool = True,
+                 data: RunData | None = None) -> dict[str, Path]:
+    """Write run_dir/report.html and/or run_dir/slides.pptx; returns {"html"|"slides": path}.
+
+    data: the run folder already read (`load_run`, its charts perhaps built), else read here.
+    """
+    data = data if data is not None else load_run(run_dir)
     written: dict[str, Path] = {}
     if html:
         from .html import report_html

@@ -189,6 +189,84 @@ def in_child_process(func: Callable[..., R], *args: Any) -> R:
         child.join()
 
 
+class ChildWorker:
+    """A spawned process that starts on slow preparation at once (`prepare(*args)`: imports,
+    opening a store) and later runs one call sent to it, so that the preparation's Python runs
+    beside the caller's threads instead of taking turns with them for this process's GIL.
+
+    `call(func, *args, **kwargs)` waits for func(*args, **kwargs) in the child and returns its
+    result or raises its exception (once: the child ends after one call); `close()` ends the child (terminated, then killed, and reaped) whatever state it
+    is in. A failed preparation is left for the call to meet again in the child.
+    """
+
+    def __init__(self, prepare: Callable[..., Any], *args: Any, name: str = "telco-worker",
+                 nice: int = 0) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_end = context.Pipe(duplex=True)
+        self._child = context.Process(
+            target=_worker_main, args=(child_end, prepare, args, _logging_levels(), nice),
+            daemon=True, name=name)
+        with shielded(), _sigint_ignored():  # see in_child_process
+            self._child.start()
+        child_end.close()
+
+    def call(self, func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        from multiprocessing.connection import wait as wait_ready
+
+        try:
+            self._conn.send((func, args, kwargs))
+            wait_ready([self._conn, self._child.sentinel])
+            status, value = self._conn.recv()
+        except (EOFError, BrokenPipeError) as exc:
+            self._child.join()
+            raise ChildProcessDied(f"exit code {self._child.exitcode}") from exc
+        if status == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._child.is_alive():
+            self._child.terminate()
+            self._child.join(5)
+            if self._child.is_alive():
+                self._child.kill()
+        self._child.join()
+
+
+def _logging_levels() -> dict[str, int]:
+    """The levels set on this process's loggers (root as ""): a child shows what we would."""
+    levels = {name: logger.level for name, logger in logging.Logger.manager.loggerDict.items()
+              if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
+    return {**levels, "": logging.getLogger().level}
+
+
+def _worker_main(conn: Any, prepare: Callable[..., Any], args: tuple[Any, ...],
+                 log_levels: dict[str, int], nice: int) -> None:
+    """In a ChildWorker: prepare(*args), then the one call the parent sends, answered."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        os.nice(nice)
+    _die_with_parent()
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    for name, level in log_levels.items():
+        logging.getLogger(name or None).setLevel(level)
+    try:
+        prepare(*args)
+    except Exception as exc:  # noqa: BLE001 - the call meets the same problem and reports it
+        log.debug("worker preparation failed: %s", exc)
+    try:
+        func, call_args, call_kwargs = conn.recv()
+    except EOFError:  # the parent closed the worker without a call
+        return
+    try:
+        outcome = ("ok", func(*call_args, **call_kwargs))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        outcome = ("error", exc)
+    conn.send(outcome)
+    conn.close()
+
+
 # ---------------------------------------------------------------- interrupts
 
 

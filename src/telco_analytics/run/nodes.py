@@ -119,13 +119,19 @@ OUTPUTS: list[Node] = [
          outputs=("database_facts",)),
     # tracking logs the run folder's files; the report shows them and the tracking table
     node("run.output_steps:track", name="tracking", kind="output", option="tracking",
-         inputs=("catalog", "manifest", "tables", "models", "metrics", "tracking_uri"),
+         inputs=("catalog", "manifest", "tables", "models", "metrics", "tracking_uri",
+                 "warmups"),
          after=("figure_names", "tables_written", "findings_saved", "database_facts"),
          outputs=("tracking_facts",)),
+    # the report reads the run folder and builds its charts beside tracking, and is written
+    # once the tracking table is there
+    node("run.output_steps:report_draft", name="report charts", kind="output",
+         option="report", inputs=("catalog", "manifest"),
+         after=("figure_names", "tables_written", "findings_saved", "database_facts"),
+         outputs=("report_draft",)),
     node("run.output_steps:report", name="report", kind="output", option="report",
-         inputs=("catalog", "manifest"),
-         after=("figure_names", "tables_written", "findings_saved", "database_facts",
-                "tracking_facts"), outputs=("report_files",)),
+         inputs=("catalog", "manifest", "report_draft"), after=("tracking_facts",),
+         outputs=("report_files",)),
 ]
 
 NODES: list[Node] = [*ENGINE, *ANALYSES, *OUTPUTS]

@@ -110,28 +110,52 @@ def database_export(catalog: RunCatalog, satisfaction: pd.DataFrame, db_url: str
 
 
 def track(catalog: RunCatalog, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
-          models: dict[str, Any], metrics: dict[str, float], tracking_uri: str | None
-          ) -> dict[str, Any]:
+          models: dict[str, Any], metrics: dict[str, float], tracking_uri: str | None,
+          warmups: Any = None) -> dict[str, Any]:
     """The run logged to MLflow, the model version registered, tracking/runs.csv written; the
-    manifest's `tracking` facts."""
+    manifest's `tracking` facts.
+
+    The logging happens in the run's tracking process when there is one (MLflow already
+    imported there, see run.warmup), else here.
+    """
     from .. import tracking
     from ..models.regression import FEATURES
 
     catalog.write_json(MANIFEST, manifest)  # logged as an artifact
     uri = tracking.resolve_tracking_uri(tracking_uri)
-    result = tracking.log_run(
-        tracking_uri=uri, catalog=catalog, manifest=manifest, tables=tables,
-        models={k: models[k] for k in tracking.CLUSTER_MODELS if k in models},
-        metrics=metrics, loss_curve=tables["regression_loss"], features=list(FEATURES),
-        regression_model=models["satisfaction_regression"],
-    )
-    catalog.write_bytes(TRACKING_RUNS, tracking.runs_table(uri).to_csv(index=False).encode())
+    args = {
+        "catalog": catalog, "manifest": manifest, "tables": tracking.tables_to_log(tables),
+        "models": {k: models[k] for k in tracking.CLUSTER_MODELS if k in models},
+        "metrics": metrics, "loss_curve": tables["regression_loss"],
+        "features": list(FEATURES), "regression_model": models["satisfaction_regression"],
+        "sample": tracking.feature_sample(tables, list(FEATURES)),
+    }
+    worker = getattr(warmups, "tracking", None)
+    if worker is not None:
+        result, runs_csv = worker.call(tracking.log_run_and_list, uri, **args)
+    else:
+        result, runs_csv = tracking.log_run_and_list(uri, **args)
+    catalog.write_bytes(TRACKING_RUNS, runs_csv)
     return {"tracking": {**result, "tracking_uri": tracking.mask_uri(uri)}}
 
 
-def report(catalog: RunCatalog, manifest: dict[str, Any]) -> list[str]:
+def report_draft(catalog: RunCatalog, manifest: dict[str, Any]) -> Any:
+    """The run folder read as the report reads it, its interactive charts built: all of the
+    report's work that does not need the tracking table, done while the tracking process
+    logs the run."""
+    from ..report.run_data import load_run
+
+    catalog.write_json(MANIFEST, manifest)  # a run folder is one with a manifest
+    data = load_run(catalog.root)
+    data.charts()
+    return data
+
+
+def report(catalog: RunCatalog, manifest: dict[str, Any], report_draft: Any) -> list[str]:
     """report.html and slides.pptx, built from the run folder as `telco report` would."""
     from ..report.build import build_report
 
     catalog.write_json(MANIFEST, manifest)  # the report shows it
-    return sorted(str(p) for p in build_report(catalog.root).values())
+    report_draft.manifest = manifest
+    report_draft.tracking_runs = catalog.read_tracking_runs()
+    return sorted(str(p) for p in build_report(catalog.root, data=report_draft).values())

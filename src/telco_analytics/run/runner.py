@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -133,18 +134,19 @@ def _run(input_path: str, out: Path, params: AnalysisParams, settings: Execution
     budget = execution.CoreBudget.for_process(settings.workers)
     work = [n for n in order(nodes) if _enabled(n, options)]
     disabled = [n for n in nodes if not _enabled(n, options)]
-    warm = warmup.Warmups()
     catalogs: list[RunCatalog] = []
-    with staged_folder(out, publish=lambda: catalogs[0].publish_pending(),
-                       discard=lambda: catalogs and catalogs[0].discard_pending(),
-                       shield=execution.shielded) as staging:
+    # the tracking process ends with the run, whatever its outcome (closing)
+    with closing(warmup.Warmups(options)) as warm, \
+            staged_folder(out, publish=lambda: catalogs[0].publish_pending(),
+                          discard=lambda: catalogs and catalogs[0].discard_pending(),
+                          shield=execution.shielded) as staging:
         catalog = RunCatalog(staging)
         catalogs.append(catalog)
         resources = {
             "input": str(input_path), "params": params, "settings": settings, "budget": budget,
             "column_map": partial(column_map, budget=budget), "catalog": catalog,
             "run_id": record.run_id, "pseudonym_key": key, "db_url": options.db_url,
-            "tracking_uri": options.tracking_uri,
+            "tracking_uri": options.tracking_uri, "warmups": warm,
         }
         for n in disabled:
             record.datasets.update(dict.fromkeys(n.outputs))
@@ -160,6 +162,7 @@ def _run(input_path: str, out: Path, params: AnalysisParams, settings: Execution
         users = len(record.datasets.get("users", ()))
         _require_enough_users(str(input_path), users, params)
         _require_finite_users(str(input_path), record.datasets.get("users"))
+        warm.start_tracking()  # a process importing MLflow while the analyses run
         if users > settings.side_by_side_max_users:
             # one node at a time: their temporaries (GBs each) are never held together
             budget = execution.CoreBudget(workers=1)
@@ -167,8 +170,8 @@ def _run(input_path: str, out: Path, params: AnalysisParams, settings: Execution
         _run_side_by_side(record, rest, resources, budget, progress, work)
         manifest = record.manifest([n.name for n in work])
         catalog.write_json(MANIFEST, manifest)
-    # after a failure the warm-ups are left to end with the process: waiting for them made
-    # bad input fail seconds late
+    # after a failure the warm-up threads are left to end with the process: waiting for them
+    # made bad input fail seconds late
     warm.join()
     return RunResult(out=Path(out), run_id=record.run_id, tables=record.tables,
                      manifest=manifest)
