@@ -187,3 +187,25 @@ def test_in_child_process_result_error_and_death():
         execution.in_child_process(_child_fails, 3)
     with pytest.raises(execution.ChildProcessDied):
         execution.in_child_process(_child_dies, 1)
+
+
+def test_per_user_values_beyond_the_variance_bound_are_named_and_others_pass():
+    import numpy as np
+
+    from telco_analytics.errors import InputError
+    from telco_analytics.run.runner import _require_finite_users
+
+    users = pd.DataFrame({
+        "msisdn": [1, 2, 3],
+        "sessions": np.array([2**62, 1, 5], dtype="int64"),  # integers never come near it
+        "never_measured": [np.nan, np.nan, np.nan],
+        "rtt_ms": [10.0, np.nan, 30.0],
+        "dl_kbps": [1.5, 2.5, 3.5],
+    })
+    _require_finite_users("x.csv", users)  # nothing to say
+    for bad in (-1e308, np.inf, 1e160):
+        damaged = users.assign(rtt_ms=[10.0, bad, 30.0], dl_kbps=[1.0, 2.0, -bad])
+        with pytest.raises(InputError, match=r"x\.csv: values too large .* in rtt_ms, dl_kbps"):
+            _require_finite_users("x.csv", damaged)
+    # the bound: sqrt(float max / users) / 10, about 7.7e152 for 3 users
+    _require_finite_users("x.csv", users.assign(rtt_ms=[1e152, 0.0, 0.0]))

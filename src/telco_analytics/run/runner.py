@@ -190,15 +190,22 @@ def _require_enough_users(input_path: str, users: int, params: AnalysisParams) -
 def _require_finite_users(input_path: str, users: Any) -> None:
     """Per-user values so large that the analyses' variances overflow (session values near the
     float limit, e.g. -1e308): one line naming the columns, not NaN centroids from a k-means
-    fed infinities. The bound is where the sum of squares over all users stops being finite."""
+    fed infinities. The bound is where the sum of squares over all users stops being finite.
+
+    A column at a time, from its smallest and largest value: a float64 copy of the whole
+    table (and its absolute values) once took 2.9 GB and 7 s at 10.7M users, the run's peak.
+    Integer columns are skipped: no int64 comes near the bound."""
     if not isinstance(users, pd.DataFrame) or users.empty:
         return
-    numbers = users.select_dtypes("number").to_numpy(dtype="float64")
     bound = float(np.sqrt(np.finfo("float64").max / len(users))) / 10
-    with np.errstate(invalid="ignore"):
-        largest = np.nanmax(np.abs(numbers), axis=0, initial=0.0)
-    columns = users.select_dtypes("number").columns
-    overflowed = [c for c, v in zip(columns, largest, strict=True) if not v <= bound]
+    overflowed = []
+    for column in users.select_dtypes("floating").columns:
+        values = users[column].to_numpy(dtype="float64", na_value=np.nan)
+        largest, smallest = np.fmax.reduce(values), np.fmin.reduce(values)  # NaN skipped
+        if np.isnan(largest):  # every value missing
+            continue
+        if not max(abs(largest), abs(smallest)) <= bound:
+            overflowed.append(column)
     if overflowed:
         raise InputError(f"{input_path}: values too large for the analyses in "
                          f"{', '.join(overflowed)} (beyond {bound:.3g} their variance "
