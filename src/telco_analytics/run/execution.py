@@ -191,12 +191,15 @@ def in_child_process(func: Callable[..., R], *args: Any) -> R:
 
 class ChildWorker:
     """A spawned process that starts on slow preparation at once (`prepare(*args)`: imports,
-    opening a store) and later runs one call sent to it, so that the preparation's Python runs
-    beside the caller's threads instead of taking turns with them for this process's GIL.
+    opening a store; `nice` levels below the caller's priority) and later runs one call sent
+    to it, so that the preparation's Python runs beside the caller's threads instead of taking
+    turns with them for this process's GIL.
 
-    `call(func, *args, **kwargs)` waits for func(*args, **kwargs) in the child and returns its
-    result or raises its exception (once: the child ends after one call); `close()` ends the child (terminated, then killed, and reaped) whatever state it
-    is in. A failed preparation is left for the call to meet again in the child.
+    `call(func, *args, **kwargs)` waits for func(*args, **kwargs) in the child (back at the
+    caller's priority where the system allows it) and returns its result or raises its
+    exception; the child ends after one call. `close()` ends the child (terminated, then
+    killed, and reaped) whatever state it is in. A failed preparation is left for the call to
+    meet again in the child.
     """
 
     def __init__(self, prepare: Callable[..., Any], *args: Any, name: str = "telco-worker",
@@ -245,6 +248,7 @@ def _worker_main(conn: Any, prepare: Callable[..., Any], args: tuple[Any, ...],
                  log_levels: dict[str, int], nice: int) -> None:
     """In a ChildWorker: prepare(*args), then the one call the parent sends, answered."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    priority = os.getpriority(os.PRIO_PROCESS, 0)
     if nice:
         os.nice(nice)
     _die_with_parent()
@@ -259,6 +263,13 @@ def _worker_main(conn: Any, prepare: Callable[..., Any], args: tuple[Any, ...],
         func, call_args, call_kwargs = conn.recv()
     except EOFError:  # the parent closed the worker without a call
         return
+    if nice:
+        # the call is what the run waits for: back to the run's priority where the system
+        # allows it (root, or a raised RLIMIT_NICE); else it goes on at the lower one
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, priority)
+        except OSError:
+            pass
     try:
         outcome = ("ok", func(*call_args, **call_kwargs))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
