@@ -191,3 +191,25 @@ def test_a_worker_closed_without_a_call_ends_and_a_dead_one_is_reported(tmp_path
             dying.call(os._exit, 3)
     finally:
         dying.close()
+
+
+class _Unpicklable(Exception):
+    def __init__(self, message: str, handle: object) -> None:
+        super().__init__(message)
+        self.handle = handle
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle this handle")
+
+
+def _raise_unpicklable() -> None:
+    raise _Unpicklable("the store is locked", threading.Lock())
+
+
+def test_an_exception_that_cannot_be_pickled_still_reaches_the_caller_in_words():
+    worker = execution.ChildWorker(pow, 2, 3)
+    try:
+        with pytest.raises(RuntimeError, match="_Unpicklable: the store is locked"):
+            worker.call(_raise_unpicklable)
+    finally:
+        worker.close()

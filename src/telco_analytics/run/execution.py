@@ -274,7 +274,12 @@ def _worker_main(conn: Any, prepare: Callable[..., Any], args: tuple[Any, ...],
         outcome = ("ok", func(*call_args, **call_kwargs))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
         outcome = ("error", exc)
-    conn.send(outcome)
+    try:
+        conn.send(outcome)
+    except Exception as exc:  # noqa: BLE001 - an exception that cannot be pickled: its words
+        conn.send(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"
+                                         if outcome[0] == "error" else
+                                         f"the result could not be sent back: {exc}")))
     conn.close()
 
 
