@@ -416,3 +416,17 @@ def test_tables_refuse_an_elbow_with_a_missing_part():
     first_half = engagement_elbow_fits(df, CONFIG, 0, 2)
     with pytest.raises(ValueError, match="no elbow fit for k"):
         engagement_tables(df, model, [first_half], CONFIG)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_the_elbow_parts_fit_every_k_once_at_about_equal_cost(parts):
+    from telco_analytics.analysis.elbow import elbow_plan
+
+    plan = elbow_plan(1_000, AnalysisParams())
+    shares = [plan.part_k(3, part, parts) for part in range(parts)]
+    assert sorted(k for share in shares for k in share) == plan.fitted_k(3)
+    assert 3 not in plan.fitted_k(3) and plan.fitted_k(3) == [1, 2, 4, 5, 6, 7, 8, 9, 10]
+    costs = [sum(share) for share in shares]
+    # 52 in all: 26 and 26 in two parts (every 2nd k gave 29 and 23), 19/17/16 in three
+    assert max(costs) - min(costs) <= (0 if parts <= 2 else max(plan.fitted_k(3)) // 2)
+    assert all(share == sorted(share) for share in shares)

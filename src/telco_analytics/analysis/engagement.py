@@ -145,14 +145,14 @@ def engagement_elbow_fits(user_overview: pd.DataFrame, params: AnalysisParams, p
     """Part `part` of `parts` of the elbow curve's k-means fits: k -> fitted OrderedKMeans.
 
     The k the elbow fits itself (all of 1..elbow_k_max but the main model's k when the curve
-    is on the main model's rows: engagement_tables then takes the main fit), interleaved so
-    that the parts cost about the same. Each fit sees the curve's users only (see
+    is on the main model's rows: engagement_tables then takes the main fit), shared so that
+    the parts cost about the same (ElbowPlan.part_k). Each fit sees the curve's users only (see
     analysis.elbow), z-scored with the scaler the main model has: the same rows and the same
     call give the same mean and scale, bit for bit.
     """
     users = _users(user_overview, params)
     plan = elbow_plan(len(users), params)
-    k_values = plan.fitted_k(params.k_engagement)[part::parts]
+    k_values = plan.part_k(params.k_engagement, part, parts)
     if not k_values:
         return {}
     X = _metrics(users)
