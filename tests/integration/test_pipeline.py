@@ -266,9 +266,8 @@ def test_a_run_with_every_output(extract, tmp_path):
         assert intervals[before][1] <= intervals["report charts"][0], before
     assert intervals["tracking"][1] <= intervals["report"][0]
     assert intervals["report charts"][1] <= intervals["report"][0]
-    # tracking and the figures ran in processes of their own, which ended with the run
-    assert not [p for p in multiprocessing.active_children()
-                if p.name in ("telco-tracking", "telco-figures")]
+    # tracking ran in its own process, which ended with the run
+    assert not [p for p in multiprocessing.active_children() if p.name == "telco-tracking"]
     assert set(manifest["seconds_per_step"]) == set(intervals)
     assert got.manifest["run_id"] == manifest["run_id"]
 
@@ -276,7 +275,7 @@ def test_a_run_with_every_output(extract, tmp_path):
 def test_a_failing_tracking_store_fails_the_run_and_ends_the_tracking_process(extract,
                                                                               tmp_path):
     """The tracking process meets the store's trouble, the run reports it and leaves neither
-    a run folder nor a process (tracking's, the figures') behind."""
+    a run folder nor a process behind."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the store's folder should be")
     store = f"sqlite:///{blocker / 'mlflow.db'}"
@@ -284,5 +283,4 @@ def test_a_failing_tracking_store_fails_the_run_and_ends_the_tracking_process(ex
     with pytest.raises(Exception, match="not-a-folder|Not a directory|File exists"):
         run(str(extract), out, options=RunOptions(tracking_uri=store, report=False))
     assert not out.exists()
-    assert not [p for p in multiprocessing.active_children()
-                if p.name in ("telco-tracking", "telco-figures")]
+    assert not [p for p in multiprocessing.active_children() if p.name == "telco-tracking"]

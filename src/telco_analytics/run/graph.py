@@ -31,7 +31,7 @@ RESOURCES = frozenset({
     "pseudonym_key",  # bytes, or None without --pseudonymize
     "db_url",
     "tracking_uri",
-    "warmups",        # run.warmup.Warmups: the tracking and figures processes of this run
+    "warmups",        # run.warmup.Warmups: the tracking process started for this run, if any
 })
 # what the runner gathers from every engine and analysis node before a node that asks for it
 COLLECTED = frozenset({"tables", "models", "metrics", "manifest"})

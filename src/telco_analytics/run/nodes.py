@@ -111,7 +111,7 @@ OUTPUTS: list[Node] = [
     node("run.output_steps:save_findings", name="save insights", kind="output",
          inputs=("catalog", "findings"), outputs=("findings_saved",)),
     node("run.output_steps:figures", name="figures", kind="output", option="figures",
-         inputs=("catalog", "tables", "warmups"), outputs=("figure_names",)),
+         inputs=("catalog", "tables"), outputs=("figure_names",)),
     node("run.output_steps:write_tables", name="write tables", kind="output",
          inputs=("catalog", "tables", "pseudonym_key", "budget"), outputs=("tables_written",)),
     node("run.output_steps:database_export", name="database export", kind="output",

@@ -36,29 +36,13 @@ def save_findings(catalog: RunCatalog, findings: list[dict[str, Any]]) -> None:
     catalog.write_json(INSIGHTS, findings)
 
 
-def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame], warmups: Any = None
-            ) -> list[str]:
+def figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
     """The charts the slides use rendered to figures/NAME.png; the names, sorted.
 
     Only those: report.html draws every chart from its Vega-Lite spec in the browser, so a PNG
-    of any other chart was written for nobody (and cost ~0.15 s each, 45 of them). Rendered in
-    the run's figures process when there is one (see run.warmup), else here.
+    of any other chart was written for nobody (and cost ~0.15 s each, 45 of them).
     """
-    from ..report.figures import PER_USER_TABLES
-
-    # without the per-user tables the figure functions skip the charts drawn from them (the
-    # histograms and scatters, the slowest to build and to render), none of them a slide's;
-    # what is left is small enough to send to another process at any size
-    slide_tables = {k: v for k, v in tables.items() if k not in PER_USER_TABLES}
-    worker = getattr(warmups, "figures", None)
-    if worker is not None:
-        return worker.call(slide_figures, catalog, slide_tables)
-    return slide_figures(catalog, slide_tables)
-
-
-def slide_figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Build every chart the tables allow, render the slides' ones to PNG; their names."""
-    from ..report.figures import SLIDE_FIGURES
+    from ..report.figures import PER_USER_TABLES, SLIDE_FIGURES
     from ..report.figures.engagement import engagement_figures
     from ..report.figures.experience import experience_figures
     from ..report.figures.overview import overview_figures
@@ -66,26 +50,18 @@ def slide_figures(catalog: RunCatalog, tables: dict[str, pd.DataFrame]) -> list[
     from ..report.figures.tracking import tracking_figures
     from ..report.render import chart_png
 
+    # without the per-user tables the figure functions skip the charts drawn from them (the
+    # histograms and scatters, the slowest to build and to render), none of them a slide's
+    slide_tables = {k: v for k, v in tables.items() if k not in PER_USER_TABLES}
     charts: dict[str, Any] = {}
     for build in (overview_figures, engagement_figures, experience_figures, satisfaction_figures,
                   tracking_figures):
-        charts.update(build(tables))
+        charts.update(build(slide_tables))
     wanted = [name for name in SLIDE_FIGURES if name in charts]
     # one rendering engine: vl-convert does not render faster from several threads
     for name in wanted:
         catalog.write_figure(name, chart_png(charts[name]))
     return sorted(wanted)
-
-
-def prepare_figures() -> None:
-    """The figures process's preparation: the chart and rendering libraries imported and the
-    renderer's JavaScript engine started (its first chart costs ~0.5 s more than the next)."""
-    import altair as alt
-
-    from ..report.figures import engagement, experience, overview, satisfaction, tracking  # noqa: F401
-    from ..report.render import chart_png
-
-    chart_png(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x"))
 
 
 def exportable(df: pd.DataFrame, pseudonym_key: bytes | None) -> pd.DataFrame:

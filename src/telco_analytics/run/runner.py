@@ -162,7 +162,7 @@ def _run(input_path: str, out: Path, params: AnalysisParams, settings: Execution
         users = len(record.datasets.get("users", ()))
         _require_enough_users(str(input_path), users, params)
         _require_finite_users(str(input_path), record.datasets.get("users"))
-        warm.start_workers()  # processes preparing tracking and figures while the analyses run
+        warm.start_tracking()  # a process importing MLflow while the analyses run
         if users > settings.side_by_side_max_users:
             # one node at a time: their temporaries (GBs each) are never held together
             budget = execution.CoreBudget(workers=1)

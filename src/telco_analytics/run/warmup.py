@@ -1,4 +1,4 @@
-"""Slow imports and the output processes prepared in the background while the run works.
+"""Slow imports and the tracking process prepared in the background while the run works.
 
 Importing scikit-learn and SciPy costs about 1 s: a background thread pays it while the engine
 works (the engine's native code leaves the GIL free). MLflow costs more (~2 s of imports, ~1 s
@@ -7,13 +7,13 @@ with the analyses and the output nodes and saved nothing. So tracking has its ow
 started with the analyses at low priority (it takes what CPU the k-means fits leave); it
 imports MLflow and opens the store, then logs the run when the tracking node sends the results.
 Measured on the sample (4 runs each, interleaved): 16.2 s in-process, 15.3 s with the process
-started beside the output nodes, 14.9 s started with the analyses at nice 15. The slides'
-figures get a process of their own the same way (Altair and the renderer ready), so that
-rendering them uses the core the database export and the findings leave free.
+started beside the output nodes, 14.9 s started with the analyses at nice 15.
+The slides' figures in a third such process made it slower (15.3-16.4 s against 14.4-15.3 s,
+4 interleaved runs each): two prepared processes left the tracking one unready when called.
 
 Both start only once the input is an xDR extract (imports) and fully read and validated with
-enough users (the processes; tracking's creates `mlflow.db`): bad input fails at once and
-leaves nothing.
+enough users (the process, which creates `mlflow.db`): bad input fails at once and leaves
+nothing.
 """
 
 from __future__ import annotations
@@ -47,38 +47,27 @@ def settle_imported() -> None:
 
 class Warmups(execution.Background):
     """The run's background warm-ups; `join` waits for the threads after a successful run,
-    `close` ends the worker processes (after the run, whatever its outcome)."""
+    `close` ends the tracking process (after the run, whatever its outcome)."""
 
     def __init__(self, options: Any = None) -> None:
         super().__init__()
         self.options = options
         self.tracking: execution.ChildWorker | None = None
-        self.figures: execution.ChildWorker | None = None
 
     def start_imports(self) -> None:
         self.start("import-warm-up", _import_analyses)
 
-    def start_workers(self) -> None:
-        """The tracking process (MLflow imported, store opened) and the figures process
-        (charts and renderer ready), for the outputs the run makes."""
-        options = self.options
-        if options is None:
+    def start_tracking(self) -> None:
+        """The tracking process (a run with tracking only): MLflow imported, store opened."""
+        if self.options is None or not self.options.tracking or self.tracking is not None:
             return
-        if options.tracking and self.tracking is None:
-            from .. import tracking
+        from .. import tracking
 
-            self.tracking = execution.ChildWorker(
-                tracking.warm_up, tracking.resolve_tracking_uri(options.tracking_uri),
-                name="telco-tracking", nice=WORKER_NICENESS)
-        if options.figures and self.figures is None:
-            from .output_steps import prepare_figures
-
-            self.figures = execution.ChildWorker(prepare_figures, name="telco-figures",
-                                                 nice=WORKER_NICENESS)
+        self.tracking = execution.ChildWorker(
+            tracking.warm_up, tracking.resolve_tracking_uri(self.options.tracking_uri),
+            name="telco-tracking", nice=WORKER_NICENESS)
 
     def close(self) -> None:
-        for name in ("tracking", "figures"):
-            worker = getattr(self, name)
-            if worker is not None:
-                worker.close()
-                setattr(self, name, None)
+        if self.tracking is not None:
+            self.tracking.close()
+            self.tracking = None
