@@ -213,3 +213,25 @@ def test_an_exception_that_cannot_be_pickled_still_reaches_the_caller_in_words()
             worker.call(_raise_unpicklable)
     finally:
         worker.close()
+
+
+def _niceness_before_and_after_a_pause(marker: str) -> None:
+    before = os.nice(0)
+    time.sleep(2.0)
+    with open(marker, "w") as f:
+        f.write(f"{before} {os.nice(0)}")
+
+
+def test_a_call_raises_a_preparation_still_at_work_to_the_callers_priority(tmp_path):
+    """The caller waits from its call on: a preparation still running must not stay at the
+    low priority (a busy machine would starve it) where the system lets us raise it."""
+    marker = str(tmp_path / "prepared")
+    worker = execution.ChildWorker(_niceness_before_and_after_a_pause, marker, nice=5)
+    try:
+        time.sleep(1.0)  # the child has started and lowered its priority; preparation pauses
+        worker.call(pow, 2, 3)
+        before, after = map(int, _read_marker(marker).split())
+    finally:
+        worker.close()
+    assert before == os.nice(0) + 5
+    assert after == (os.nice(0) if os.geteuid() == 0 else before)

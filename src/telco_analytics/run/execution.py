@@ -216,6 +216,14 @@ class ChildWorker:
     def call(self, func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         from multiprocessing.connection import wait as wait_ready
 
+        # the caller now waits for the child: its priority back to the caller's, preparation
+        # included (were it still at work, a busy machine would starve it), where the system
+        # allows it (root); else it goes on at the lower one
+        try:
+            os.setpriority(os.PRIO_PROCESS, self._child.pid,
+                           os.getpriority(os.PRIO_PROCESS, 0))
+        except OSError:
+            pass
         try:
             self._conn.send((func, args, kwargs))
             wait_ready([self._conn, self._child.sentinel])
@@ -263,9 +271,7 @@ def _worker_main(conn: Any, prepare: Callable[..., Any], args: tuple[Any, ...],
         func, call_args, call_kwargs = conn.recv()
     except EOFError:  # the parent closed the worker without a call
         return
-    if nice:
-        # the call is what the run waits for: back to the run's priority where the system
-        # allows it (root, or a raised RLIMIT_NICE); else it goes on at the lower one
+    if nice:  # back to the caller's priority (the caller tried too: it may have come first)
         try:
             os.setpriority(os.PRIO_PROCESS, 0, priority)
         except OSError:
