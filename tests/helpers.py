@@ -1,4 +1,5 @@
-"""Test data built in code: raw xDR rows in the reference format, independent of the generator."""
+"""Test data built in code: raw xDR rows in the reference format, independent of the generator;
+and the small generated run the report, deck and dashboard tests look at."""
 
 from __future__ import annotations
 
@@ -78,4 +79,16 @@ def pandas_clean(sessions: pd.DataFrame, columns: list[str], factor: float = 1.5
         repl = values[(values >= lo) & (values <= hi)].mean()
         keep = out[c].between(lo, hi)
         out[c] = out[c].where(keep, repl)
+    return out
+
+
+def generated_run(base: Path, **options) -> Path:
+    """The real pipeline on 3,000 generated sessions (seed 0) into base/run, with
+    RunOptions(**options); the run folder."""
+    from telco_analytics.run.runner import RunOptions, run
+    from telco_analytics.synth import write_extract
+
+    extract = write_extract(base / "extract.csv", rows=3000, seed=0)
+    out = base / "run"
+    run(str(extract), out, options=RunOptions(**options))
     return out

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import generated_run
+
 from .browser import VIEWPORT, launch_chromium, served
 
 SCREENSHOTS_ENV = "TELCO_SCREENSHOTS"  # a folder to keep the screenshots in, for a human look
@@ -17,14 +19,8 @@ SCREENSHOTS_ENV = "TELCO_SCREENSHOTS"  # a folder to keep the screenshots in, fo
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory) -> Path:
     """The real pipeline on a small generated extract (no figures: the dashboard draws its own)."""
-    from telco_analytics import synth
-    from telco_analytics.run.runner import RunOptions, run
-
-    base = tmp_path_factory.mktemp("browser-run")
-    extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)
-    out = base / "run"
-    run(str(extract), out, options=RunOptions(report=False, figures=False, tracking=False))
-    return out
+    return generated_run(tmp_path_factory.mktemp("browser-run"), report=False, figures=False,
+                     tracking=False)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.helpers import generated_run
+
 from .browser import PAGE_WIDTH, TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,13 +44,7 @@ OVERFLOW_JS = """() => {
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory) -> Path:
     """A real run with figures and report on a small generated extract (tracking off)."""
-    from telco_analytics import synth
-    from telco_analytics.run.runner import RunOptions, run
-
-    base = tmp_path_factory.mktemp("report-run")
-    extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)
-    out = base / "run"
-    run(str(extract), out, options=RunOptions(tracking=False))
+    out = generated_run(tmp_path_factory.mktemp("report-run"), tracking=False)
     assert (out / "report.html").is_file()
     return out
 

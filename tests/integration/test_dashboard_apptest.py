@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from telco_analytics.dashboard import data, launch
 from telco_analytics.errors import ConfigError
 from tests.e2e.contract_tables import write_hotspot_tables
+from tests.helpers import generated_run
 
 APP = Path(launch.__file__).with_name("app.py")
 PAGES = ["overview", "engagement", "experience", "network", "satisfaction", "model", "lookup",
@@ -32,14 +33,8 @@ TITLES = {"overview": "User overview", "engagement": "User engagement",
 
 def _make_run(base: Path, pseudonymize: bool = False) -> Path:
     """The real pipeline on a small generated extract (no figures: the dashboard draws its own)."""
-    from telco_analytics import synth
-    from telco_analytics.run.runner import RunOptions, run
-
-    extract = synth.write_extract(base / "extract.csv", rows=3000, seed=0)
-    out = base / "run"
-    run(str(extract), out, options=RunOptions(report=False, figures=False, tracking=False,
-                                              pseudonymize=pseudonymize))
-    return out
+    return generated_run(base, report=False, figures=False, tracking=False,
+                     pseudonymize=pseudonymize)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pptx.util import Pt
 
 from telco_analytics.report.build import build_report, load_run
 from telco_analytics.report.deck import slide_titles, slides_pptx
+from tests.helpers import generated_run
 from tests.unit.test_slides import tiny_run
 
 pytestmark = pytest.mark.slow
@@ -79,13 +80,7 @@ def overflowing_words(pptx: bytes, pdf: Path) -> list[tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
-    from telco_analytics.run.runner import RunOptions, run
-    from telco_analytics.synth import write_extract
-
-    root = tmp_path_factory.mktemp("deck")
-    src = write_extract(root / "xdr.csv", rows=3000, seed=0)
-    out = root / "run"
-    run(str(src), out, options=RunOptions(report=False, tracking=False))
+    out = generated_run(tmp_path_factory.mktemp("deck"), report=False, tracking=False)
     build_report(out, html=False)
     return out
 

@@ -23,6 +23,7 @@ from telco_analytics.narrative.topics import AUDIENCES, TOPICS, section_of
 from telco_analytics.report.build import build_report
 from telco_analytics.report.html import SECTIONS
 from telco_analytics.report.slides import TOPIC_SLIDES, slide_keys, slide_titles
+from tests.helpers import generated_run
 from tests.unit.test_report_html import external_fetches
 from tests.unit.test_slides import EXPECTED_KEYS, assert_deck_fits
 
@@ -35,13 +36,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A pipeline run on 3,000 generated sessions (no report, no tracking), then build_report."""
-    from telco_analytics.run.runner import RunOptions, run
-    from telco_analytics.synth import write_extract
-
-    root = tmp_path_factory.mktemp("report")
-    src = write_extract(root / "xdr.csv", rows=3000, seed=0)
-    out = root / "run"
-    run(str(src), out, options=RunOptions(report=False, tracking=False))
+    out = generated_run(tmp_path_factory.mktemp("report"), report=False, tracking=False)
     before = _hashes(out / "tables")
     written = build_report(out)
     return out, written, before
